@@ -1,0 +1,200 @@
+"""`gamehub serve`, `gamehub export`, `gamehub sessions ...`."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+import time
+
+from . import __version__
+
+RESUME_WITHIN_HOURS = 12  # a session active this recently is "the one running now"
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="gamehub", description="Run the 'Unconventional sci-comm' room game.")
+    parser.add_argument("--version", action="version", version=f"gamehub {__version__}")
+    storage = argparse.ArgumentParser(add_help=False)
+    storage.add_argument("--data-dir", metavar="DIR",
+                         help="where sessions are kept (SQLite; default: $GAMEHUB_DATA_DIR or your user data folder)")
+    storage.add_argument("--database-url", metavar="URL",
+                         help="a database instead, e.g. postgresql://user@host/db (default: $GAMEHUB_DATABASE_URL)")
+    commands = parser.add_subparsers(dest="command", required=True)
+
+    serve = commands.add_parser("serve", parents=[storage], help="start the server (and open a session)")
+    serve.add_argument("--host", default="0.0.0.0", help="address to listen on (default: all, so phones can reach it)")
+    serve.add_argument("--port", type=int, default=5000, help="port to listen on (default: 5000)")
+    serve.add_argument("--formats", metavar="FILE", help="another deck's formats.yaml (default: the workshop's)")
+    serve.add_argument("--group-size", type=int, default=4, help="target people per group (default: 4)")
+    serve.add_argument("--public-url", metavar="URL",
+                       help="the URL phones use, e.g. behind a reverse proxy (default: http://LAN-ADDRESS:PORT)")
+    serve.add_argument("--sessions", type=int, default=1, help="how many new sessions to open (default: 1)")
+    serve.add_argument("--new-session", action="store_true",
+                       help=f"open new sessions even if one was active in the last {RESUME_WITHIN_HOURS} hours")
+    serve.add_argument("--retention-days", type=float, default=30,
+                       help="delete sessions idle for this long, at start (default: 30; 0 keeps them)")
+    serve.add_argument("--async-mode", choices=("eventlet", "threading"), default="eventlet",
+                       help="server concurrency (default: eventlet)")
+    serve.add_argument("--no-qr", action="store_true", help="do not draw the QR code in the terminal")
+
+    export = commands.add_parser("export", parents=[storage], help="print a session's results")
+    export.add_argument("session", help="room code")
+    export.add_argument("--format", choices=("md", "csv", "json"), default="md")
+
+    sessions = commands.add_parser("sessions", help="list, delete or re-key stored sessions")
+    actions = sessions.add_subparsers(dest="action", required=True)
+    actions.add_parser("list", parents=[storage], help="every stored session")
+    delete = actions.add_parser("delete", parents=[storage], help="delete a session and all its data")
+    delete.add_argument("session", help="room code")
+    rekey = actions.add_parser("key", parents=[storage],
+                               help="make a new facilitator link for a session (the old one stops working)")
+    rekey.add_argument("session", help="room code")
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    if args.command == "serve":
+        return serve(args)
+    from .sqlstore import open_store
+
+    store = open_store(args.database_url, args.data_dir)
+    try:
+        if args.command == "export":
+            return export(store, args)
+        return {"list": list_sessions, "delete": delete_session, "key": new_key}[args.action](store, args)
+    finally:
+        store.close()
+
+
+def serve(args: argparse.Namespace) -> int:
+    from .formats import FormatsError, load_deck
+
+    try:
+        deck = load_deck(args.formats)
+    except FormatsError as error:
+        print(f"gamehub: cannot use the formats file: {error}", file=sys.stderr)
+        return 2
+    if not 2 <= args.group_size <= 12:
+        print("gamehub: --group-size must be between 2 and 12", file=sys.stderr)
+        return 2
+    if args.async_mode == "eventlet":
+        _green_everything()
+
+    from .engine import Settings
+    from .netinfo import lan_address
+    from .qr import qr_text
+    from .server import create_app, hub_of, socketio_of
+    from .server.sessions import open_session
+    from .sqlstore import open_store
+
+    store = open_store(args.database_url, args.data_dir)
+    if args.retention_days > 0:
+        for session_id in store.purge(before=time.time() - args.retention_days * 86400):
+            print(f"Deleted session {session_id}: idle for more than {args.retention_days:g} days")
+    public_url = (args.public_url or f"http://{_reachable_host(args.host, lan_address)}:{args.port}").rstrip("/")
+    settings = Settings(group_size=args.group_size)
+    app = create_app({"PUBLIC_URL": public_url, "ASYNC_MODE": args.async_mode, "DECK": deck,
+                      "SETTINGS": settings, "STORE": store})
+    hub = hub_of(app)
+
+    print(f"gamehub {__version__}: {deck.title}, {len(deck.lists)} format lists, groups of {args.group_size}")
+    print(f"Sessions are kept in {_where(store)}")
+    recent = [sid for sid in store.session_ids()
+              if (store.last_activity(sid) or 0) > time.time() - RESUME_WITHIN_HOURS * 3600]
+    for session_id in store.session_ids():
+        record = store.get(session_id)
+        links = hub.links(record)
+        print(f"\nSession {session_id} (resumed: {record.state.phase.value}, "
+              f"{len(record.state.participants)} people)")
+        print(f"  Join (phones):  {links['join']}")
+        print(f"  Projector:      {links['projector']}")
+        print(f"  Facilitator:    the link you had (or a new one: gamehub sessions key {session_id})")
+    if args.new_session or not recent:
+        for _ in range(max(1, args.sessions)):
+            record, token = open_session(store, deck, settings, time.time())
+            links = hub.links(record)
+            print(f"\nSession {record.state.id}")
+            print(f"  Join (phones):  {links['join']}")
+            print(f"  Projector:      {links['projector']}")
+            print(f"  Facilitator:    {public_url}/s/{record.state.id}/facilitator#key={token}")
+            print("                  (keep the facilitator link to yourself: it controls the session)")
+            if not args.no_qr:
+                print(qr_text(links["join"]))
+    print(f"\nListening on {args.host}:{args.port}. Stop with Ctrl+C.", flush=True)
+    socketio_of(app).run(app, host=args.host, port=args.port, allow_unsafe_werkzeug=True, log_output=False)
+    return 0
+
+
+def export(store, args: argparse.Namespace) -> int:
+    from .export import render
+    from .server.tokens import normalise_code
+
+    record = store.get(normalise_code(args.session))
+    if record is None:
+        print(f"gamehub: no session {args.session} in {_where(store)}", file=sys.stderr)
+        return 1
+    sys.stdout.write(render(record.state, args.format))
+    return 0
+
+
+def list_sessions(store, args: argparse.Namespace) -> int:
+    ids = store.session_ids()
+    if not ids:
+        print(f"No sessions in {_where(store)}")
+    for session_id in ids:
+        state = store.get(session_id).state
+        last = time.strftime("%Y-%m-%d %H:%M", time.localtime(store.last_activity(session_id)))
+        print(f"{session_id}  {state.phase.value:<9} {len(state.participants):>4} people  "
+              f"{len(state.groups):>3} groups  last active {last}")
+    return 0
+
+
+def delete_session(store, args: argparse.Namespace) -> int:
+    from .server.tokens import normalise_code
+
+    if not store.delete(normalise_code(args.session)):
+        print(f"gamehub: no session {args.session} in {_where(store)}", file=sys.stderr)
+        return 1
+    print(f"Deleted session {normalise_code(args.session)} and all its data.")
+    return 0
+
+
+def new_key(store, args: argparse.Namespace) -> int:
+    from .server.tokens import new_token, normalise_code, token_hash
+
+    code = normalise_code(args.session)
+    token = new_token()
+    if not store.rekey(code, token_hash(token)):
+        print(f"gamehub: no session {args.session} in {_where(store)}", file=sys.stderr)
+        return 1
+    # A running server keeps its copy of the session: restart it for the new key to count.
+    print(f"New facilitator link for {code} (restart gamehub serve for it to take effect):\n"
+          f"  /s/{code}/facilitator#key={token}")
+    return 0
+
+
+def _where(store) -> str:
+    return store.engine.url.render_as_string(hide_password=True)
+
+
+def _green_everything() -> None:
+    """Monkey-patch for eventlet, at the edge only and before the server's modules load, so
+    their locks and sockets are green. The engine and handlers never import eventlet."""
+    import warnings
+
+    with warnings.catch_warnings():
+        # eventlet warns that it is in maintenance mode; the design asks for it as the default
+        # (threading is the other mode), and the warning means nothing to a facilitator.
+        warnings.simplefilter("ignore")
+        import eventlet
+    eventlet.monkey_patch()
+
+
+def _reachable_host(host: str, lan_address) -> str:
+    """The host phones should use: the LAN address when listening on all interfaces."""
+    return lan_address() if host in ("0.0.0.0", "::", "") else host
+
+
+if __name__ == "__main__":  # pragma: no cover
+    sys.exit(main())

@@ -1,0 +1,74 @@
+"""The game's rules as pure code: no Flask, no Socket.IO, no I/O.
+
+`apply(state, command, actor, now)` checks a command against a session and returns the new
+session plus which phones must hear of it, or the unchanged session and a `Rejected` error.
+The clock comes in as `now`; randomness comes from the seed kept in the session.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field, replace
+
+from .command import Change, Command
+from .deck import Deck
+from .errors import Rejected
+from .groups import FormGroups, MoveParticipant, Reshuffle
+from .lobby import AddParticipant, Join, RemoveParticipant, SetLocked
+from .navigation import Back
+from .planning import ChooseFormat, EditAnswer, ExtendTimer, StartPlanning
+from .showcase import ShowcaseGallery, ShowcaseStep, StartShowcase
+from .state import Actor, Answer, Group, Participant, Phase, Role, Session, Settings, Story, Timer
+from .stories import PickStories, RerollStory
+
+COMMANDS: dict[str, type[Command]] = {
+    cls.event: cls
+    for cls in (
+        Join, AddParticipant, RemoveParticipant, SetLocked,
+        FormGroups, Reshuffle, MoveParticipant,
+        PickStories, RerollStory,
+        StartPlanning, ExtendTimer, ChooseFormat, EditAnswer,
+        StartShowcase, ShowcaseStep, ShowcaseGallery,
+        Back,
+    )
+}
+
+
+@dataclass(frozen=True)
+class Outcome:
+    """The result of `apply`. On rejection `state` is the input state, untouched."""
+
+    state: Session
+    phones: frozenset[str] | None = None
+    result: dict = field(default_factory=dict)
+    error: Rejected | None = None
+
+    @property
+    def ok(self) -> bool:
+        return self.error is None
+
+
+def new_session(session_id: str, seed: str, deck: Deck, settings: Settings, now: float) -> Session:
+    """A fresh session in the lobby."""
+    return Session(id=session_id, seed=seed, deck=deck, settings=settings, created_at=now)
+
+
+def apply(state: Session, command: Command, actor: Actor, now: float) -> Outcome:
+    """Apply one command; every accepted command bumps the session's version by one."""
+    try:
+        if actor.role not in command.roles:
+            raise Rejected("forbidden", f"'{command.event}' is not allowed for a {actor.role.value}")
+        if state.phase not in command.phases:
+            allowed = ", ".join(p.value for p in Phase if p in command.phases)
+            raise Rejected("wrong_phase", f"'{command.event}' is only possible in: {allowed} "
+                                          f"(the session is in {state.phase.value})")
+        change: Change = command.run(state, actor, now)
+    except Rejected as error:
+        return Outcome(state=state, error=error)
+    return Outcome(state=replace(change.state, version=state.version + 1), phones=change.phones,
+                   result=change.result)
+
+
+__all__ = [
+    "COMMANDS", "Actor", "Answer", "Command", "Deck", "Group", "Outcome", "Participant", "Phase",
+    "Rejected", "Role", "Session", "Settings", "Story", "Timer", "apply", "new_session",
+]

@@ -1,0 +1,99 @@
+"""What every command shares: who may send it, in which phases, and its payload schema."""
+
+from __future__ import annotations
+
+import dataclasses
+import typing
+from dataclasses import dataclass, field
+from typing import ClassVar
+
+from .errors import Rejected
+from .state import Actor, Phase, Role, Session
+
+ALL_PHASES = frozenset(Phase)
+STAFF = frozenset({Role.FACILITATOR})
+MEMBERS = frozenset({Role.PARTICIPANT})
+
+
+@dataclass(frozen=True)
+class Change:
+    """A command's result: the new state, and which phones must hear of it.
+
+    `phones` is None when every phone's view may have changed; otherwise the ids of the
+    participants whose view changed. Projectors and facilitators always get a fresh view.
+    `result` goes back to the sender only, in the ack (e.g. the new rev of an edited answer).
+    """
+
+    state: Session
+    phones: frozenset[str] | None = None
+    result: dict = field(default_factory=dict)  # extra fields for the sender's ack
+
+
+class Command:
+    """Base of all commands. Subclasses are frozen dataclasses whose fields are the payload.
+
+    `event` is the Socket.IO event name; `roles` may send it; `phases` is where it is allowed.
+    Fields listed in `server_fields` are set by the server, never read from a payload.
+    """
+
+    event: ClassVar[str]
+    roles: ClassVar[frozenset[Role]]
+    phases: ClassVar[frozenset[Phase]] = ALL_PHASES
+    server_fields: ClassVar[tuple[str, ...]] = ()
+
+    def run(self, state: Session, actor: Actor, now: float) -> Change:  # pragma: no cover
+        raise NotImplementedError
+
+    @classmethod
+    def payload_schema(cls) -> dict[str, type]:
+        """Field name -> expected JSON type (str, int, bool), for parsing and the docs."""
+        hints = typing.get_type_hints(cls)
+        schema = {}
+        for f in dataclasses.fields(cls):
+            if f.name not in cls.server_fields:
+                schema[f.name] = hints[f.name]
+        return schema
+
+    @classmethod
+    def from_payload(cls, payload: object) -> Command:
+        """Build the command from an event payload, or reject it as malformed."""
+        if payload is None:
+            payload = {}
+        if not isinstance(payload, dict):
+            raise Rejected("bad_payload", f"{cls.event}: the payload must be an object")
+        schema = cls.payload_schema()
+        unknown = sorted(set(payload) - set(schema) - {"cid"})
+        if unknown:
+            raise Rejected("bad_payload", f"{cls.event}: unknown field(s) {', '.join(map(str, unknown))}")
+        values = {}
+        for f in dataclasses.fields(cls):
+            if f.name not in schema:
+                continue
+            if f.name not in payload:
+                if f.default is dataclasses.MISSING:
+                    raise Rejected("bad_payload", f"{cls.event}: '{f.name}' is required")
+                continue
+            values[f.name] = _check_type(cls.event, f.name, payload[f.name], schema[f.name])
+        return cls(**values)
+
+
+def _check_type(command: str, field: str, value: object, expected: type) -> object:
+    # bool is an int in Python; a JSON true must not pass as a group number, nor 1 as a flag.
+    ok = isinstance(value, expected) and (expected is bool or not isinstance(value, bool))
+    if not ok:
+        raise Rejected("bad_payload", f"{command}: '{field}' must be {_TYPE_NAMES[expected]}")
+    if isinstance(value, str):
+        try:
+            value.encode("utf-8")
+        except UnicodeEncodeError:  # lone surrogates from a hand-made JSON payload
+            raise Rejected("bad_payload", f"{command}: '{field}' is not valid Unicode") from None
+    return value
+
+
+_TYPE_NAMES = {str: "a string", int: "an integer", bool: "true or false"}
+
+
+def require(condition: bool, code: str, message: str, details: dict | None = None) -> None:
+    """Reject the command unless `condition` holds."""
+    if not condition:
+        raise Rejected(code, message, details)

@@ -1,0 +1,146 @@
+"""A session's state: plain, immutable, JSON-friendly values.
+
+Commands never mutate a state; they build a new one with `dataclasses.replace`, sharing
+every part they did not touch. That keeps an edit cheap in a room of hundreds and makes
+"rejected, nothing changed" true by construction.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field, replace
+from enum import Enum
+
+from .deck import Deck
+
+
+class Phase(str, Enum):
+    LOBBY = "lobby"
+    GROUPS = "groups"
+    STORIES = "stories"
+    PLANNING = "planning"
+    SHOWCASE = "showcase"
+
+
+PHASE_ORDER = (Phase.LOBBY, Phase.GROUPS, Phase.STORIES, Phase.PLANNING, Phase.SHOWCASE)
+
+
+class Role(str, Enum):
+    GUEST = "guest"  # a phone that has not joined (yet)
+    PARTICIPANT = "participant"
+    PROJECTOR = "projector"
+    FACILITATOR = "facilitator"
+
+
+@dataclass(frozen=True)
+class Actor:
+    """Who sends a command: a role, and for a participant, which one."""
+
+    role: Role
+    participant_id: str | None = None
+
+
+@dataclass(frozen=True)
+class Settings:
+    """The limits and defaults a session was created with."""
+
+    group_size: int = 4
+    max_participants: int = 500
+    max_name: int = 40
+    max_title: int = 120
+    max_pitch: int = 280
+    max_answer: int = 2000
+    max_timer_minutes: int = 180
+
+
+@dataclass(frozen=True)
+class Participant:
+    id: str
+    name: str
+    title: str
+    pitch: str
+    opt_out: bool  # "don't pick my story"
+    has_phone: bool
+    joined_at: float
+    token_hash: str | None = None  # the phone's identity, hashed; None for people without a phone
+    late_group: int | None = None  # set when they joined after grouping, so the phone can say so
+
+
+@dataclass(frozen=True)
+class Answer:
+    text: str = ""
+    rev: int = 0  # bumped on every accepted edit; edits must name the rev they were made against
+    by: str | None = None  # participant id of the last editor
+
+
+@dataclass(frozen=True)
+class Story:
+    """Whose story a group tells, and how it was drawn, so the pick can be explained."""
+
+    owner: str
+    candidates: tuple[str, ...]  # in join order; the draw chose among these
+    draw: int  # the session's draw counter used for this pick
+
+
+@dataclass(frozen=True)
+class Group:
+    number: int
+    members: tuple[str, ...]
+    story: Story | None = None
+    format: int | None = None  # index into the deck's list for this group
+    answers: tuple[Answer, ...] = ()
+
+
+@dataclass(frozen=True)
+class Timer:
+    """Stored as a deadline, not a countdown, so it survives restarts and clock-less clients."""
+
+    started_at: float
+    deadline: float
+
+
+@dataclass(frozen=True)
+class Showcase:
+    index: int = 0  # position in the session's groups, not the group number
+    gallery: bool = False
+
+
+@dataclass(frozen=True)
+class Session:
+    id: str
+    seed: str
+    deck: Deck
+    settings: Settings
+    created_at: float
+    phase: Phase = Phase.LOBBY
+    version: int = 0
+    locked: bool = False
+    participants: dict[str, Participant] = field(default_factory=dict)  # join order; never mutated
+    next_participant: int = 1
+    removed_tokens: frozenset[str] = frozenset()
+    groups: tuple[Group, ...] = ()
+    grouping_draw: int | None = None
+    draws: int = 0  # every random choice takes the next draw number: seed + number replays it
+    timer: Timer | None = None
+    showcase: Showcase = Showcase()
+
+    def group_of(self, participant_id: str) -> Group | None:
+        for group in self.groups:
+            if participant_id in group.members:
+                return group
+        return None
+
+    def group(self, number: int) -> Group | None:
+        if 1 <= number <= len(self.groups):
+            return self.groups[number - 1]
+        return None
+
+    def participant_by_token(self, token_hash: str) -> Participant | None:
+        for participant in self.participants.values():
+            if participant.token_hash == token_hash:
+                return participant
+        return None
+
+    def with_group(self, group: Group) -> Session:
+        groups = list(self.groups)
+        groups[group.number - 1] = group
+        return replace(self, groups=tuple(groups))

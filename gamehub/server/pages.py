@@ -1,0 +1,87 @@
+"""The HTTP side: the three screens' pages, the QR code, and a health check."""
+
+from __future__ import annotations
+
+from flask import Blueprint, Response, abort, current_app, redirect, render_template, request, url_for
+
+from ..export import FORMATS, render, results
+from ..qr import qr_svg
+from .hub import Hub
+from .tokens import normalise_code, same_secret, token_hash
+
+pages = Blueprint("pages", __name__)
+
+
+def _hub() -> Hub:
+    return current_app.extensions["gamehub"]
+
+
+def _record_or_404(code: str):
+    record = _hub().store.get(normalise_code(code))
+    if record is None:
+        abort(Response(render_template("missing.html", code=normalise_code(code)), status=404))
+    return record
+
+
+@pages.get("/")
+def home():
+    """Anyone: type a room code."""
+    code = request.args.get("code")
+    if code:
+        return redirect(url_for("pages.phone", code=normalise_code(code)))
+    return render_template("home.html")
+
+
+@pages.get("/j/<code>")
+def phone(code: str):
+    """Phones: the page the QR code opens."""
+    record = _record_or_404(code)
+    if code != record.state.id:
+        return redirect(url_for("pages.phone", code=record.state.id))
+    return render_template("phone.html", code=record.state.id, title=record.state.deck.title)
+
+
+@pages.get("/s/<code>/projector")
+def projector(code: str):
+    """The big screen; its key is in the URL fragment, read by the page's script."""
+    record = _record_or_404(code)
+    return render_template("projector.html", code=record.state.id, title=record.state.deck.title,
+                           join_url=_hub().join_url(record.state.id))
+
+
+@pages.get("/s/<code>/facilitator")
+def facilitator(code: str):
+    """The control screen; its token is in the URL fragment, read by the page's script."""
+    record = _record_or_404(code)
+    return render_template("facilitator.html", code=record.state.id, title=record.state.deck.title)
+
+
+@pages.get("/s/<code>/qr.svg")
+def qr(code: str):
+    """The join URL as an SVG QR code, for the projector."""
+    record = _record_or_404(code)
+    return Response(qr_svg(_hub().join_url(record.state.id)), mimetype="image/svg+xml",
+                    headers={"Cache-Control": "public, max-age=3600"})
+
+
+@pages.post("/s/<code>/export")
+def export(code: str):
+    """The facilitator downloads the results (md, csv, json) or opens the printable cards (print).
+    POSTed, so the facilitator token travels in the body, never in a URL or a log."""
+    record = _record_or_404(code)
+    key, fmt = request.form.get("key", ""), request.form.get("format", "")
+    if not same_secret(token_hash(key), record.facilitator_hash):
+        abort(403)
+    state = record.state
+    if fmt == "print":
+        return render_template("print.html", results=results(state), title=state.deck.title)
+    if fmt not in FORMATS:
+        abort(400)
+    filename = f"gamehub-{state.id}.{fmt}"
+    return Response(render(state, fmt), mimetype=FORMATS[fmt],
+                    headers={"Content-Disposition": f'attachment; filename="{filename}"'})
+
+
+@pages.get("/healthz")
+def healthz():
+    return Response("ok", mimetype="text/plain")

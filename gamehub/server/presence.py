@@ -1,0 +1,69 @@
+"""Who is connected, as whom, and the Socket.IO rooms each connection listens in."""
+
+from __future__ import annotations
+
+from collections import Counter
+from dataclasses import dataclass
+
+from ..engine import Actor, Role
+
+
+@dataclass(frozen=True)
+class Connection:
+    session_id: str
+    role: Role
+    participant_id: str | None = None
+
+    @property
+    def actor(self) -> Actor:
+        return Actor(self.role, self.participant_id)
+
+    @property
+    def room(self) -> str:
+        """The one room this connection's view is sent to (guests, projectors and facilitators
+        of a session share one room each; each participant has their own)."""
+        if self.role is Role.PARTICIPANT:
+            return phone_room(self.session_id, self.participant_id or "")
+        return role_room(self.session_id, self.role)
+
+
+def phone_room(session_id: str, participant_id: str) -> str:
+    return f"{session_id}/phone/{participant_id}"
+
+
+def role_room(session_id: str, role: Role) -> str:
+    return f"{session_id}/{role.value}"
+
+
+class Presence:
+    """Socket id -> connection, and which participants have at least one phone online."""
+
+    def __init__(self) -> None:
+        self._by_sid: dict[str, Connection] = {}
+        self._online: dict[str, Counter[str]] = {}
+
+    def add(self, sid: str, connection: Connection) -> None:
+        self.remove(sid)
+        self._by_sid[sid] = connection
+        if connection.participant_id:
+            self._online.setdefault(connection.session_id, Counter())[connection.participant_id] += 1
+
+    def remove(self, sid: str) -> Connection | None:
+        connection = self._by_sid.pop(sid, None)
+        if connection and connection.participant_id:
+            online = self._online.get(connection.session_id, Counter())
+            online[connection.participant_id] -= 1
+            if online[connection.participant_id] <= 0:
+                del online[connection.participant_id]
+        return connection
+
+    def get(self, sid: str) -> Connection | None:
+        return self._by_sid.get(sid)
+
+    def sids(self, session_id: str) -> list[str]:
+        """Every connection to the session."""
+        return [sid for sid, c in self._by_sid.items() if c.session_id == session_id]
+
+    def online(self, session_id: str) -> set[str]:
+        """Participants of the session with at least one open connection."""
+        return set(self._online.get(session_id, ()))

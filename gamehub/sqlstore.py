@@ -1,0 +1,185 @@
+"""Durable sessions in SQLite (the embedded default) or PostgreSQL, through SQLAlchemy Core.
+
+Each accepted command is one row of an append-only log, written in its own transaction
+before the sender is acknowledged. The session row holds a snapshot of the state, refreshed
+every SNAPSHOT_EVERY commands; loading a session replays the log since its snapshot, so a
+write costs one small row, however big the room.
+"""
+
+from __future__ import annotations
+
+import os
+from dataclasses import replace
+from pathlib import Path
+
+import platformdirs
+
+from sqlalchemy import (JSON, Column, Float, Index, Integer, MetaData, String, Table, create_engine, delete,
+                        event, func, insert, select, update)
+from sqlalchemy.engine import Engine
+
+from .engine import Session
+from .engine.codec import decode, encode
+from .replay import replay
+from .store import LogEntry, SessionRecord, SessionStore
+
+SNAPSHOT_EVERY = 100
+
+metadata = MetaData()
+
+sessions_table = Table(
+    "gamehub_sessions", metadata,
+    Column("id", String(32), primary_key=True),
+    Column("created_at", Float, nullable=False),
+    Column("facilitator_hash", String(128), nullable=False),
+    Column("projector_key", String(128), nullable=False),
+    Column("snapshot", JSON, nullable=False),
+    Column("snapshot_version", Integer, nullable=False),
+)
+
+commands_table = Table(
+    "gamehub_commands", metadata,
+    Column("session_id", String(32), primary_key=True),
+    # The primary key makes a second writer of the same version fail instead of forking history.
+    Column("version", Integer, primary_key=True, autoincrement=False),
+    Column("event", String(64), nullable=False),
+    Column("payload", JSON, nullable=False),
+    Column("actor", JSON, nullable=False),
+    Column("at", Float, nullable=False),
+    Column("cid", String(128), nullable=True),
+    Column("result", JSON, nullable=False),
+    Index("gamehub_commands_cid", "session_id", "cid", unique=True),
+)
+
+
+def sqlite_url(path: str) -> str:
+    return f"sqlite:///{path}"
+
+
+def normalise_url(url: str) -> str:
+    """`postgresql://` means psycopg 3 here (SQLAlchemy's default driver would be psycopg2)."""
+    for prefix in ("postgresql://", "postgres://"):
+        if url.startswith(prefix):
+            return "postgresql+psycopg://" + url[len(prefix):]
+    return url
+
+
+def _tune_sqlite(dbapi_connection, _record) -> None:
+    cursor = dbapi_connection.cursor()
+    # WAL: readers never block the writer. NORMAL: a commit survives a killed process (the
+    # OS has it); only a power cut can lose the last moments.
+    cursor.execute("PRAGMA journal_mode=WAL")
+    cursor.execute("PRAGMA synchronous=NORMAL")
+    cursor.execute("PRAGMA busy_timeout=5000")
+    cursor.close()
+
+
+class SqlStore(SessionStore):
+    """A SessionStore on any SQLAlchemy database URL (sqlite:///..., postgresql+psycopg://...)."""
+
+    def __init__(self, url: str):
+        self.url = normalise_url(url)
+        self.engine: Engine = create_engine(self.url, pool_pre_ping=True)
+        if self.engine.dialect.name == "sqlite":
+            event.listen(self.engine, "connect", _tune_sqlite)
+        metadata.create_all(self.engine)
+        # This process writes every change it makes, so its cache stays true.
+        self._cache: dict[str, SessionRecord] = {}
+
+    def close(self) -> None:
+        self.engine.dispose()
+
+    def create(self, record: SessionRecord) -> None:
+        with self.engine.begin() as db:
+            db.execute(insert(sessions_table).values(
+                id=record.state.id, created_at=record.state.created_at,
+                facilitator_hash=record.facilitator_hash, projector_key=record.projector_key,
+                snapshot=encode(record.state), snapshot_version=record.state.version))
+        self._cache[record.state.id] = record
+
+    def get(self, session_id: str) -> SessionRecord | None:
+        cached = self._cache.get(session_id)
+        if cached is not None:
+            return cached
+        with self.engine.connect() as db:
+            row = db.execute(select(sessions_table).where(sessions_table.c.id == session_id)).first()
+            if row is None:
+                return None
+            tail = db.execute(select(commands_table)
+                              .where(commands_table.c.session_id == session_id,
+                                     commands_table.c.version > row.snapshot_version)
+                              .order_by(commands_table.c.version)).all()
+        state = replay(decode(row.snapshot), map(_entry, tail))
+        record = SessionRecord(state=state, facilitator_hash=row.facilitator_hash, projector_key=row.projector_key)
+        self._cache[session_id] = record
+        return record
+
+    def append(self, session_id: str, state: Session, entry: LogEntry) -> None:
+        with self.engine.begin() as db:
+            db.execute(insert(commands_table).values(
+                session_id=session_id, version=entry.version, event=entry.event, payload=entry.payload,
+                actor=entry.actor, at=entry.at, cid=entry.cid, result=entry.result))
+            if state.version % SNAPSHOT_EVERY == 0:
+                db.execute(update(sessions_table).where(sessions_table.c.id == session_id)
+                           .values(snapshot=encode(state), snapshot_version=state.version))
+        record = self._cache.get(session_id) or self.get(session_id)
+        self._cache[session_id] = replace(record, state=state)
+
+    def log(self, session_id: str) -> list[LogEntry]:
+        with self.engine.connect() as db:
+            rows = db.execute(select(commands_table).where(commands_table.c.session_id == session_id)
+                              .order_by(commands_table.c.version)).all()
+        return [_entry(row) for row in rows]
+
+    def find_cid(self, session_id: str, cid: str) -> LogEntry | None:
+        with self.engine.connect() as db:
+            row = db.execute(select(commands_table).where(commands_table.c.session_id == session_id,
+                                                          commands_table.c.cid == cid)).first()
+        return _entry(row) if row else None
+
+    def session_ids(self) -> list[str]:
+        with self.engine.connect() as db:
+            return list(db.execute(select(sessions_table.c.id).order_by(sessions_table.c.created_at)).scalars())
+
+    def last_activity(self, session_id: str) -> float | None:
+        with self.engine.connect() as db:
+            last = db.execute(select(func.max(commands_table.c.at))
+                              .where(commands_table.c.session_id == session_id)).scalar()
+            if last is None:
+                last = db.execute(select(sessions_table.c.created_at)
+                                  .where(sessions_table.c.id == session_id)).scalar()
+        return last
+
+    def rekey(self, session_id: str, facilitator_hash: str) -> bool:
+        with self.engine.begin() as db:
+            changed = db.execute(update(sessions_table).where(sessions_table.c.id == session_id)
+                                 .values(facilitator_hash=facilitator_hash)).rowcount
+        self._cache.pop(session_id, None)
+        return changed > 0
+
+    def delete(self, session_id: str) -> bool:
+        with self.engine.begin() as db:
+            db.execute(delete(commands_table).where(commands_table.c.session_id == session_id))
+            gone = db.execute(delete(sessions_table).where(sessions_table.c.id == session_id)).rowcount
+        self._cache.pop(session_id, None)
+        return gone > 0
+
+
+def open_store(database_url: str | None = None, data_dir: str | os.PathLike | None = None) -> SqlStore:
+    """The configured store: `database_url` (or $GAMEHUB_DATABASE_URL), else SQLite in the data
+    directory (or the per-user default), created readable by this user only."""
+    url = database_url or os.environ.get("GAMEHUB_DATABASE_URL")
+    if url:
+        return SqlStore(url)
+    directory = Path(data_dir) if data_dir else default_data_dir()
+    directory.mkdir(parents=True, exist_ok=True, mode=0o700)
+    return SqlStore(sqlite_url(str(directory / "gamehub.sqlite3")))
+
+
+def default_data_dir() -> Path:
+    return Path(os.environ.get("GAMEHUB_DATA_DIR") or platformdirs.user_data_dir("gamehub", appauthor=False))
+
+
+def _entry(row) -> LogEntry:
+    return LogEntry(version=row.version, event=row.event, payload=row.payload, actor=row.actor, at=row.at,
+                    cid=row.cid, result=row.result or {})

@@ -1,0 +1,133 @@
+"""Where sessions live: a small interface, and an in-memory implementation.
+
+The server changes a session through exactly one path (`Hub.execute`), which calls
+`append` with the new state and the command that made it. A durable store keeps the
+command log so a session can be rebuilt and audited.
+"""
+
+from __future__ import annotations
+
+from abc import ABC, abstractmethod
+from dataclasses import dataclass, field, replace
+
+from .engine import Session
+
+
+@dataclass(frozen=True)
+class SessionRecord:
+    """A session and the secrets that guard it (kept out of the engine's state)."""
+
+    state: Session
+    facilitator_hash: str  # SHA-256 of the facilitator token; the token itself is never stored
+    projector_key: str  # low privilege (sees only what the room sees), shown to the facilitator
+
+
+@dataclass(frozen=True)
+class LogEntry:
+    """One accepted command, as it was applied: enough to apply it again (see `gamehub.replay`)."""
+
+    version: int  # the session's version after this command
+    event: str
+    payload: dict  # every field of the command, server-set ones included
+    actor: dict  # {"role": ..., "participant": ...}
+    at: float  # the `now` it was applied with
+    cid: str | None = None  # the client's command id, so a resent command is applied once
+    result: dict = field(default_factory=dict)  # the ack's extra fields, to answer a resend alike
+
+
+class SessionStore(ABC):
+    @abstractmethod
+    def create(self, record: SessionRecord) -> None:
+        """Add a new session."""
+
+    @abstractmethod
+    def get(self, session_id: str) -> SessionRecord | None:
+        """The session's latest record, or None."""
+
+    @abstractmethod
+    def append(self, session_id: str, state: Session, entry: LogEntry) -> None:
+        """Record an accepted command and the state it produced."""
+
+    @abstractmethod
+    def log(self, session_id: str) -> list[LogEntry]:
+        """Every accepted command of the session, oldest first."""
+
+    @abstractmethod
+    def find_cid(self, session_id: str, cid: str) -> LogEntry | None:
+        """The accepted command that carried this client command id, if any."""
+
+    @abstractmethod
+    def session_ids(self) -> list[str]:
+        """All sessions, oldest first."""
+
+    @abstractmethod
+    def last_activity(self, session_id: str) -> float | None:
+        """When the session last changed (or was created); None if there is no such session."""
+
+    @abstractmethod
+    def rekey(self, session_id: str, facilitator_hash: str) -> bool:
+        """Replace the facilitator token's hash; False if there is no such session."""
+
+    @abstractmethod
+    def delete(self, session_id: str) -> bool:
+        """Forget a session and everything about it; False if there was none."""
+
+    def purge(self, before: float) -> list[str]:
+        """Delete every session with no activity since `before`; returns their ids."""
+        stale = [sid for sid in self.session_ids() if (self.last_activity(sid) or 0) < before]
+        return [sid for sid in stale if self.delete(sid)]
+
+    def close(self) -> None:
+        """Release connections; the default store has none."""
+
+
+class MemoryStore(SessionStore):
+    """Keeps everything in this process: for tests, and until a durable store is configured."""
+
+    def __init__(self) -> None:
+        self._records: dict[str, SessionRecord] = {}
+        self._logs: dict[str, list[LogEntry]] = {}
+        self._cids: dict[tuple[str, str], LogEntry] = {}
+
+    def create(self, record: SessionRecord) -> None:
+        if record.state.id in self._records:
+            raise KeyError(f"session {record.state.id} exists")
+        self._records[record.state.id] = record
+        self._logs[record.state.id] = []
+
+    def get(self, session_id: str) -> SessionRecord | None:
+        return self._records.get(session_id)
+
+    def append(self, session_id: str, state: Session, entry: LogEntry) -> None:
+        self._records[session_id] = replace(self._records[session_id], state=state)
+        self._logs[session_id].append(entry)
+        if entry.cid is not None:
+            self._cids[(session_id, entry.cid)] = entry
+
+    def log(self, session_id: str) -> list[LogEntry]:
+        return list(self._logs.get(session_id, []))
+
+    def find_cid(self, session_id: str, cid: str) -> LogEntry | None:
+        return self._cids.get((session_id, cid))
+
+    def session_ids(self) -> list[str]:
+        return list(self._records)
+
+    def last_activity(self, session_id: str) -> float | None:
+        record = self._records.get(session_id)
+        if record is None:
+            return None
+        log = self._logs[session_id]
+        return log[-1].at if log else record.state.created_at
+
+    def rekey(self, session_id: str, facilitator_hash: str) -> bool:
+        record = self._records.get(session_id)
+        if record is None:
+            return False
+        self._records[session_id] = replace(record, facilitator_hash=facilitator_hash)
+        return True
+
+    def delete(self, session_id: str) -> bool:
+        self._logs.pop(session_id, None)
+        self._cids = {key: e for key, e in self._cids.items() if key[0] != session_id}
+        return self._records.pop(session_id, None) is not None

@@ -1,0 +1,163 @@
+"""What each audience may see of a session: one function per audience, applied on the server.
+
+A phone sees its own group only: never another group's answers, nobody's token, the seed,
+or anyone's story but the one its group picked. The projector sees what the whole room may
+see. The facilitator sees everything but secrets. Shapes are documented in docs/protocol.md.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Container
+
+from .engine import Group, Participant, Phase, Session
+from .engine.state import PHASE_ORDER
+
+# Dark enough for white text at 4.5:1; every colour has a name, and a group is always also
+# shown by its number, so colour is never the only signal.
+PALETTE = (
+    ("Red", "#B91C1C"), ("Blue", "#1D4ED8"), ("Green", "#15803D"), ("Purple", "#7E22CE"),
+    ("Orange", "#C2410C"), ("Teal", "#0F766E"), ("Pink", "#BE185D"), ("Brown", "#92400E"),
+    ("Indigo", "#4338CA"), ("Olive", "#4D7C0F"), ("Navy", "#1E3A8A"), ("Grey", "#4B5563"),
+)
+
+
+def colour(number: int) -> dict:
+    name, hex_ = PALETTE[(number - 1) % len(PALETTE)]
+    return {"name": name, "hex": hex_}
+
+
+def reached(state: Session, phase: Phase) -> bool:
+    return PHASE_ORDER.index(state.phase) >= PHASE_ORDER.index(phase)
+
+
+def _header(state: Session, audience: str, now: float) -> dict:
+    return {
+        "audience": audience,
+        "session": state.id,
+        "version": state.version,
+        "now": now,  # lets a client correct its clock before showing the timer
+        "phase": state.phase.value,
+        "title": state.deck.title,
+        "timer": {"started_at": state.timer.started_at, "deadline": state.timer.deadline} if state.timer else None,
+    }
+
+
+def _story(state: Session, group: Group) -> dict | None:
+    if group.story is None or not reached(state, Phase.STORIES):
+        return None
+    owner = state.participants[group.story.owner]
+    return {"owner_id": owner.id, "owner_name": owner.name, "title": owner.title, "pitch": owner.pitch}
+
+
+def _format_name(state: Session, group: Group) -> str | None:
+    return None if group.format is None else state.deck.formats_for(group.number)[group.format]
+
+
+def answered(group: Group) -> int:
+    return sum(1 for answer in group.answers if answer.text.strip())
+
+
+def _answers(state: Session, group: Group) -> list[dict]:
+    def by(pid):
+        person = state.participants.get(pid or "")
+        return person.name if person else None
+    return [{"text": a.text, "rev": a.rev, "by": by(a.by)} for a in group.answers]
+
+
+def _names(state: Session, group: Group) -> list[str]:
+    return [state.participants[pid].name for pid in group.members]
+
+
+def guest_view(state: Session, now: float) -> dict:
+    """A phone that has not joined: enough to show the join form, or that joining is locked."""
+    return {**_header(state, "phone", now), "status": "guest", "locked": state.locked, "me": None,
+            "group": None, "limits": {
+                "name": state.settings.max_name, "title": state.settings.max_title,
+                "pitch": state.settings.max_pitch, "answer": state.settings.max_answer}}
+
+
+def phone_view(state: Session, participant_id: str, now: float) -> dict:
+    """The phone of one participant. A removed participant learns only that they were removed."""
+    view = _header(state, "phone", now)
+    person: Participant | None = state.participants.get(participant_id)
+    if person is None:
+        return {**view, "status": "removed", "me": None, "group": None}
+    view.update(status="joined", late_group=person.late_group, limits={"answer": state.settings.max_answer}, me={
+        "id": person.id, "name": person.name, "title": person.title, "pitch": person.pitch,
+        "opt_out": person.opt_out,
+    })
+    group = state.group_of(participant_id)
+    if group is None or not reached(state, Phase.GROUPS):
+        return {**view, "group": None}
+    story = _story(state, group)
+    view["group"] = {
+        "number": group.number,
+        "colour": colour(group.number),
+        "members": [{"id": pid, "name": state.participants[pid].name, "me": pid == participant_id}
+                    for pid in group.members],
+        "story": story and {**story, "mine": story["owner_id"] == participant_id},
+        "formats": list(state.deck.formats_for(group.number)),
+        "format": group.format,
+        "questions": list(state.deck.questions),
+        "instructions": state.deck.instructions,
+        "answers": _answers(state, group) if reached(state, Phase.PLANNING) else None,
+    }
+    return view
+
+
+def projector_view(state: Session, now: float, join_url: str) -> dict:
+    """The big screen: what the whole room may see. Answers appear only in the showcase."""
+    view = _header(state, "projector", now)
+    showcase = reached(state, Phase.SHOWCASE)
+    planning = reached(state, Phase.PLANNING)
+    view.update(
+        join_url=join_url,
+        locked=state.locked,
+        participant_count=len(state.participants),
+        names=[p.name for p in state.participants.values()],
+        questions=list(state.deck.questions),
+        showcase={"index": state.showcase.index, "gallery": state.showcase.gallery} if showcase else None,
+        groups=[{
+            "number": g.number,
+            "colour": colour(g.number),
+            "members": _names(state, g),
+            "story": _story(state, g),
+            "format": _format_name(state, g) if planning else None,
+            "answered": answered(g) if planning else 0,
+            "answers": [a.text for a in g.answers] if showcase else None,
+        } for g in state.groups],
+    )
+    return view
+
+
+def facilitator_view(state: Session, now: float, links: dict, online: Container[str]) -> dict:
+    """The control screen: everything but secrets, with who is connected and how picks were drawn."""
+    view = _header(state, "facilitator", now)
+    group_of = {pid: g.number for g in state.groups for pid in g.members}
+    view.update(
+        links=links,
+        locked=state.locked,
+        seed=state.seed,
+        grouping_draw=state.grouping_draw,
+        settings={"group_size": state.settings.group_size, "max_participants": state.settings.max_participants},
+        questions=list(state.deck.questions),
+        showcase={"index": state.showcase.index, "gallery": state.showcase.gallery},
+        participants=[{
+            "id": p.id, "name": p.name, "title": p.title, "pitch": p.pitch, "opt_out": p.opt_out,
+            "has_phone": p.has_phone, "connected": p.id in online, "group": group_of.get(p.id),
+            "late": p.late_group is not None,
+        } for p in state.participants.values()],
+        groups=[{
+            "number": g.number,
+            "colour": colour(g.number),
+            "members": [{"id": pid, "name": state.participants[pid].name} for pid in g.members],
+            "story": _story(state, g) and {
+                **_story(state, g), "candidates": list(g.story.candidates), "draw": g.story.draw},
+            "formats": list(state.deck.formats_for(g.number)),
+            "format": g.format,
+            "format_name": _format_name(state, g),
+            "answered": answered(g),
+            "answers": _answers(state, g),
+        } for g in state.groups],
+    )
+    return view

@@ -1,0 +1,114 @@
+"""Run `gamehub serve` as a real subprocess on a free loopback port, as a facilitator would."""
+
+from __future__ import annotations
+
+import os
+import re
+import shutil
+import signal
+import socket
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+import urllib.request
+from dataclasses import dataclass, field
+from pathlib import Path
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+@dataclass
+class SessionLinks:
+    code: str
+    join: str
+    projector: str
+    facilitator: str
+
+    @property
+    def projector_key(self) -> str:
+        return self.projector.split("#key=", 1)[1]
+
+    @property
+    def facilitator_token(self) -> str:
+        return self.facilitator.split("#key=", 1)[1]
+
+
+@dataclass
+class ServerProcess:
+    """`with ServerProcess() as server:` starts gamehub, waits until it answers, and stops it."""
+
+    args: list[str] = field(default_factory=list)
+    command: list[str] = field(default_factory=lambda: [sys.executable, "-m", "gamehub"])
+    cwd: Path | None = None
+    data_dir: Path | None = None  # a fresh temporary one unless given (a restart passes the same)
+    port: int = field(default_factory=free_port)
+    _own_dir: Path | None = None
+    process: subprocess.Popen | None = None
+    output: str = ""
+    sessions: list[SessionLinks] = field(default_factory=list)  # opened by this start
+    resumed: list[str] = field(default_factory=list)  # codes of sessions found in the store
+
+    @property
+    def url(self) -> str:
+        return f"http://127.0.0.1:{self.port}"
+
+    def __enter__(self) -> ServerProcess:
+        if self.data_dir is None:
+            self.data_dir = self._own_dir = Path(tempfile.mkdtemp(prefix="gamehub-test-"))
+        self.process = subprocess.Popen(
+            [*self.command, "serve", "--host", "127.0.0.1", "--port", str(self.port), "--no-qr",
+             "--data-dir", str(self.data_dir), *self.args],
+            stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, cwd=self.cwd,
+            env={**os.environ, "PYTHONUNBUFFERED": "1"},
+        )
+        deadline = time.monotonic() + 30
+        lines = []
+        while time.monotonic() < deadline:
+            line = self.process.stdout.readline()
+            if not line:
+                raise RuntimeError(f"gamehub serve exited early:\n{''.join(lines)}")
+            lines.append(line)
+            if line.startswith("Listening on"):
+                break
+        self.output = "".join(lines)
+        # Keep reading, so a chatty server never blocks on a full pipe.
+        threading.Thread(target=self._drain, daemon=True).start()
+        self.sessions = [SessionLinks(*m) for m in re.findall(
+            r"Session (\w+)\n  Join \(phones\):\s+(\S+)\n  Projector:\s+(\S+)\n  Facilitator:\s+(\S+)", self.output)]
+        self.resumed = re.findall(r"Session (\w+) \(resumed", self.output)
+        self._wait_until_up(deadline)
+        return self
+
+    def _drain(self) -> None:
+        for line in self.process.stdout:
+            self.output += line
+
+    def _wait_until_up(self, deadline: float) -> None:
+        while time.monotonic() < deadline:
+            try:
+                with urllib.request.urlopen(f"{self.url}/healthz", timeout=1) as response:
+                    if response.status == 200:
+                        return
+            except OSError:
+                time.sleep(0.1)
+        raise RuntimeError(f"gamehub did not answer on {self.url}:\n{self.output}")
+
+    def __exit__(self, *exc) -> None:
+        self.stop()
+
+    def stop(self, sig: int = signal.SIGTERM) -> None:
+        if self.process and self.process.poll() is None:
+            self.process.send_signal(sig)
+            try:
+                self.process.wait(timeout=10)
+            except subprocess.TimeoutExpired:
+                self.process.kill()
+                self.process.wait(timeout=10)
+        if self._own_dir is not None:
+            shutil.rmtree(self._own_dir, ignore_errors=True)

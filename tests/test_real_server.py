@@ -1,0 +1,88 @@
+"""`gamehub serve` as a real process (eventlet, the default mode) with real websocket clients."""
+
+from __future__ import annotations
+
+import json
+import threading
+import time
+import urllib.request
+
+import pytest
+import socketio
+
+from server_process import ServerProcess
+
+
+class Client:
+    """A python-socketio client that keeps the latest view it was sent."""
+
+    def __init__(self, url: str, auth: dict):
+        self.sio = socketio.Client(reconnection=False)
+        self.views: list[dict] = []
+        self._changed = threading.Condition()
+        self.sio.on("view", self._on_view)
+        self.sio.connect(url, auth=auth, transports=["websocket"], wait_timeout=10)
+
+    def _on_view(self, view: dict) -> None:
+        with self._changed:
+            self.views.append(view)
+            self._changed.notify_all()
+
+    def call(self, event: str, payload: dict | None = None) -> dict:
+        return self.sio.call(event, payload or {}, timeout=10)
+
+    def wait_for(self, predicate, timeout: float = 10) -> dict:
+        with self._changed:
+            ok = self._changed.wait_for(lambda: self.views and predicate(self.views[-1]), timeout=timeout)
+        assert ok, f"no matching view; last: {self.views[-1] if self.views else None}"
+        return self.views[-1]
+
+
+@pytest.fixture
+def server():
+    with ServerProcess() as process:
+        yield process
+
+
+def test_gamehub_serve_prints_the_links_and_serves_pages_qr_and_the_socketio_client(server):
+    links = server.sessions[0]
+    assert links.join == f"{server.url}/j/{links.code}"
+    for path in (f"/j/{links.code}", f"/s/{links.code}/projector", f"/s/{links.code}/facilitator", "/"):
+        with urllib.request.urlopen(server.url + path, timeout=5) as page:
+            assert page.status == 200 and "text/html" in page.headers["Content-Type"]
+    with urllib.request.urlopen(f"{server.url}/s/{links.code}/qr.svg", timeout=5) as qr:
+        assert qr.headers["Content-Type"].startswith("image/svg+xml") and b"<svg" in qr.read()
+    with urllib.request.urlopen(f"{server.url}/static/vendor/socket.io.esm.min.js", timeout=5) as js:
+        assert b"Socket.IO v4" in js.read(200)
+
+
+def test_a_game_over_real_websockets_keeps_each_groups_answers_to_itself(server):
+    links = server.sessions[0]
+    facilitator = Client(server.url, {"session": links.code, "role": "facilitator", "token": links.facilitator_token})
+    projector = Client(server.url, {"session": links.code, "role": "projector", "token": links.projector_key})
+    phones = []
+    try:
+        for i in range(9):
+            phone = Client(server.url, {"session": links.code, "role": "phone"})
+            reply = phone.call("join", {"name": f"Phone {i}", "title": f"Story {i}"})
+            assert reply["ok"], reply
+            phones.append(phone)
+        for event, payload in (("form_groups", {}), ("pick_stories", {}), ("start_planning", {"minutes": 5})):
+            assert facilitator.call(event, payload)["ok"]
+        by_group: dict[int, list[Client]] = {}
+        for phone in phones:
+            view = phone.wait_for(lambda v: v["phase"] == "planning")
+            by_group.setdefault(view["group"]["number"], []).append(phone)
+        assert sorted(len(members) for members in by_group.values()) == [4, 5]
+
+        writer, reader = by_group[1][0], by_group[1][1]
+        assert writer.call("edit_answer", {"question": 2, "text": "Smells of the lab", "base_rev": 0})["ok"]
+        reader.wait_for(lambda v: v["group"]["answers"][2]["text"] == "Smells of the lab")
+        facilitator.wait_for(lambda v: v["groups"][0]["answers"][2]["text"] == "Smells of the lab")
+        projector.wait_for(lambda v: v["groups"][0]["answered"] == 1)
+        time.sleep(0.3)  # anything misaddressed would have arrived by now
+        for phone in by_group[2]:
+            assert "Smells of the lab" not in json.dumps(phone.views)
+    finally:
+        for client in (facilitator, projector, *phones):
+            client.sio.disconnect()

@@ -1,0 +1,206 @@
+"""The durable store, on SQLite and on PostgreSQL: the same tests against both."""
+
+from __future__ import annotations
+
+import dataclasses
+import subprocess
+import time
+
+import pytest
+import sqlalchemy
+
+from gamehub import sqlstore
+from gamehub.engine import COMMANDS, Actor, Role, Settings, apply
+from gamehub.formats import load_deck
+from gamehub.server.sessions import open_session
+from gamehub.server.tokens import token_hash
+from gamehub.sqlstore import SqlStore, commands_table, open_store, sessions_table
+from gamehub.store import LogEntry, MemoryStore
+
+POSTGRES_URL = "postgresql://postgres@127.0.0.1:5432/test"
+
+
+def postgres_up() -> bool:
+    try:
+        with sqlalchemy.create_engine(sqlstore.normalise_url(POSTGRES_URL)).connect():
+            return True
+    except sqlalchemy.exc.OperationalError:
+        return False
+
+
+@pytest.fixture(scope="session")
+def postgres_url() -> str:
+    """PostgreSQL runs on the development and CI machines; if it is down, start it or fail loudly."""
+    if not postgres_up():
+        subprocess.run("pg_ctlcluster --skip-systemctl-redirect $(ls /etc/postgresql) main start",
+                       shell=True, timeout=60)
+        deadline = time.monotonic() + 30
+        while not postgres_up():
+            if time.monotonic() > deadline:
+                pytest.fail(f"PostgreSQL is not reachable at {POSTGRES_URL} and could not be started")
+            time.sleep(0.5)
+    return POSTGRES_URL
+
+
+@pytest.fixture(params=["sqlite", "postgresql", "memory"])
+def store_factory(request, tmp_path):
+    """A function that opens the store (again, as a restarted server would)."""
+    opened = []
+    if request.param == "memory":
+        memory = MemoryStore()
+
+        def open_():
+            return memory
+    else:
+        url = sqlstore.sqlite_url(str(tmp_path / "gamehub.sqlite3")) if request.param == "sqlite" \
+            else request.getfixturevalue("postgres_url")
+
+        def open_():
+            opened.append(SqlStore(url))
+            return opened[-1]
+
+    yield open_
+    for store in opened:
+        for session_id in created_here:
+            store.delete(session_id)
+        store.close()
+    created_here.clear()
+
+
+created_here: list[str] = []
+
+
+def new_session(store):
+    record, token = open_session(store, load_deck(), Settings(), now=1000.0)
+    created_here.append(record.state.id)
+    return record, token
+
+
+def play(store, record, events):
+    """Apply (event, payload, actor) triples the way the hub does, logging each."""
+    state = record.state
+    for i, (event, payload, actor) in enumerate(events):
+        command = COMMANDS[event].from_payload(payload)
+        if event == "join":
+            command = dataclasses.replace(command, token_hash=token_hash(f"token-{payload['name']}"))
+        outcome = apply(state, command, actor, now=1000.0 + i)
+        assert outcome.ok, outcome.error.to_dict()
+        state = outcome.state
+        store.append(state.id, state, LogEntry(version=state.version, event=event,
+                                               payload=dataclasses.asdict(command),
+                                               actor={"role": actor.role.value, "participant": actor.participant_id},
+                                               at=1000.0 + i, cid=f"c{state.version}", result=outcome.result))
+    return state
+
+
+GUEST, FACILITATOR = Actor(Role.GUEST), Actor(Role.FACILITATOR)
+
+
+def a_game():
+    joins = [("join", {"name": f"P{i}", "title": f"T{i}", "pitch": "p"}, GUEST) for i in range(9)]
+    return joins + [("form_groups", {}, FACILITATOR), ("pick_stories", {}, FACILITATOR),
+                    ("start_planning", {"minutes": 20}, FACILITATOR)]
+
+
+def test_a_session_comes_back_whole_from_a_reopened_store(store_factory):
+    store = store_factory()
+    record, _ = new_session(store)
+    state = play(store, record, a_game())
+    member = state.groups[0].members[0]
+    state = play(store, dataclasses.replace(record, state=state), [
+        ("edit_answer", {"question": 1, "text": "Ünïcode ✓ and\nnewlines", "base_rev": 0},
+         Actor(Role.PARTICIPANT, member))])
+
+    again = store_factory().get(record.state.id)
+    assert again.state == state
+    assert again.state.timer.deadline == state.timer.deadline  # a deadline, not a countdown
+    assert again.facilitator_hash == record.facilitator_hash and again.projector_key == record.projector_key
+    assert [e.version for e in store_factory().log(record.state.id)] == list(range(1, state.version + 1))
+
+
+def test_replay_from_a_snapshot_gives_the_same_state(store_factory, monkeypatch):
+    monkeypatch.setattr(sqlstore, "SNAPSHOT_EVERY", 5)
+    store = store_factory()
+    record, _ = new_session(store)
+    state = play(store, record, a_game())  # 12 commands: snapshots at 5 and 10, then a tail of 2
+    assert store_factory().get(record.state.id).state == state
+
+
+def test_a_command_id_finds_its_logged_command(store_factory):
+    store = store_factory()
+    record, _ = new_session(store)
+    play(store, record, a_game()[:3])
+    entry = store_factory().find_cid(record.state.id, "c2")
+    assert entry.version == 2 and entry.result == {"participant_id": "p2"}
+    assert store_factory().find_cid(record.state.id, "nope") is None
+
+
+def test_deleting_a_session_removes_all_its_data(store_factory):
+    store = store_factory()
+    record, _ = new_session(store)
+    play(store, record, a_game()[:3])
+    assert store.delete(record.state.id) is True
+    reopened = store_factory()
+    assert reopened.get(record.state.id) is None and reopened.log(record.state.id) == []
+    assert record.state.id not in reopened.session_ids()
+    assert store.delete(record.state.id) is False
+    if isinstance(store, SqlStore):
+        with store.engine.connect() as db:
+            for table in (sessions_table, commands_table):
+                column = table.c.id if table is sessions_table else table.c.session_id
+                assert db.execute(sqlalchemy.select(column).where(column == record.state.id)).first() is None
+
+
+def test_purge_deletes_only_sessions_idle_since_the_cutoff(store_factory):
+    store = store_factory()
+    old, _ = new_session(store)  # created at t=1000, no activity since
+    busy, _ = new_session(store)
+    store.append(busy.state.id, *_one_more_join(busy.state, at=5000.0))
+    purged = store.purge(before=2000.0)
+    assert old.state.id in purged and busy.state.id not in purged
+    assert store_factory().get(old.state.id) is None and store_factory().get(busy.state.id) is not None
+
+
+def _one_more_join(state, at):
+    command = dataclasses.replace(COMMANDS["join"].from_payload({"name": "Later"}), token_hash="h-later")
+    outcome = apply(state, command, GUEST, now=at)
+    return outcome.state, LogEntry(version=outcome.state.version, event="join", payload=dataclasses.asdict(command),
+                                   actor={"role": "guest", "participant": None}, at=at)
+
+
+def test_rekey_replaces_the_facilitator_hash(store_factory):
+    store = store_factory()
+    record, _ = new_session(store)
+    assert store.rekey(record.state.id, "new-hash") is True
+    assert store_factory().get(record.state.id).facilitator_hash == "new-hash"
+    assert store.rekey("NOSUCHID", "x") is False
+
+
+@pytest.mark.parametrize("store_factory", ["sqlite", "postgresql"], indirect=True)
+def test_two_writers_cannot_both_write_the_same_version(store_factory):
+    # Only the SQL stores are shared by several processes; the memory store lives in one.
+    store = store_factory()
+    record, _ = new_session(store)
+    state = play(store, record, a_game()[:1])
+    with pytest.raises(sqlalchemy.exc.IntegrityError):
+        store.append(record.state.id, state, LogEntry(version=state.version, event="join", payload={},
+                                                      actor={}, at=0.0))
+
+
+def test_sqlite_runs_in_wal_mode_in_a_private_data_dir(tmp_path):
+    store = open_store(data_dir=tmp_path / "data")
+    try:
+        with store.engine.connect() as db:
+            assert db.exec_driver_sql("PRAGMA journal_mode").scalar() == "wal"
+        assert (tmp_path / "data" / "gamehub.sqlite3").exists()
+        assert (tmp_path / "data").stat().st_mode & 0o077 == 0
+    finally:
+        store.close()
+
+
+def test_a_database_url_selects_postgresql(postgres_url):
+    store = open_store(database_url=postgres_url)
+    try:
+        assert store.engine.dialect.name == "postgresql"
+    finally:
+        store.close()
