@@ -35,7 +35,7 @@ def test_serve_plays_another_deck_given_with_formats(tmp_path):
     from server_process import ServerProcess
 
     deck = tmp_path / "deck.yaml"
-    deck.write_text("title: Chemistry outreach\nquestions: [Who?, What?, Why?, How?]\n"
+    deck.write_text("title: Chemistry outreach\nquestions: [\"Who?\", \"What?\", \"Why?\", \"How?\"]\n"
                     "formats:\n  1: [A poem, A mime, A puppet show]\n  2: [A zine, A podcast, A mural]\n")
     with ServerProcess(args=["--formats", str(deck), "--async-mode", "threading"]) as server:
         assert "Chemistry outreach, 2 format lists" in server.output

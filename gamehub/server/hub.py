@@ -64,14 +64,18 @@ class Hub:
                 self._publish(dataclasses.replace(record, state=outcome.state), outcome.phones, now)
             return outcome
 
-    def delete_session(self, session_id: str) -> bool:
-        """Delete a session and all its data; every connected screen is told, then dropped."""
+    def delete_session(self, session_id: str, requester: str | None = None) -> bool:
+        """Delete a session and all its data; every connected screen is told, then dropped.
+
+        The requester's socket is told but not dropped, so its ack can still reach it; it
+        closes the connection itself (and has no session left to act on)."""
         with self._lock(session_id):
             deleted = self.store.delete(session_id)
             for sid in self.presence.sids(session_id):
                 self._emitter.emit("session_deleted", {"session": session_id}, to=sid)
                 self.presence.remove(sid)
-                self._disconnect(sid)
+                if sid != requester:
+                    self._disconnect(sid)
         with self._locks_guard:
             self._locks.pop(session_id, None)
         return deleted

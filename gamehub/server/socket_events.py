@@ -134,7 +134,7 @@ def register(socketio: SocketIO, hub: Hub) -> None:
                 raise Rejected("bad_payload", "Send {confirm: <room code>} to delete the session")
         except Rejected as error:
             return {"ok": False, "error": error.to_dict()}
-        hub.delete_session(connection.session_id)
+        hub.delete_session(connection.session_id, requester=request.sid)
         return {"ok": True}
 
     for event, command_class in COMMANDS.items():

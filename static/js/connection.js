@@ -1,0 +1,100 @@
+// One Socket.IO connection per screen, and what every screen needs from it: the latest
+// view in version order, the server's clock, a visible connection state, and commands
+// with acks and client ids (docs/protocol.md).
+import { io } from "../vendor/socket.io.esm.min.js";
+import { randomId } from "./dom.js";
+
+// Codes the server refuses a connection with; retrying will not help with these.
+export const REFUSALS = new Set(["unknown_session", "unknown_participant", "removed", "bad_key", "bad_auth"]);
+
+/**
+ * Connect to a session. `auth()` is called on every (re)connection, so a phone that has just
+ * joined reconnects with its new token. Callbacks:
+ *  onView(view)            a view at least as new as the last one
+ *  onStatus(status)        "connecting" | "online" | "reconnecting"
+ *  onRefused(code, text)   the server refused us (see REFUSALS); return true to retry now
+ *  onDeleted()             the facilitator deleted the session
+ */
+export function connect({ auth, onView, onStatus = () => {}, onRefused = () => {}, onDeleted = () => {} }) {
+  let lastVersion = -1;
+  let lastAudience = null;
+  let offset = 0; // server clock minus local clock, seconds
+  let everConnected = false;
+
+  const socket = io({
+    auth: (cb) => cb(auth()),
+    // Back within 2 s of the server returning, even after a long outage.
+    reconnectionDelay: 300,
+    reconnectionDelayMax: 2000,
+    timeout: 8000,
+  });
+
+  const status = (s) => { document.body.dataset.connection = s; onStatus(s); };
+  status("connecting");
+
+  socket.on("connect", () => { everConnected = true; status("online"); });
+  socket.on("disconnect", (reason) => {
+    // "io client disconnect" is us; anything else is the network or the server.
+    if (reason !== "io client disconnect") status("reconnecting");
+  });
+  socket.io.on("reconnect_attempt", () => status("reconnecting"));
+  socket.on("connect_error", (err) => {
+    if (REFUSALS.has(err.message)) {
+      const retry = onRefused(err.message, (err.data && err.data.message) || err.message);
+      if (retry) { lastVersion = -1; socket.connect(); }
+      return;
+    }
+    status(everConnected ? "reconnecting" : "connecting");
+    // A refusal is final for socket.io; a transport error retries by itself. A server
+    // restarted mid-handshake can leave the socket inactive: nudge it.
+    if (!socket.active) setTimeout(() => socket.connect(), 1000);
+  });
+  socket.on("session_deleted", () => { socket.disconnect(); onDeleted(); });
+  socket.on("view", (view) => {
+    // Views of one audience come in version order; a new audience (a guest that joined)
+    // starts afresh.
+    if (view.audience === lastAudience && view.version < lastVersion) return;
+    lastVersion = view.version;
+    lastAudience = view.audience;
+    offset = view.now - Date.now() / 1000;
+    onView(view);
+  });
+  window.addEventListener("offline", () => status("reconnecting"));
+  window.addEventListener("online", () => { if (!socket.connected) socket.connect(); });
+
+  return {
+    socket,
+    /** Server time now, in Unix seconds. */
+    now: () => Date.now() / 1000 + offset,
+    get connected() { return socket.connected; },
+    /** Send a command; resolves with its ack ({ok, ...}), or {ok:false, error:{code:"offline"}}
+     *  when no ack came in time. Every command carries a fresh client id unless given one,
+     *  so a resend with the same cid is applied once. */
+    send(event, payload = {}, { cid = randomId(12), timeout = 10000 } = {}) {
+      return new Promise((resolve) => {
+        if (!socket.connected) {
+          resolve({ ok: false, error: { code: "offline", message: "Not connected" }, cid });
+          return;
+        }
+        socket.timeout(timeout).emit(event, { ...payload, cid }, (err, ack) => {
+          if (err) resolve({ ok: false, error: { code: "offline", message: "No answer from the server" }, cid });
+          else resolve({ ...ack, cid });
+        });
+      });
+    },
+    /** Send without a cid (join and delete_session do not take one). */
+    sendRaw(event, payload = {}, timeout = 10000) {
+      return new Promise((resolve) => {
+        if (!socket.connected) { resolve({ ok: false, error: { code: "offline", message: "Not connected" } }); return; }
+        socket.timeout(timeout).emit(event, payload, (err, ack) =>
+          resolve(err ? { ok: false, error: { code: "offline", message: "No answer from the server" } } : ack));
+      });
+    },
+  };
+}
+
+/** Keep a countdown element ticking against the server clock. */
+export function startTicker(callback) {
+  callback();
+  return setInterval(callback, 500);
+}
