@@ -8,6 +8,16 @@ python3 -m venv .venv
 .venv/bin/python -m pip install --quiet --upgrade pip
 .venv/bin/python -m pip install --quiet -e ".[test]"
 
+# The browser tests drive Debian's Chromium; a browser download does not work on these machines.
+if [ ! -x /usr/bin/chromium ]; then
+    sudo_=""; [ "$(id -u)" -eq 0 ] || sudo_="sudo"
+    $sudo_ apt-get update -qq && $sudo_ apt-get install -y -qq chromium
+fi
+# axe-core checks the pages' accessibility; the tests inject it from the npm registry's package.
+if [ ! -f .cache/axe/node_modules/axe-core/axe.min.js ]; then
+    npm install --silent --no-audit --no-fund --prefix .cache/axe axe-core@4 >/dev/null
+fi
+
 set +e
 .venv/bin/python -m pytest "$@"
 status=$?
