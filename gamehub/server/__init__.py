@@ -12,6 +12,7 @@ from ..store import MemoryStore
 from . import socket_events
 from .hub import Hub
 from .pages import pages
+from .security import add_security_headers, allowed_origins
 
 DEFAULTS = {
     "PUBLIC_URL": "http://127.0.0.1:5000",  # where phones reach this server; `gamehub serve` sets it
@@ -36,6 +37,7 @@ def create_app(config: dict | None = None) -> Flask:
         app,
         async_mode=app.config["ASYNC_MODE"],
         max_http_buffer_size=app.config["MAX_MESSAGE_BYTES"],
+        cors_allowed_origins=allowed_origins(app.config["PUBLIC_URL"]),
         # Phones on venue wifi: notice a dead link within ~20 s, and let clients reconnect.
         ping_interval=10,
         ping_timeout=10,
@@ -45,6 +47,7 @@ def create_app(config: dict | None = None) -> Flask:
     app.extensions["gamehub"] = hub
     socket_events.register(socketio, hub)
     app.register_blueprint(pages)
+    app.after_request(add_security_headers)
     return app
 
 

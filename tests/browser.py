@@ -1,0 +1,49 @@
+"""Browser tests' tools: Debian's Chromium under Playwright, axe-core, and a QR code reader."""
+
+from __future__ import annotations
+
+import io
+from pathlib import Path
+
+import zxingcpp
+from PIL import Image
+
+CHROMIUM = "/usr/bin/chromium"
+AXE = Path(__file__).resolve().parent.parent / ".cache" / "axe" / "node_modules" / "axe-core" / "axe.min.js"
+SCREENSHOTS = Path(__file__).resolve().parent.parent / "artifacts" / "screenshots"
+
+# Chromium as the machine's probe runs it: no sandbox as root, and no background traffic to
+# hosts this closed network refuses.
+CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
+                 "--disable-background-networking", "--disable-component-update", "--disable-sync"]
+
+PHONE = {"viewport": {"width": 390, "height": 844}, "device_scale_factor": 2, "is_mobile": True, "has_touch": True}
+NARROW_PHONE = {**PHONE, "viewport": {"width": 320, "height": 640}}
+PROJECTOR = {"viewport": {"width": 1920, "height": 1080}}
+LAPTOP = {"viewport": {"width": 1366, "height": 768}}
+
+
+def require_tools() -> None:
+    """Fail loudly, never skip: scripts/test.sh installs both."""
+    assert Path(CHROMIUM).exists(), f"{CHROMIUM} is missing: run ./scripts/test.sh (it installs Debian's chromium)"
+    assert AXE.exists(), f"{AXE} is missing: run ./scripts/test.sh (it installs axe-core from npm)"
+
+
+def read_qr(png: bytes) -> str:
+    """The text of the one QR code in a screenshot."""
+    found = zxingcpp.read_barcodes(Image.open(io.BytesIO(png)).convert("L"))
+    assert found, "no QR code found in the screenshot"
+    return found[0].text
+
+
+def axe_violations(page, impacts=("serious", "critical")) -> list[dict]:
+    """axe-core's serious and critical violations on the page as it is now."""
+    if not page.evaluate("() => !!window.axe"):
+        page.add_script_tag(path=str(AXE))
+    result = page.evaluate("async () => (await axe.run(document)).violations.map(v => ({id: v.id, impact: v.impact, help: v.help, nodes: v.nodes.map(n => n.target.join(' ')).slice(0, 5)}))")
+    return [v for v in result if v["impact"] in impacts]
+
+
+def screenshot(page, name: str) -> None:
+    SCREENSHOTS.mkdir(parents=True, exist_ok=True)
+    page.screenshot(path=str(SCREENSHOTS / f"{name}.png"))
