@@ -39,6 +39,12 @@ export function connect({ auth, onView, onStatus = () => {}, onRefused = () => {
   });
   socket.io.on("reconnect_attempt", () => status("reconnecting"));
   socket.on("connect_error", (err) => {
+    if (err.message === "rate_limited") {
+      // Too many attempts from this address: wait as the protocol asks, then try again.
+      status("reconnecting");
+      setTimeout(() => socket.connect(), 20000 + Math.random() * 20000);
+      return;
+    }
     if (REFUSALS.has(err.message)) {
       const retry = onRefused(err.message, (err.data && err.data.message) || err.message);
       if (retry) { lastVersion = -1; socket.connect(); }
@@ -70,7 +76,7 @@ export function connect({ auth, onView, onStatus = () => {}, onRefused = () => {
     /** Send a command; resolves with its ack ({ok, ...}), or {ok:false, error:{code:"offline"}}
      *  when no ack came in time. Every command carries a fresh client id unless given one,
      *  so a resend with the same cid is applied once. */
-    send(event, payload = {}, { cid = randomId(12), timeout = 10000 } = {}) {
+    send(event, payload = {}, { cid = randomId(16), timeout = 10000 } = {}) {
       return new Promise((resolve) => {
         if (!socket.connected) {
           resolve({ ok: false, error: { code: "offline", message: "Not connected" }, cid });

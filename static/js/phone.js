@@ -1,0 +1,471 @@
+// The phone screen: join, then follow the game with the group (docs/protocol.md, "Phone").
+// Screens are built once and patched on each view, so nothing the member is typing in is
+// ever rebuilt under their fingers; the shared sheet lives in sheet.js.
+import { el, render, clock, randomId, pageCode, $ } from "./dom.js";
+import { connect, startTicker } from "./connection.js";
+import { createSheet, storage, autosize } from "./sheet.js";
+
+const CODE = pageCode();
+const KEYS = {
+  token: `gamehub:${CODE}:token`,
+  pending: `gamehub:${CODE}:token-pending`, // made and sent with a join that has no ack yet
+  form: `gamehub:${CODE}:join-form`,
+};
+const app = $("#app");
+const statusLine = $("#conn-status");
+const deckTitle = ($(".deck-title") || {}).textContent || "gamehub";
+
+let view = null;     // the latest view
+let screen = null;   // {key, node, update(view)}
+let final = null;    // a screen nothing comes after: removed / ended / broken
+let joinNotice = ""; // a sentence shown above the join form
+let timerNode = null;
+
+const token = () => storage.get(KEYS.token);
+
+function showStatus(status) {
+  const text = { online: "Connected", connecting: "Connecting…", off: "Not connected",
+    reconnecting: "Reconnecting… what you type is kept on this phone" }[status] || status;
+  statusLine.dataset.state = status;
+  render($(".conn-text", statusLine), text);
+}
+function forgetIdentity() {
+  storage.del(KEYS.token);
+  storage.del(KEYS.pending);
+}
+
+// The sheet is made first (the connection reports its status at once); it reaches the
+// connection through this small handle.
+let conn = null;
+const sheet = createSheet({
+  conn: { get connected() { return !!conn && conn.connected; }, send: (...args) => conn.send(...args) },
+  code: CODE,
+  onGone: () => end("ended"),
+});
+
+conn = connect({
+  auth: () => {
+    const t = token();
+    return t ? { session: CODE, role: "phone", token: t } : { session: CODE, role: "phone" };
+  },
+  onView(next) {
+    view = next;
+    if (view.status === "joined") storage.del(KEYS.pending);
+    draw();
+  },
+  onStatus(status) {
+    if (final) return;
+    showStatus(status);
+    if (status === "online") sheet.online(); else sheet.offline();
+  },
+  onRefused(code) {
+    if (code === "unknown_participant") {
+      const neverJoined = storage.get(KEYS.pending) === "1";
+      forgetIdentity();
+      joinNotice = neverJoined
+        ? "Your join did not reach the session. Check your details and press Join again."
+        : "This session doesn't know this phone any more. Join again.";
+      return true; // reconnect as a guest: the join form comes with the next view
+    }
+    if (code === "removed") return end("removed");
+    if (code === "unknown_session") return end("ended");
+    return end("broken");
+  },
+  onDeleted() { end("ended"); },
+});
+
+function end(kind) {
+  if (kind === "ended") { forgetIdentity(); sheet.forget(); storage.del(KEYS.form); }
+  final = kind;
+  if (conn) conn.socket.disconnect();
+  document.body.dataset.connection = "none"; // no "Reconnecting…" banner: nothing will reconnect
+  showStatus("off");
+  draw();
+  return false;
+}
+
+// -- choosing and drawing the screen ----------------------------------------------------
+
+function keyOf(v) {
+  if (final) return final;
+  if (!v) return "loading";
+  if (v.status === "removed") return "removed";
+  if (v.status === "guest") return "join";
+  if (!v.group) return "lobby";
+  return `${v.phase === "lobby" ? "groups" : v.phase}:${v.group.number}`;
+}
+
+const SCREENS = {
+  join: joinScreen, lobby: lobbyScreen, groups: groupsScreen, stories: storiesScreen,
+  planning: planningScreen, showcase: showcaseScreen,
+  removed: () => message("removed", "The facilitator removed you from this session",
+    "If that was a mistake, ask the facilitator: they can add you back."),
+  ended: () => message("ended", "This session has ended (or the code is wrong)",
+    "There is nothing more to do on this page.", el("a", { class: "button primary full", href: "/" }, "Enter a room code")),
+  broken: () => message("broken", "This link does not work",
+    "The page could not connect to the session. Scan the QR code again.", el("a", { class: "button full", href: "/" }, "Enter a room code")),
+};
+
+function draw() {
+  const key = keyOf(view);
+  if (key === "loading") return;
+  if (!screen || screen.key !== key) {
+    if (screen && screen.key.startsWith("planning")) sheet.leave();
+    const hadFocus = app.contains(document.activeElement);
+    const first = !screen;
+    const made = SCREENS[key.split(":")[0]]();
+    screen = { key, ...made };
+    timerNode = made.timer || null;
+    render(app, made.node);
+    if (made.update) made.update(view);
+    // Tell screen readers (and eyes) that the screen changed, but never grab a focused field.
+    if (!first && (hadFocus || document.activeElement === document.body)) {
+      const heading = $("h1", app);
+      if (heading) heading.focus({ preventScroll: true });
+      window.scrollTo(0, 0);
+    }
+  } else if (screen.update) {
+    screen.update(view);
+  }
+  document.title = titleFor(key);
+  tick();
+}
+
+function titleFor(key) {
+  const [kind, number] = key.split(":");
+  const prefix = { join: "Join", lobby: "You're in", removed: "Removed", ended: "Ended", broken: "Link problem" }[kind]
+    || (number ? `Group ${number}` : "");
+  return prefix ? `${prefix} · ${view ? view.title : deckTitle}` : deckTitle;
+}
+
+function tick() {
+  if (!timerNode) return;
+  const timer = view && view.timer;
+  if (!timer) { timerNode.hidden = true; return; }
+  timerNode.hidden = false;
+  const left = timer.deadline - conn.now();
+  const up = left <= 0;
+  timerNode.dataset.state = up ? "up" : left < 60 ? "low" : "running";
+  const text = up ? "Time's up" : `${clock(left)} left`;
+  if (timerNode.textContent !== text) timerNode.textContent = text;
+}
+startTicker(tick);
+
+// -- pieces ------------------------------------------------------------------------------
+
+const heading = (...children) => el("h1", { tabindex: "-1" }, ...children);
+
+function message(kind, title, text, ...more) {
+  return { node: el("section", { class: `screen screen-message screen-${kind}` }, heading(title), el("p", {}, text), ...more) };
+}
+
+/** The group's number on its colour, with the colour's name in words next to it. */
+function badge(group, size) {
+  const node = el("span", { class: `group-badge badge-${size}` }, String(group.number));
+  node.style.setProperty("background-color", group.colour.hex);
+  return node;
+}
+
+function colourLine(group) {
+  const swatch = el("span", { class: "swatch", "aria-hidden": "true" });
+  swatch.style.setProperty("background-color", group.colour.hex);
+  return el("p", { class: "colour-name" }, swatch, `${group.colour.name} group`);
+}
+
+function groupHeader(group, { timer = null } = {}) {
+  return el("div", { class: "group-bar" },
+    badge(group, "small"),
+    el("span", { class: "group-bar-text" }, el("strong", {}, `Group ${group.number}`),
+      el("span", { class: "group-bar-colour" }, el("span", { class: "visually-hidden" }, ", "), `${group.colour.name} group`)),
+    timer);
+}
+
+function storyCard(story, { title = true } = {}) {
+  return [
+    story.mine ? el("p", { class: "mine-flag" }, "It's your story!") : null,
+    title ? el("p", { class: "story-title" }, story.title || "(no title)") : null,
+    story.pitch ? el("p", { class: "story-pitch" }, story.pitch) : null,
+    el("p", { class: "story-owner" }, `By ${story.owner_name}`, story.mine ? " (you)" : ""),
+  ];
+}
+
+// -- join --------------------------------------------------------------------------------
+
+function joinScreen() {
+  const saved = (() => { try { return JSON.parse(storage.get(KEYS.form) || "{}") || {}; } catch { return {}; } })();
+  const input = (id, attrs) => el("input", { id, name: id, type: "text", ...attrs });
+  const name = input("j-name", { required: true, autocomplete: "nickname", autocapitalize: "words", "aria-describedby": "j-error" });
+  const title = input("j-title", { autocapitalize: "sentences", "aria-describedby": "j-title-hint" });
+  const pitch = el("textarea", { id: "j-pitch", name: "j-pitch", rows: 4, "aria-describedby": "j-pitch-hint j-pitch-count" });
+  const optOut = el("input", { id: "j-optout", name: "j-optout", type: "checkbox", "aria-describedby": "j-optout-hint" });
+  const counter = el("p", { class: "counter", id: "j-pitch-count" });
+  const error = el("p", { class: "error-text", id: "j-error", role: "alert" });
+  const notice = el("p", { class: "notice", hidden: true });
+  const button = el("button", { type: "submit", class: "button primary full big" }, "Join");
+  name.value = saved.name || "";
+  title.value = saved.title || "";
+  pitch.value = saved.pitch || "";
+  optOut.checked = !!saved.opt_out;
+  let pitchMax = 280;
+
+  const values = () => ({ name: name.value, title: title.value, pitch: pitch.value, opt_out: optOut.checked });
+  const count = () => {
+    counter.textContent = `${pitch.value.length} / ${pitchMax} characters`;
+    counter.dataset.state = pitch.value.length >= pitchMax ? "full" : pitch.value.length > pitchMax - 30 ? "near" : "";
+  };
+  const keep = () => storage.set(KEYS.form, JSON.stringify(values()));
+  for (const field of [name, title, pitch, optOut]) field.addEventListener("input", keep);
+  pitch.addEventListener("input", () => { count(); autosize(pitch); });
+  name.addEventListener("input", () => { if (name.value.trim()) { name.removeAttribute("aria-invalid"); error.textContent = ""; } });
+
+  let joining = false;
+  async function submit(event) {
+    event.preventDefault();
+    if (joining) return;
+    if (!name.value.trim()) {
+      error.textContent = "Please type your name: your group will see it.";
+      name.setAttribute("aria-invalid", "true");
+      name.focus();
+      return;
+    }
+    joining = true;
+    button.disabled = true;
+    button.textContent = "Joining…";
+    error.textContent = "";
+    // The identity is made here and kept before it is sent, so a lost answer and a reload
+    // still come back as the same person.
+    let mine = token();
+    if (!mine) {
+      mine = randomId(24);
+      storage.set(KEYS.token, mine);
+      storage.set(KEYS.pending, "1");
+    }
+    const v = values();
+    const ack = await conn.sendRaw("join", { name: v.name.trim(), title: v.title.trim(), pitch: v.pitch.trim(), opt_out: v.opt_out, token: mine });
+    joining = false;
+    button.disabled = false;
+    button.textContent = "Join";
+    if (ack.ok) { storage.del(KEYS.pending); joinNotice = ""; return; } // the joined view follows
+    const { code, message: text } = ack.error || {};
+    if (code === "offline") {
+      error.textContent = "Could not reach the session. Check your wifi, then press Join again.";
+      return; // keep the token: if the join did arrive, pressing again is the same person
+    }
+    if (code === "removed") { end("removed"); return; }
+    if (code === "unknown_session") { end("ended"); return; }
+    forgetIdentity();
+    error.textContent = {
+      missing_text: "Please type your name: your group will see it.",
+      rate_limited: "Too many tries at once. Wait a few seconds, then press Join again.",
+      locked: "Joining is locked. Ask the facilitator to let you in.",
+      session_full: "This session is full. Ask the facilitator for help.",
+      wrong_phase: "You can't join right now. Ask the facilitator.",
+    }[code] || text || "That did not work. Please try again.";
+    if (code === "missing_text" || code === "name_not_allowed") {
+      name.setAttribute("aria-invalid", "true");
+      name.focus();
+    }
+  }
+
+  const field = (label, control, hint, id) => el("div", { class: "field" },
+    el("label", { for: control.id }, label), hint ? el("span", { class: "hint", id }, hint) : null, control);
+  const form = el("form", { class: "join-form", novalidate: true, onsubmit: submit },
+    field(el("span", {}, "Your name ", el("span", { class: "req" }, "(required)")), name),
+    field("Your research story: a title", title, "One line, e.g. \"Teaching robots to fold laundry\"", "j-title-hint"),
+    field("Your pitch", pitch, "What is it and why does it matter? Tweet length.", "j-pitch-hint"),
+    counter,
+    el("div", { class: "field" },
+      el("label", { class: "check", for: "j-optout" }, optOut, "Don't pick my story"),
+      el("span", { class: "hint", id: "j-optout-hint" }, "Your group will then tell someone else's story.")),
+    error,
+    button);
+  const locked = el("div", { class: "locked", hidden: true },
+    el("p", { class: "locked-title" }, "Joining is locked"),
+    el("p", {}, "The facilitator has closed the room for now. Ask them to let you in: this page will update by itself."));
+  const node = el("section", { class: "screen screen-join" },
+    heading("Join the game"),
+    notice,
+    el("p", { class: "lead" }, "Tell your group who you are and the research story you could share."),
+    locked, form);
+
+  return {
+    node,
+    update(v) {
+      const limits = v.limits || {};
+      if (limits.name) name.maxLength = limits.name;
+      if (limits.title) title.maxLength = limits.title;
+      if (limits.pitch) { pitchMax = limits.pitch; pitch.maxLength = limits.pitch; }
+      count();
+      notice.hidden = !joinNotice;
+      notice.textContent = joinNotice;
+      locked.hidden = !v.locked;
+      form.hidden = !!v.locked;
+      requestAnimationFrame(() => autosize(pitch));
+    },
+  };
+}
+
+// -- after joining ----------------------------------------------------------------------
+
+function lobbyScreen() {
+  const title = heading();
+  const waiting = el("p", { class: "lead" });
+  const mine = el("div", { class: "card my-story" });
+  return {
+    node: el("section", { class: "screen screen-lobby" }, title, waiting, mine,
+      el("p", { class: "muted" }, "Keep this page open. It changes by itself when the game moves on.")),
+    update(v) {
+      render(title, `You're in, ${v.me.name}.`);
+      render(waiting, v.phase === "lobby" ? "Waiting for the facilitator to form groups…"
+        : "Waiting for the facilitator to put you in a group…");
+      render(mine,
+        el("p", { class: "card-label" }, "Your story"),
+        el("p", { class: "story-title" }, v.me.title || "(no title)"),
+        v.me.pitch ? el("p", { class: "story-pitch" }, v.me.pitch) : null,
+        v.me.opt_out ? el("p", { class: "muted" }, "You asked us not to pick it.") : null);
+    },
+  };
+}
+
+function membersList(group) {
+  return group.members.map((m) => el("li", { class: m.me ? "member me" : "member" },
+    m.name, m.me ? el("span", { class: "you" }, " (you)") : null));
+}
+
+function groupsScreen() {
+  const title = heading();
+  const colour = el("div");
+  const big = el("div", { class: "group-hero" }, title, colour);
+  const late = el("p", { class: "notice", hidden: true });
+  const members = el("ul", { class: "members" });
+  return {
+    node: el("section", { class: "screen screen-groups" }, big, late,
+      el("h2", {}, "Your group"), members,
+      el("p", { class: "muted" }, "Find each other! Next, the facilitator picks one story per group.")),
+    update(v) {
+      const g = v.group;
+      render(title, el("span", { class: "hero-lead" }, "You are in group "), badge(g, "huge"));
+      render(colour, colourLine(g));
+      late.hidden = !v.late_group;
+      late.textContent = v.late_group ? `You joined late, so you were added to group ${v.late_group}.` : "";
+      render(members, membersList(g));
+    },
+  };
+}
+
+function storiesScreen() {
+  const bar = el("div");
+  const title = heading();
+  const card = el("div", { class: "card story" });
+  const members = el("ul", { class: "members compact" });
+  return {
+    node: el("section", { class: "screen screen-stories" }, bar, title, card,
+      el("h2", {}, "Your group"), members,
+      el("p", { class: "muted" }, "Next: choose a format and plan together on your phones.")),
+    update(v) {
+      const g = v.group;
+      render(bar, groupHeader(g));
+      if (g.story) {
+        render(title, "Your group's story");
+        render(card, storyCard(g.story));
+      } else {
+        render(title, "Picking a story…");
+        render(card, el("p", { class: "muted" }, "The facilitator is picking your group's story."));
+      }
+      render(members, membersList(g));
+    },
+  };
+}
+
+function planningScreen() {
+  const timer = el("p", { class: "timer", role: "timer", hidden: true });
+  const bar = el("div", { class: "sticky-bar" });
+  const storySummary = el("summary");
+  const storyBody = el("div", { class: "story" });
+  const formats = el("div", { class: "formats", role: "group", "aria-labelledby": "formats-h" });
+  const formatNote = el("p", { class: "error-text", role: "alert" });
+  const instructions = el("p", { class: "instructions" });
+  const sheetSlot = el("div");
+  let built = false;
+  let choosing = null; // index chosen here, until the view shows it
+
+  async function choose(index) {
+    choosing = index;
+    formatNote.textContent = "";
+    paintFormats(view.group);
+    const ack = await conn.send("choose_format", { format: index });
+    choosing = null;
+    if (!ack.ok) {
+      formatNote.textContent = {
+        offline: "Not sent: you are offline. Tap again when you are back.",
+        rate_limited: "Too many taps at once: wait a moment, then tap again.",
+      }[ack.error.code] || `Not chosen: ${ack.error.message || ack.error.code}`;
+    }
+    paintFormats(view.group);
+  }
+
+  function paintFormats(g) {
+    const chosen = choosing !== null ? choosing : g.format;
+    render(formats, g.formats.map((name, i) => el("button", {
+      type: "button", class: "format", "aria-pressed": String(chosen === i), onclick: () => choose(i),
+    }, el("span", { class: "format-name" }, name),
+    el("span", { class: "format-mark" }, chosen === i ? (choosing === i ? "✓ Choosing…" : "✓ Chosen") : "Choose"))));
+  }
+
+  return {
+    timer,
+    node: el("section", { class: "screen screen-planning" }, bar,
+      heading("Plan together"),
+      instructions,
+      el("details", { class: "card story-box", open: true }, storySummary, storyBody),
+      el("h2", { id: "formats-h" }, "1. Choose a format"),
+      el("p", { class: "hint" }, "Anyone in the group can choose; everyone sees it at once."),
+      formats, formatNote,
+      el("h2", {}, "2. Answer together"),
+      el("p", { class: "hint" }, "Everyone in your group edits these same answers. They save by themselves."),
+      sheetSlot),
+    update(v) {
+      const g = v.group;
+      if (!built) {
+        render(bar, groupHeader(g, { timer }));
+        render(sheetSlot, sheet.build(v));
+        built = true;
+      } else {
+        sheet.update(v);
+      }
+      render(storySummary, !g.story ? "The story: not picked yet"
+        : g.story.title ? `The story: ${g.story.title}` : `The story of ${g.story.mine ? "you" : g.story.owner_name}`);
+      render(storyBody, g.story ? storyCard(g.story, { title: false }) : el("p", { class: "muted" }, "The facilitator is picking a story."));
+      paintFormats(g);
+      render(instructions, g.instructions || "");
+    },
+  };
+}
+
+function showcaseScreen() {
+  const card = el("article", { class: "card showcase-card" });
+  return {
+    node: el("section", { class: "screen screen-showcase" },
+      heading("Look at the big screen"),
+      el("p", { class: "lead" }, "The groups are presenting. Here is your group's card."),
+      card),
+    update(v) {
+      const g = v.group;
+      const format = g.format === null || g.format === undefined ? "No format chosen" : g.formats[g.format];
+      render(card,
+        el("div", { class: "card-head" }, badge(g, "small"),
+          el("p", {}, el("strong", {}, `Group ${g.number}`), ` · ${g.colour.name}`)),
+        el("p", { class: "card-label" }, "Story"),
+        g.story ? storyCard(g.story) : el("p", { class: "muted" }, "No story"),
+        el("p", { class: "card-label" }, "Format"),
+        el("p", { class: "format-chosen" }, format),
+        el("dl", { class: "answers" }, g.questions.map((q, i) => [
+          el("dt", {}, `${i + 1}. ${q}`),
+          el("dd", {}, (g.answers && g.answers[i] && g.answers[i].text) || el("span", { class: "muted" }, "(no answer)")),
+        ])));
+    },
+  };
+}
+
+// Save unsent text when the phone locks or the tab goes to the background.
+document.addEventListener("visibilitychange", () => { if (document.visibilityState === "hidden") sheet.flushAll(); });
