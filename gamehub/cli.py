@@ -9,6 +9,7 @@ import time
 from . import __version__
 
 RESUME_WITHIN_HOURS = 12  # a session active this recently is "the one running now"
+MAX_SESSIONS_LIMIT = 1000  # what --max-sessions may be raised to
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -25,7 +26,17 @@ def build_parser() -> argparse.ArgumentParser:
     serve.add_argument("--host", default="0.0.0.0", help="address to listen on (default: all, so phones can reach it)")
     serve.add_argument("--port", type=int, default=5000, help="port to listen on (default: 5000)")
     serve.add_argument("--formats", metavar="FILE", help="another deck's formats.yaml (default: the workshop's)")
-    serve.add_argument("--group-size", type=int, default=4, help="target people per group (default: 4)")
+    serve.add_argument("--group-size", type=int, default=4, help="target people per group, 2 to 12 (default: 4)")
+    serve.add_argument("--max-participants", type=int, default=500, metavar="N",
+                       help="most people in one new session (default: 500)")
+    serve.add_argument("--max-sessions", type=int, default=50, metavar="N",
+                       help="most sessions this server keeps, stored ones included (default: 50)")
+    serve.add_argument("--blocked-words", metavar="FILE",
+                       help="a name filter for new sessions: one word or phrase per line; names containing "
+                            "one (whole word, any case) are refused (default: no filter)")
+    serve.add_argument("--trusted-proxies", type=int, default=0, metavar="N",
+                       help="reverse proxies in front of gamehub whose X-Forwarded-For is believed, "
+                            "for per-address rate limits (default: 0)")
     serve.add_argument("--public-url", metavar="URL",
                        help="the URL phones use, e.g. behind a reverse proxy (default: http://LAN-ADDRESS:PORT)")
     serve.add_argument("--sessions", type=int, default=1, help="how many new sessions to open (default: 1)")
@@ -75,8 +86,19 @@ def serve(args: argparse.Namespace) -> int:
     except FormatsError as error:
         print(f"gamehub: cannot use the formats file: {error}", file=sys.stderr)
         return 2
-    if not 2 <= args.group_size <= 12:
-        print("gamehub: --group-size must be between 2 and 12", file=sys.stderr)
+    from .engine.state import GROUP_SIZES, PARTICIPANT_LIMITS
+
+    for flag, value, allowed in (("--group-size", args.group_size, GROUP_SIZES),
+                                 ("--max-participants", args.max_participants, PARTICIPANT_LIMITS),
+                                 ("--max-sessions", args.max_sessions, range(1, MAX_SESSIONS_LIMIT + 1)),
+                                 ("--trusted-proxies", args.trusted_proxies, range(0, 11))):
+        if value not in allowed:
+            print(f"gamehub: {flag} must be between {allowed.start} and {allowed.stop - 1}", file=sys.stderr)
+            return 2
+    try:
+        blocked_words = _read_word_list(args.blocked_words) if args.blocked_words else ()
+    except OSError as error:
+        print(f"gamehub: cannot read the --blocked-words file: {error}", file=sys.stderr)
         return 2
     if args.async_mode == "eventlet":
         _green_everything()
@@ -84,24 +106,41 @@ def serve(args: argparse.Namespace) -> int:
     from .engine import Settings
     from .netinfo import lan_address
     from .qr import qr_text
+    from .secret_key import SecretKeyError, load_or_create
     from .server import create_app, hub_of, socketio_of
     from .server.sessions import open_session
-    from .sqlstore import open_store
+    from .sqlstore import default_data_dir, open_store
 
+    try:
+        secret_key = load_or_create(args.data_dir or default_data_dir())
+    except (OSError, SecretKeyError) as error:
+        print(f"gamehub: cannot use the secret key: {error}", file=sys.stderr)
+        return 2
     store = open_store(args.database_url, args.data_dir)
     if args.retention_days > 0:
         for session_id in store.purge(before=time.time() - args.retention_days * 86400):
             print(f"Deleted session {session_id}: idle for more than {args.retention_days:g} days")
+    recent = [sid for sid in store.session_ids()
+              if (store.last_activity(sid) or 0) > time.time() - RESUME_WITHIN_HOURS * 3600]
+    opening = max(1, args.sessions) if args.new_session or not recent else 0
+    stored = len(store.session_ids())
+    if opening and stored + opening > args.max_sessions:
+        print(f"gamehub: {stored} sessions are stored and this start would open {opening} more, over "
+              f"--max-sessions {args.max_sessions}. Delete old ones (gamehub sessions list, gamehub sessions "
+              f"delete CODE) or raise --max-sessions.", file=sys.stderr)
+        return 2
     public_url = (args.public_url or f"http://{_reachable_host(args.host, lan_address)}:{args.port}").rstrip("/")
-    settings = Settings(group_size=args.group_size)
+    settings = Settings(group_size=args.group_size, max_participants=args.max_participants,
+                        blocked_words=blocked_words)
     app = create_app({"PUBLIC_URL": public_url, "ASYNC_MODE": args.async_mode, "DECK": deck,
-                      "SETTINGS": settings, "STORE": store})
+                      "SETTINGS": settings, "STORE": store, "SECRET_KEY": secret_key,
+                      "TRUSTED_PROXIES": args.trusted_proxies})
     hub = hub_of(app)
 
     print(f"gamehub {__version__}: {deck.title}, {len(deck.lists)} format lists, groups of {args.group_size}")
     print(f"Sessions are kept in {_where(store)}")
-    recent = [sid for sid in store.session_ids()
-              if (store.last_activity(sid) or 0) > time.time() - RESUME_WITHIN_HOURS * 3600]
+    if blocked_words:
+        print(f"Name filter: {len(blocked_words)} blocked words from {args.blocked_words}")
     for session_id in store.session_ids():
         record = store.get(session_id)
         links = hub.links(record)
@@ -110,9 +149,12 @@ def serve(args: argparse.Namespace) -> int:
         print(f"  Join (phones):  {links['join']}")
         print(f"  Projector:      {links['projector']}")
         print(f"  Facilitator:    the link you had (or a new one: gamehub sessions key {session_id})")
-    if args.new_session or not recent:
-        for _ in range(max(1, args.sessions)):
-            record, token = open_session(store, deck, settings, time.time())
+        if record.state.settings != settings:
+            # Limits are part of the session's stored state (a replay must give the same result).
+            print("  (it keeps the limits and name filter it was opened with; --new-session applies new ones)")
+    if opening:
+        for _ in range(opening):
+            record, token = open_session(store, deck, settings, time.time(), max_sessions=args.max_sessions)
             links = hub.links(record)
             print(f"\nSession {record.state.id}")
             print(f"  Join (phones):  {links['join']}")
@@ -168,10 +210,18 @@ def new_key(store, args: argparse.Namespace) -> int:
     if not store.rekey(code, token_hash(token)):
         print(f"gamehub: no session {args.session} in {_where(store)}", file=sys.stderr)
         return 1
-    # A running server keeps its copy of the session: restart it for the new key to count.
-    print(f"New facilitator link for {code} (restart gamehub serve for it to take effect):\n"
+    # A running server reads the stored key on every facilitator event and every few seconds,
+    # so the old link stops at once and its open screens are closed.
+    print(f"New facilitator link for {code} (the old one stops working now, open screens with it are closed):\n"
           f"  /s/{code}/facilitator#key={token}")
     return 0
+
+
+def _read_word_list(path: str) -> tuple[str, ...]:
+    """One word or phrase per line; blank lines and lines starting with # are skipped."""
+    with open(path, encoding="utf-8") as lines:
+        words = (" ".join(line.split()) for line in lines)
+        return tuple(dict.fromkeys(w for w in words if w and not w.startswith("#")))
 
 
 def _where(store) -> str:

@@ -157,6 +157,15 @@ class SqlStore(SessionStore):
         self._cache.pop(session_id, None)
         return changed > 0
 
+    def facilitator_hash(self, session_id: str) -> str | None:
+        with self.engine.connect() as db:
+            current = db.execute(select(sessions_table.c.facilitator_hash)
+                                 .where(sessions_table.c.id == session_id)).scalar()
+        cached = self._cache.get(session_id)
+        if cached is not None and current is not None and cached.facilitator_hash != current:
+            self._cache[session_id] = replace(cached, facilitator_hash=current)  # keep the copy honest
+        return current
+
     def delete(self, session_id: str) -> bool:
         with self.engine.begin() as db:
             db.execute(delete(commands_table).where(commands_table.c.session_id == session_id))

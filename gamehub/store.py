@@ -69,6 +69,11 @@ class SessionStore(ABC):
         """Replace the facilitator token's hash; False if there is no such session."""
 
     @abstractmethod
+    def facilitator_hash(self, session_id: str) -> str | None:
+        """The facilitator token's hash as stored now, past any cache: another process
+        (`gamehub sessions key`) may have replaced it. None if there is no such session."""
+
+    @abstractmethod
     def delete(self, session_id: str) -> bool:
         """Forget a session and everything about it; False if there was none."""
 
@@ -126,6 +131,10 @@ class MemoryStore(SessionStore):
             return False
         self._records[session_id] = replace(record, facilitator_hash=facilitator_hash)
         return True
+
+    def facilitator_hash(self, session_id: str) -> str | None:
+        record = self._records.get(session_id)
+        return record.facilitator_hash if record else None
 
     def delete(self, session_id: str) -> bool:
         self._logs.pop(session_id, None)

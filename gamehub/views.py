@@ -21,6 +21,11 @@ PALETTE = (
 )
 
 
+# What the room sees in place of what the facilitator hid (see the `hide_text` command).
+HIDDEN_NAME = "(hidden)"
+HIDDEN_TEXT = "(hidden by the facilitator)"
+
+
 def colour(number: int) -> dict:
     name, hex_ = PALETTE[(number - 1) % len(PALETTE)]
     return {"name": name, "hex": hex_}
@@ -49,6 +54,23 @@ def _story(state: Session, group: Group) -> dict | None:
     return {"owner_id": owner.id, "owner_name": owner.name, "title": owner.title, "pitch": owner.pitch}
 
 
+def _hidden_story(story: dict | None, state: Session, *, name: bool) -> dict | None:
+    """The story as the room may see it: a hidden owner's title and pitch (and, on the
+    projector, their name) are replaced."""
+    if story is None or not state.participants[story["owner_id"]].hidden:
+        return story
+    return {**story, "title": HIDDEN_TEXT, "pitch": "", **({"owner_name": HIDDEN_NAME} if name else {})}
+
+
+def _public_name(person: Participant) -> str:
+    return HIDDEN_NAME if person.hidden else person.name
+
+
+def _public_answer(state: Session, text: str, by: str | None) -> str:
+    author = state.participants.get(by or "")
+    return HIDDEN_TEXT if text and author is not None and author.hidden else text
+
+
 def _format_name(state: Session, group: Group) -> str | None:
     return None if group.format is None else state.deck.formats_for(group.number)[group.format]
 
@@ -65,7 +87,7 @@ def _answers(state: Session, group: Group) -> list[dict]:
 
 
 def _names(state: Session, group: Group) -> list[str]:
-    return [state.participants[pid].name for pid in group.members]
+    return [_public_name(state.participants[pid]) for pid in group.members]
 
 
 def guest_view(state: Session, now: float) -> dict:
@@ -90,6 +112,8 @@ def phone_view(state: Session, participant_id: str, now: float) -> dict:
     if group is None or not reached(state, Phase.GROUPS):
         return {**view, "group": None}
     story = _story(state, group)
+    if story is not None and story["owner_id"] != participant_id:
+        story = _hidden_story(story, state, name=False)  # members keep names: they sit together
     view["group"] = {
         "number": group.number,
         "colour": colour(group.number),
@@ -106,7 +130,8 @@ def phone_view(state: Session, participant_id: str, now: float) -> dict:
 
 
 def projector_view(state: Session, now: float, join_url: str) -> dict:
-    """The big screen: what the whole room may see. Answers appear only in the showcase."""
+    """The big screen: what the whole room may see. Answers appear only in the showcase;
+    a hidden participant's name, story and answers never appear."""
     view = _header(state, "projector", now)
     showcase = reached(state, Phase.SHOWCASE)
     planning = reached(state, Phase.PLANNING)
@@ -114,17 +139,17 @@ def projector_view(state: Session, now: float, join_url: str) -> dict:
         join_url=join_url,
         locked=state.locked,
         participant_count=len(state.participants),
-        names=[p.name for p in state.participants.values()],
+        names=[_public_name(p) for p in state.participants.values()],
         questions=list(state.deck.questions),
         showcase={"index": state.showcase.index, "gallery": state.showcase.gallery} if showcase else None,
         groups=[{
             "number": g.number,
             "colour": colour(g.number),
             "members": _names(state, g),
-            "story": _story(state, g),
+            "story": _hidden_story(_story(state, g), state, name=True),
             "format": _format_name(state, g) if planning else None,
             "answered": answered(g) if planning else 0,
-            "answers": [a.text for a in g.answers] if showcase else None,
+            "answers": [_public_answer(state, a.text, a.by) for a in g.answers] if showcase else None,
         } for g in state.groups],
     )
     return view
@@ -145,7 +170,7 @@ def facilitator_view(state: Session, now: float, links: dict, online: Container[
         participants=[{
             "id": p.id, "name": p.name, "title": p.title, "pitch": p.pitch, "opt_out": p.opt_out,
             "has_phone": p.has_phone, "connected": p.id in online, "group": group_of.get(p.id),
-            "late": p.late_group is not None,
+            "late": p.late_group is not None, "hidden": p.hidden,
         } for p in state.participants.values()],
         groups=[{
             "number": g.number,

@@ -2,14 +2,50 @@
 
 from __future__ import annotations
 
+import json
 import time
 
 import pytest
+from flask_socketio.test_client import SocketIOTestClient
+from socketio import packet
 
+from gamehub.engine.codec import encode
 from gamehub.server import create_app, hub_of, socketio_of
 from gamehub.server.sessions import open_session
 
 PUBLIC_URL = "http://gamehub.test"
+
+
+class RecordingClient(SocketIOTestClient):
+    """The Flask-SocketIO test client, also keeping why a connection was refused."""
+
+    refusal: dict | None = None  # the connect_error's data: {"message": code, "data": {...}}
+
+    def connect(self, namespace=None, query_string=None, headers=None, auth=None):
+        server = self.socketio.server
+        send = server._send_packet  # the test client's own stand-in, set by its __init__
+
+        def spy(eio_sid, pkt):
+            if eio_sid == self.eio_sid and pkt.packet_type == packet.CONNECT_ERROR:
+                self.refusal = pkt.data
+            send(eio_sid, pkt)
+
+        server._send_packet = spy
+        try:
+            super().connect(namespace=namespace, query_string=query_string, headers=headers, auth=auth)
+        finally:
+            server._send_packet = send
+
+
+def socket_client(app, auth: dict, address: str | None = None) -> RecordingClient:
+    """A Socket.IO test client; `address` arrives as X-Forwarded-For (for apps that trust a proxy)."""
+    headers = {"X-Forwarded-For": address} if address else None
+    return RecordingClient(app, socketio_of(app), auth=auth, headers=headers)
+
+
+def dump(state) -> str:
+    """A session as canonical JSON, to compare before and after."""
+    return json.dumps(encode(state), sort_keys=True)
 
 
 class Screen:
@@ -17,6 +53,18 @@ class Screen:
 
     def __init__(self, client):
         self.client = client
+
+    @property
+    def connected(self) -> bool:
+        return self.client.is_connected()
+
+    @property
+    def refused(self) -> str | None:
+        """The code the server refused this connection with, if it did."""
+        return self.client.refusal["message"] if self.client.refusal else None
+
+    def received(self, event: str) -> list:
+        return [m["args"] for m in self.client.queue if m["name"] == event]
 
     def views(self) -> list[dict]:
         return [m["args"][0] for m in self.client.get_received() if m["name"] == "view"]
@@ -36,11 +84,11 @@ class Room:
             self.hub.store, app.config["DECK"], app.config["SETTINGS"], time.time())
         self.code = self.record.state.id
 
-    def connect(self, role: str, token: str | None = None) -> Screen:
+    def connect(self, role: str, token: str | None = None, address: str | None = None) -> Screen:
         auth = {"session": self.code, "role": role}
         if token is not None:
             auth["token"] = token
-        return Screen(self.socketio.test_client(self.app, auth=auth))
+        return Screen(socket_client(self.app, auth, address))
 
     def facilitator(self) -> Screen:
         return self.connect("facilitator", self.facilitator_token)
@@ -48,8 +96,8 @@ class Room:
     def projector(self) -> Screen:
         return self.connect("projector", self.record.projector_key)
 
-    def join(self, name: str, **fields) -> tuple[Screen, dict]:
-        phone = self.connect("phone")
+    def join(self, name: str, address: str | None = None, **fields) -> tuple[Screen, dict]:
+        phone = self.connect("phone", address=address)
         reply = phone.call("join", {"name": name, **fields})
         assert reply["ok"], reply
         return phone, reply
@@ -66,7 +114,9 @@ def async_mode(request):
 
 @pytest.fixture
 def app(async_mode):
-    return create_app({"ASYNC_MODE": async_mode, "PUBLIC_URL": PUBLIC_URL, "TESTING": True})
+    # No background key watch: it would outlive the test (the per-event key check still runs;
+    # tests/test_secrets.py runs the watch on purpose).
+    return create_app({"ASYNC_MODE": async_mode, "PUBLIC_URL": PUBLIC_URL, "TESTING": True, "KEY_CHECK_SECONDS": 0})
 
 
 @pytest.fixture

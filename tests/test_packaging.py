@@ -34,7 +34,13 @@ def test_the_wheel_carries_the_pages_the_static_files_and_the_deck(wheel):
 def test_an_installed_wheel_serves_a_session_from_another_directory(wheel, tmp_path):
     venv = tmp_path / "venv"
     # The dependencies come from this interpreter's site-packages; gamehub itself from the wheel.
-    subprocess.run([sys.executable, "-m", "venv", "--system-site-packages", str(venv)], check=True, timeout=120)
+    # A .pth file rather than --system-site-packages: when the tests run in a venv (as
+    # scripts/test.sh does), "system" means the base interpreter's, which lacks them.
+    subprocess.run([sys.executable, "-m", "venv", str(venv)], check=True, timeout=120)
+    new_site = subprocess.run([venv / "bin" / "python", "-c", "import sysconfig; print(sysconfig.get_paths()['purelib'])"],
+                              capture_output=True, text=True, check=True).stdout.strip()
+    ours = [p for p in sys.path if p.endswith("site-packages") and Path(p).is_dir()]
+    (Path(new_site) / "gamehub-test-deps.pth").write_text("\n".join(ours) + "\n")
     subprocess.run([venv / "bin" / "python", "-m", "pip", "install", "--quiet", "--no-deps", str(wheel)],
                    check=True, timeout=300)
     elsewhere = tmp_path / "elsewhere"

@@ -14,6 +14,7 @@ from .deck import Deck
 from .errors import Rejected
 from .groups import FormGroups, MoveParticipant, Reshuffle
 from .lobby import AddParticipant, Join, RemoveParticipant, SetLocked
+from .moderation import HideText, RenameParticipant
 from .navigation import Back
 from .planning import ChooseFormat, EditAnswer, ExtendTimer, StartPlanning
 from .showcase import ShowcaseGallery, ShowcaseStep, StartShowcase
@@ -23,7 +24,7 @@ from .stories import PickStories, RerollStory
 COMMANDS: dict[str, type[Command]] = {
     cls.event: cls
     for cls in (
-        Join, AddParticipant, RemoveParticipant, SetLocked,
+        Join, AddParticipant, RemoveParticipant, SetLocked, HideText, RenameParticipant,
         FormGroups, Reshuffle, MoveParticipant,
         PickStories, RerollStory,
         StartPlanning, ExtendTimer, ChooseFormat, EditAnswer,
@@ -41,6 +42,7 @@ class Outcome:
     phones: frozenset[str] | None = None
     result: dict = field(default_factory=dict)
     error: Rejected | None = None
+    groups: frozenset[int] | None = None  # see Change
 
     @property
     def ok(self) -> bool:
@@ -65,7 +67,7 @@ def apply(state: Session, command: Command, actor: Actor, now: float) -> Outcome
     except Rejected as error:
         return Outcome(state=state, error=error)
     return Outcome(state=replace(change.state, version=state.version + 1), phones=change.phones,
-                   result=change.result)
+                   result=change.result, groups=change.groups)
 
 
 __all__ = [

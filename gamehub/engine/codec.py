@@ -8,6 +8,8 @@ from .deck import Deck
 from .state import Answer, Group, Participant, Phase, Session, Settings, Showcase, Story, Timer
 
 FORMAT = 1  # bump when the shape changes, and teach `decode` the old one
+# Fields added since format 1 have defaults, so older snapshots still decode:
+# Participant.hidden (False), Settings.blocked_words (()).
 
 
 def encode(state: Session) -> dict:
@@ -41,7 +43,7 @@ def decode(data: dict) -> Session:
         id=data["id"],
         seed=data["seed"],
         deck=Deck.from_dict(data["deck"]),
-        settings=Settings(**data["settings"]),
+        settings=_settings(data["settings"]),
         created_at=data["created_at"],
         phase=Phase(data["phase"]),
         version=data["version"],
@@ -55,6 +57,12 @@ def decode(data: dict) -> Session:
         timer=Timer(**data["timer"]) if data["timer"] else None,
         showcase=Showcase(**data["showcase"]),
     )
+
+
+def _settings(data: dict) -> Settings:
+    data = dict(data)
+    data["blocked_words"] = tuple(data.get("blocked_words", ()))  # JSON has lists, the state tuples
+    return Settings(**data)
 
 
 def _group(data: dict) -> Group:

@@ -20,12 +20,15 @@ class Change:
     """A command's result: the new state, and which phones must hear of it.
 
     `phones` is None when every phone's view may have changed; otherwise the ids of the
-    participants whose view changed. Projectors and facilitators always get a fresh view.
-    `result` goes back to the sender only, in the ack (e.g. the new rev of an edited answer).
+    participants whose view changed. `groups` is None when anything the projector and the
+    facilitator see may have changed; otherwise the numbers of the only groups that changed,
+    so the server can send them those groups alone (the cost of an edit must not grow with
+    the room). `result` goes back to the sender only, in the ack (e.g. an edit's new rev).
     """
 
     state: Session
     phones: frozenset[str] | None = None
+    groups: frozenset[int] | None = None
     result: dict = field(default_factory=dict)  # extra fields for the sender's ack
 
 

@@ -2,13 +2,15 @@
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, replace
+from functools import lru_cache
 from typing import ClassVar
 
 from . import draws
 from .command import STAFF, Change, Command, require
 from .errors import Rejected
-from .state import Actor, Group, Participant, Role, Session, Story
+from .state import Actor, Group, Participant, Role, Session, Settings, Story
 
 
 def clean_text(value: str, label: str, limit: int, *, required: bool) -> str:
@@ -18,6 +20,22 @@ def clean_text(value: str, label: str, limit: int, *, required: bool) -> str:
         require(bool(text), "missing_text", f"{label} is required")
     require(len(text) <= limit, "too_long", f"{label} is at most {limit} characters (got {len(text)})")
     return text
+
+
+def clean_name(settings: Settings, value: str, label: str = "Your name") -> str:
+    """A display name as `clean_text` makes it, refused if it holds a word of the name filter."""
+    name = clean_text(value, label, settings.max_name, required=True)
+    if any(_word_pattern(word).search(name.casefold()) for word in settings.blocked_words if word.strip()):
+        # The message does not repeat the word: the list is the facilitator's, not the room's.
+        raise Rejected("name_not_allowed", "That name is not allowed in this session: please choose another")
+    return name
+
+
+@lru_cache(maxsize=1024)
+def _word_pattern(word: str) -> re.Pattern:
+    """Whole words only ("ass" must not block "Cassandra"), case-insensitive via casefold."""
+    word = " ".join(word.split()).casefold()
+    return re.compile(rf"(?<!\w){re.escape(word)}(?!\w)")
 
 
 @dataclass(frozen=True)
@@ -36,7 +54,7 @@ class _Entry(Command):
         pid = f"p{state.next_participant}"
         person = Participant(
             id=pid,
-            name=clean_text(self.name, "Your name", s.max_name, required=True),
+            name=clean_name(s, self.name),
             title=clean_text(self.title, "The story title", s.max_title, required=False),
             pitch=clean_text(self.pitch, "The pitch", s.max_pitch, required=False),
             opt_out=self.opt_out,

@@ -72,7 +72,7 @@ class ChooseFormat(Command):
         require(0 <= self.format < len(options), "unknown_format",
                 f"Choose a format between 0 and {len(options) - 1}")
         state = state.with_group(replace(group, format=self.format))
-        return Change(state, phones=frozenset(group.members))
+        return Change(state, phones=frozenset(group.members), groups=frozenset({group.number}))
 
 
 @dataclass(frozen=True)
@@ -104,4 +104,5 @@ class EditAnswer(Command):
         answers = list(group.answers)
         answers[self.question] = Answer(text=self.text, rev=current.rev + 1, by=actor.participant_id)
         state = state.with_group(replace(group, answers=tuple(answers)))
-        return Change(state, phones=frozenset(group.members), result={"rev": current.rev + 1})
+        return Change(state, phones=frozenset(group.members), groups=frozenset({group.number}),
+                      result={"rev": current.rev + 1})

@@ -39,9 +39,13 @@ class Actor:
     participant_id: str | None = None
 
 
+GROUP_SIZES = range(2, 13)  # 2..12 people per group: below 2 is no group, above 12 no conversation
+PARTICIPANT_LIMITS = range(1, 2001)  # what `max_participants` may be set to; the design's rooms are <= 500
+
+
 @dataclass(frozen=True)
 class Settings:
-    """The limits and defaults a session was created with."""
+    """The limits and defaults a session was created with (kept with it, so a replay is exact)."""
 
     group_size: int = 4
     max_participants: int = 500
@@ -50,6 +54,7 @@ class Settings:
     max_pitch: int = 280
     max_answer: int = 2000
     max_timer_minutes: int = 180
+    blocked_words: tuple[str, ...] = ()  # the name filter; empty means off
 
 
 @dataclass(frozen=True)
@@ -63,6 +68,7 @@ class Participant:
     joined_at: float
     token_hash: str | None = None  # the phone's identity, hashed; None for people without a phone
     late_group: int | None = None  # set when they joined after grouping, so the phone can say so
+    hidden: bool = False  # the facilitator hid their name and texts from the projector
 
 
 @dataclass(frozen=True)

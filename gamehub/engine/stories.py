@@ -58,4 +58,4 @@ class RerollStory(Command):
         require(group is not None, "unknown_group", f"There is no group {self.group}")
         require(bool(group.members), "empty_group", f"Group {self.group} has nobody in it")
         state, group = picked(state, group)
-        return Change(state, phones=frozenset(group.members))
+        return Change(state, phones=frozenset(group.members), groups=frozenset({group.number}))

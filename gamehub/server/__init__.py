@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import secrets
+
 from flask import Flask
 from flask_socketio import SocketIO
 
@@ -11,8 +13,11 @@ from ..resources import resource
 from ..store import MemoryStore
 from . import socket_events
 from .hub import Hub
+from .keywatch import KeyWatch
 from .pages import pages
-from .security import add_security_headers, allowed_origins
+from .ratelimit import CONFIG_DEFAULTS as RATE_LIMIT_DEFAULTS
+from .ratelimit import RateLimiter
+from .security import add_security_headers, allowed_origins, without_tracebacks
 
 DEFAULTS = {
     "PUBLIC_URL": "http://127.0.0.1:5000",  # where phones reach this server; `gamehub serve` sets it
@@ -21,6 +26,12 @@ DEFAULTS = {
     "DECK": None,  # a gamehub.engine.Deck; the packaged formats.yaml by default
     "SETTINGS": None,  # a gamehub.engine.Settings; defaults by default
     "MAX_MESSAGE_BYTES": 64 * 1024,  # no legitimate message comes near this
+    # Seconds between checks for facilitator keys replaced by `gamehub sessions key` (0: only
+    # on each facilitator event and connection).
+    "KEY_CHECK_SECONDS": 2.0,
+    # None: a random key for this process. `gamehub serve` passes the one kept in the data dir.
+    "SECRET_KEY": None,
+    **RATE_LIMIT_DEFAULTS,  # see gamehub/server/ratelimit.py and docs/security.md
 }
 
 
@@ -32,6 +43,8 @@ def create_app(config: dict | None = None) -> Flask:
     app.config["STORE"] = app.config["STORE"] or MemoryStore()
     app.config["DECK"] = app.config["DECK"] or load_deck()
     app.config["SETTINGS"] = app.config["SETTINGS"] or Settings()
+    # No cookie is signed today; if one ever is, the key is never a constant in the code.
+    app.config["SECRET_KEY"] = app.config["SECRET_KEY"] or secrets.token_bytes(32)
 
     socketio = SocketIO(
         app,
@@ -45,9 +58,14 @@ def create_app(config: dict | None = None) -> Flask:
     hub = Hub(app.config["STORE"], socketio, app.config["PUBLIC_URL"],
               disconnect=lambda sid: socketio.server.disconnect(sid, namespace="/"))
     app.extensions["gamehub"] = hub
-    socket_events.register(socketio, hub)
+    limiter = RateLimiter(app.config)
+    app.extensions["gamehub.ratelimit"] = limiter
+    keys = KeyWatch(hub, socketio.start_background_task, socketio.sleep, app.config["KEY_CHECK_SECONDS"])
+    app.extensions["gamehub.keywatch"] = keys
+    socket_events.register(socketio, hub, limiter, keys)
     app.register_blueprint(pages)
     app.after_request(add_security_headers)
+    app.wsgi_app = without_tracebacks(app.wsgi_app)  # outside the Socket.IO middleware too
     return app
 
 

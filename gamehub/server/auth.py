@@ -44,6 +44,9 @@ def authenticate(auth: object, store: SessionStore) -> Connection:
     if role is Role.PROJECTOR:
         if token and same_secret(token, record.projector_key):
             return Connection(state.id, Role.PROJECTOR)
-    elif token and same_secret(token_hash(token), record.facilitator_hash):
-        return Connection(state.id, Role.FACILITATOR)
+    elif token:
+        # Read past the cache: a key replaced by `gamehub sessions key` stops working at once.
+        current = store.facilitator_hash(state.id)
+        if current is not None and same_secret(token_hash(token), current):
+            return Connection(state.id, Role.FACILITATOR, key_hash=current)
     raise Refused("bad_key", "This link's key is not right for this session")

@@ -16,6 +16,7 @@ from .. import views
 from ..engine import Command, Outcome, Rejected, Role, Session, apply
 from ..store import LogEntry, SessionRecord, SessionStore
 from .presence import Connection, Presence, phone_room, role_room
+from .tokens import same_secret
 
 
 class Emitter(Protocol):
@@ -79,6 +80,36 @@ class Hub:
         with self._locks_guard:
             self._locks.pop(session_id, None)
         return deleted
+
+    def drop(self, sid: str) -> None:
+        """Close one connection from the server side. Its disconnect handler runs as for any
+        other (so the facilitator sees a dropped phone go offline); then it is no longer anyone."""
+        self._disconnect(sid)
+        self.presence.remove(sid)
+
+    # -- facilitator keys ------------------------------------------------------------------
+
+    def key_is_current(self, connection: Connection) -> bool:
+        """Whether a facilitator connection's key is still the session's (read past any cache)."""
+        current = self.store.facilitator_hash(connection.session_id)
+        return current is not None and connection.key_hash is not None and same_secret(connection.key_hash, current)
+
+    def revoke_stale_keys(self) -> int:
+        """Tell and close every facilitator connection whose key was replaced; returns how many."""
+        stale = 0
+        by_session: dict[str, list[tuple[str, Connection]]] = {}
+        for sid, connection in self.presence.facilitators().items():
+            by_session.setdefault(connection.session_id, []).append((sid, connection))
+        for session_id, connections in by_session.items():
+            current = self.store.facilitator_hash(session_id)
+            if current is None:
+                continue  # deleted: `delete_session` tells and drops everyone itself
+            for sid, connection in connections:
+                if connection.key_hash is None or not same_secret(connection.key_hash, current):
+                    self._emitter.emit("key_rotated", {"session": session_id}, to=sid)
+                    self.drop(sid)
+                    stale += 1
+        return stale
 
     # -- views --------------------------------------------------------------------------
 

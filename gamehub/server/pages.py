@@ -7,6 +7,7 @@ from flask import Blueprint, Response, abort, current_app, redirect, render_temp
 from ..export import FORMATS, render, results
 from ..qr import qr_svg
 from .hub import Hub
+from .ratelimit import RateLimiter
 from .tokens import normalise_code, same_secret, token_hash
 
 pages = Blueprint("pages", __name__)
@@ -16,9 +17,24 @@ def _hub() -> Hub:
     return current_app.extensions["gamehub"]
 
 
+def _limiter() -> RateLimiter:
+    return current_app.extensions["gamehub.ratelimit"]
+
+
+def _failed_lookup() -> None:
+    """A wrong room code or key: counted with the socket's, against guessing (docs/security.md)."""
+    _limiter().failed(_limiter().address(request.environ))
+
+
 def _record_or_404(code: str):
+    limiter = _limiter()
+    if limiter.guessing(limiter.address(request.environ)):
+        # Refused before the lookup, whatever the code: a refusal must not tell codes apart.
+        abort(Response("Too many wrong room codes or keys from your network: wait a minute and try again.\n",
+                       status=429, mimetype="text/plain", headers={"Retry-After": str(limiter.failure_window)}))
     record = _hub().store.get(normalise_code(code))
     if record is None:
+        _failed_lookup()
         abort(Response(render_template("missing.html", code=normalise_code(code)), status=404))
     return record
 
@@ -70,7 +86,9 @@ def export(code: str):
     POSTed, so the facilitator token travels in the body, never in a URL or a log."""
     record = _record_or_404(code)
     key, fmt = request.form.get("key", ""), request.form.get("format", "")
-    if not same_secret(token_hash(key), record.facilitator_hash):
+    current = _hub().store.facilitator_hash(record.state.id)  # a rotated key stops at once
+    if current is None or not same_secret(token_hash(key), current):
+        _failed_lookup()
         abort(403)
     state = record.state
     if fmt == "print":

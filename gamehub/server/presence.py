@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections import Counter
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from ..engine import Actor, Role
 
@@ -13,6 +13,8 @@ class Connection:
     session_id: str
     role: Role
     participant_id: str | None = None
+    # The facilitator token's hash this connection proved, so a rotated key can close it.
+    key_hash: str | None = field(default=None, compare=False, repr=False)
 
     @property
     def actor(self) -> Actor:
@@ -59,6 +61,10 @@ class Presence:
 
     def get(self, sid: str) -> Connection | None:
         return self._by_sid.get(sid)
+
+    def facilitators(self) -> dict[str, Connection]:
+        """Every facilitator connection, by socket id."""
+        return {sid: c for sid, c in self._by_sid.items() if c.role is Role.FACILITATOR}
 
     def sids(self, session_id: str) -> list[str]:
         """Every connection to the session."""

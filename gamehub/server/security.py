@@ -2,9 +2,13 @@
 
 from __future__ import annotations
 
+import logging
+import sys
 from urllib.parse import urlsplit
 
 from flask import Response
+
+log = logging.getLogger(__name__)
 
 # No inline script or style anywhere: the pages load their modules and sheets from /static.
 # Scripts may still set element.style properties (CSSOM), which style-src does not govern.
@@ -45,7 +49,12 @@ def allowed_origins(public_url: str):
     Never '*': a page on another site must not drive a phone's session."""
     public = origin_of(public_url)
 
-    def allowed(origin: str, environ: dict) -> bool:
+    def allowed(origin: str | None, environ: dict) -> bool:
+        if not origin:
+            # No Origin: not a cross-site browser request (browsers send one with every websocket
+            # and cross-origin request; a same-origin polling GET may omit it). Engine.IO refuses
+            # only a present, unaccepted Origin, so this grants no CORS header and refuses nothing.
+            return False
         origin = origin.lower().rstrip("/")
         own = set()
         scheme = environ.get("wsgi.url_scheme", "http")
@@ -58,3 +67,22 @@ def allowed_origins(public_url: str):
         return origin == public or origin in own
 
     return allowed
+
+
+def without_tracebacks(wsgi_app):
+    """The outermost WSGI layer: an error outside Flask's own handling (Flask answers its own
+    with a bare 500) is logged here and answered with a bare 500 too, never with the traceback
+    eventlet's server would otherwise send to the client."""
+
+    def app(environ, start_response):
+        try:
+            return wsgi_app(environ, start_response)
+        except (ConnectionError, StopIteration):
+            raise  # how the threading server's websocket ends a finished connection: not an error
+        except Exception:
+            log.exception("request failed: %s %s", environ.get("REQUEST_METHOD"), environ.get("PATH_INFO"))
+            start_response("500 Internal Server Error", [("Content-Type", "text/plain; charset=utf-8")],
+                           sys.exc_info())
+            return [b"Internal server error\n"]
+
+    return app

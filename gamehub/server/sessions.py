@@ -9,8 +9,16 @@ from ..store import SessionRecord, SessionStore
 from .tokens import new_room_code, new_token, token_hash
 
 
-def open_session(store: SessionStore, deck: Deck, settings: Settings, now: float) -> tuple[SessionRecord, str]:
-    """Create and store a session; returns it and the facilitator token (shown once, never stored)."""
+class TooManySessions(RuntimeError):
+    """The store already holds the most sessions this server may keep."""
+
+
+def open_session(store: SessionStore, deck: Deck, settings: Settings, now: float,
+                 max_sessions: int | None = None) -> tuple[SessionRecord, str]:
+    """Create and store a session; returns it and the facilitator token (shown once, never stored).
+    With `max_sessions`, refuses (TooManySessions) when the store holds that many already."""
+    if max_sessions is not None and (count := len(store.session_ids())) >= max_sessions:
+        raise TooManySessions(f"{count} sessions are stored, and at most {max_sessions} are allowed")
     code = new_room_code()
     while store.get(code) is not None:
         code = new_room_code()

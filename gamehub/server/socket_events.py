@@ -1,13 +1,16 @@
-"""Socket.IO handlers, kept thin: authenticate, decode, hand the command to the hub, ack.
+"""Socket.IO handlers, kept thin: throttle, authenticate, decode, hand the command to the hub, ack.
 
 Every event is documented in docs/protocol.md. The engine decides who may send what, so one
 handler serves every command; `join` does a little more (the phone's identity token), and
-`delete_session` is not a game command but the end of a session's data.
+`delete_session` is not a game command but the end of a session's data. Every event handler,
+the unknown-event one included, is wrapped by `guarded`: the rate limit is checked there
+before any other work, and a malformed call gets an error ack instead of an exception.
 """
 
 from __future__ import annotations
 
 import dataclasses
+import functools
 import logging
 
 from flask import request
@@ -16,7 +19,9 @@ from flask_socketio import ConnectionRefusedError, SocketIO, join_room, leave_ro
 from ..engine import COMMANDS, Command, Join, Outcome, Rejected, Role
 from .auth import Refused, authenticate
 from .hub import Hub
+from .keywatch import KeyWatch
 from .presence import Connection
+from .ratelimit import RateLimiter, Verdict
 from .tokens import new_token, token_hash, valid_client_token
 
 log = logging.getLogger(__name__)
@@ -30,8 +35,8 @@ def ack(outcome: Outcome) -> dict:
     return {"ok": True, "version": outcome.state.version, **outcome.result}
 
 
-def rejected(code: str, message: str) -> dict:
-    return {"ok": False, "error": Rejected(code, message).to_dict()}
+def rejected(code: str, message: str, details: dict | None = None) -> dict:
+    return {"ok": False, "error": Rejected(code, message, details).to_dict()}
 
 
 def take_cid(payload: object) -> tuple[object, str | None]:
@@ -39,13 +44,58 @@ def take_cid(payload: object) -> tuple[object, str | None]:
     if not isinstance(payload, dict) or "cid" not in payload:
         return payload, None
     cid = payload["cid"]
-    if not isinstance(cid, str) or not 0 < len(cid) <= MAX_CID:
+    if not isinstance(cid, str) or not 0 < len(cid) <= MAX_CID or not _encodable(cid):
         raise Rejected("bad_payload", f"'cid' must be a string of 1 to {MAX_CID} characters")
     return {k: v for k, v in payload.items() if k != "cid"}, cid
 
 
-def register(socketio: SocketIO, hub: Hub) -> None:
+def _encodable(text: str) -> bool:
+    """No lone surrogates: the cid is stored, and a database will not take them."""
+    try:
+        text.encode("utf-8")
+    except UnicodeEncodeError:
+        return False
+    return True
+
+
+def one_payload(args: tuple) -> object:
+    """The single payload an event carries (or None); more arguments are a client bug."""
+    if len(args) > 1:
+        raise Rejected("bad_payload", "Send one payload object per event")
+    return args[0] if args else None
+
+
+def register(socketio: SocketIO, hub: Hub, limiter: RateLimiter, keys: KeyWatch) -> None:
     """Attach every handler to `socketio`."""
+
+    def guarded(handler):
+        """The rate limit, then the handler; its `Rejected` becomes an error ack."""
+        @functools.wraps(handler)
+        def wrapper(*args):
+            sid = request.sid
+            verdict = limiter.event(sid, limiter.address(request.environ))
+            if verdict is not Verdict.OK:
+                if verdict is Verdict.DROP:
+                    log.warning("closing connection %s from %s: it kept sending over its rate limit",
+                                sid, limiter.address(request.environ))
+                    hub.drop(sid)
+                return rejected("rate_limited", "Too many messages: wait a moment, then send again",
+                                {"retry_after": limiter.retry_after(sid)})
+            try:
+                return handler(*args)
+            except Rejected as error:
+                return {"ok": False, "error": error.to_dict()}
+        return wrapper
+
+    @guarded
+    def reserved(*args):
+        return rejected("unknown_event", "'connect' and 'disconnect' are not events a client sends")
+
+    def sent_by_client() -> bool:
+        """Whether this `connect` or `disconnect` is an event the client sent under that name
+        (python-socketio routes those to the same handlers). During the real ones the socket is
+        still connecting or already disconnecting, so it does not count as connected."""
+        return socketio.server.manager.is_connected(request.sid, "/")
 
     def attach(connection: Connection) -> None:
         hub.presence.add(request.sid, connection)
@@ -56,59 +106,87 @@ def register(socketio: SocketIO, hub: Hub) -> None:
         connection = hub.presence.get(request.sid)
         if connection is None:
             raise Rejected("bad_auth", "Not connected to a session")
+        if connection.role is Role.FACILITATOR and not hub.key_is_current(connection):
+            # Checked on every control event, not only by the background watch, so an old
+            # key cannot squeeze in one more command after `gamehub sessions key`.
+            hub.revoke_stale_keys()
+            raise Rejected("bad_key", "This facilitator link was replaced: use the new one")
         return connection
 
     def command_handler(command_class: type[Command]):
-        def handle(payload=None):
-            try:
-                connection = connection_or_reject()
-                if connection.role is Role.GUEST and Role.PARTICIPANT in command_class.roles:
-                    raise Rejected("not_joined", "Join the session first")
-                payload, cid = take_cid(payload)
-                command = command_class.from_payload(payload)
-                return ack(hub.execute(connection.session_id, command, connection, cid))
-            except Rejected as error:
-                return {"ok": False, "error": error.to_dict()}
+        def handle(*args):
+            connection = connection_or_reject()
+            if connection.role is Role.GUEST and Role.PARTICIPANT in command_class.roles:
+                raise Rejected("not_joined", "Join the session first")
+            payload, cid = take_cid(one_payload(args))
+            command = command_class.from_payload(payload)
+            return ack(hub.execute(connection.session_id, command, connection, cid))
         handle.__name__ = f"on_{command_class.event}"
         handle.__doc__ = command_class.__doc__
-        return handle
+        return guarded(handle)
+
+    def refuse_guess():
+        # The same answer whether the code, key or token was right: only a credential gets in.
+        raise ConnectionRefusedError("rate_limited", {
+            "message": "Too many wrong room codes or keys from your network: wait a minute"})
 
     @socketio.on("connect")
     def connect(auth=None):
-        """Any screen connects with {session, role, token}; it gets its view straight away."""
+        """Any screen connects with {session, role, token}; it gets its view straight away.
+        Attempts are throttled per address; past its budget of failures an address may still
+        reconnect with a credential, and everything else is refused alike (docs/security.md)."""
+        if sent_by_client():
+            return reserved()
+        address = limiter.address(request.environ)
+        if not limiter.connect(address):
+            raise ConnectionRefusedError("rate_limited", {"message": "Too many connections from your network: "
+                                                                     "wait a moment and try again"})
+        guessing = limiter.guessing(address)
+        if guessing and not (isinstance(auth, dict) and auth.get("token")):
+            refuse_guess()  # before any lookup: there is nothing to learn from the answer
         try:
             connection = authenticate(auth, hub.store)
         except Refused as refusal:
+            limiter.failed(address)
+            if guessing:
+                refuse_guess()
             raise ConnectionRefusedError(refusal.code, {"message": refusal.message}) from None
+        if guessing and connection.role is Role.GUEST:
+            refuse_guess()
         attach(connection)
         if connection.participant_id:
             hub.refresh_facilitators(connection.session_id)
+        if connection.role is Role.FACILITATOR:
+            keys.ensure_running()
 
     @socketio.on("disconnect")
-    def disconnect(reason=None):
+    def disconnect(*reason):  # a client may send an event named so with any arguments
         """A screen went away; the facilitator sees the phone as offline."""
+        if sent_by_client():
+            return reserved()
+        limiter.forget(request.sid)
         connection = hub.presence.remove(request.sid)
         if connection and connection.participant_id:
             hub.refresh_facilitators(connection.session_id)
 
     @socketio.on("join")
-    def join(payload=None):
+    @guarded
+    def join(*args):
         """A guest phone joins with the identity token it made and keeps; joining twice with
         the same token (a resend after a lost ack) is the same participant, not a new one."""
-        try:
-            connection = connection_or_reject()
-            if connection.role is not Role.GUEST:
-                raise Rejected("already_joined", "This connection has already joined")
-            payload, _ = take_cid(payload)  # the token makes a join idempotent on its own
-            token = payload.pop("token", None) if isinstance(payload, dict) else None
-            if token is None:
-                token = new_token()
-            elif not valid_client_token(token):
-                raise Rejected("bad_payload", "'token' must be 22 to 128 URL-safe characters")
-            command = dataclasses.replace(Join.from_payload(payload), token_hash=token_hash(token))
-            outcome = hub.execute(connection.session_id, command, connection)
-        except Rejected as error:
-            return {"ok": False, "error": error.to_dict()}
+        connection = connection_or_reject()
+        if connection.role is Role.PARTICIPANT:
+            raise Rejected("already_joined", "This connection has already joined")
+        if connection.role is not Role.GUEST:
+            raise Rejected("forbidden", f"A {connection.role.value} screen cannot join as a participant")
+        payload, _ = take_cid(one_payload(args))  # the token makes a join idempotent on its own
+        token = payload.pop("token", None) if isinstance(payload, dict) else None
+        if token is None:
+            token = new_token()
+        elif not valid_client_token(token):
+            raise Rejected("bad_payload", "'token' must be 22 to 128 URL-safe characters")
+        command = dataclasses.replace(Join.from_payload(payload), token_hash=token_hash(token))
+        outcome = hub.execute(connection.session_id, command, connection)
         if outcome.ok:
             participant_id, reply = outcome.result["participant_id"], {**ack(outcome), "token": token}
         elif outcome.error.code == "already_joined":
@@ -124,16 +202,14 @@ def register(socketio: SocketIO, hub: Hub) -> None:
         return reply
 
     @socketio.on("delete_session")
-    def delete_session(payload=None):
+    @guarded
+    def delete_session(*args):
         """The facilitator deletes the session and all its data; every screen is told and dropped."""
-        try:
-            connection = connection_or_reject()
-            if connection.role is not Role.FACILITATOR:
-                raise Rejected("forbidden", "Only the facilitator can delete the session")
-            if payload != {"confirm": connection.session_id}:
-                raise Rejected("bad_payload", "Send {confirm: <room code>} to delete the session")
-        except Rejected as error:
-            return {"ok": False, "error": error.to_dict()}
+        connection = connection_or_reject()
+        if connection.role is not Role.FACILITATOR:
+            raise Rejected("forbidden", "Only the facilitator can delete the session")
+        if one_payload(args) != {"confirm": connection.session_id}:
+            raise Rejected("bad_payload", "Send {confirm: <room code>} to delete the session")
         hub.delete_session(connection.session_id, requester=request.sid)
         return {"ok": True}
 
@@ -141,10 +217,21 @@ def register(socketio: SocketIO, hub: Hub) -> None:
         if command_class is not Join:
             socketio.on_event(event, command_handler(command_class))
 
+    # python-socketio hands a client's event literally named "*" to the catch-all below as if
+    # it were registered under that name, without the name: the arguments shift and the wrapper
+    # fails or reads a payload as a socket id. Renamed before dispatch, it is one more unknown event.
+    trigger = socketio.server._trigger_event
+
+    def trigger_event(event, namespace, *args):
+        return trigger("(*)" if event == "*" else event, namespace, *args)
+
+    socketio.server._trigger_event = trigger_event
+
     @socketio.on("*")
-    def unknown_event(event, payload=None):
+    @guarded
+    def unknown_event(event, *args):
         """Any event with no handler."""
-        return rejected("unknown_event", f"There is no event '{event}'")
+        return rejected("unknown_event", f"There is no event '{str(event)[:64]}'")
 
     @socketio.on_error_default
     def internal_error(error):

@@ -18,6 +18,7 @@ export const REFUSALS = new Set(["unknown_session", "unknown_participant", "remo
 export function connect({ auth, onView, onStatus = () => {}, onRefused = () => {}, onDeleted = () => {} }) {
   let lastVersion = -1;
   let lastAudience = null;
+  let lastView = null;
   let offset = 0; // server clock minus local clock, seconds
   let everConnected = false;
 
@@ -62,8 +63,20 @@ export function connect({ auth, onView, onStatus = () => {}, onRefused = () => {
     if (view.audience === lastAudience && view.version < lastVersion) return;
     lastVersion = view.version;
     lastAudience = view.audience;
+    lastView = view;
     offset = view.now - Date.now() / 1000;
     onView(view);
+  });
+  // The projector and the facilitator get a changed group on its own (an edit, a format, a
+  // re-roll): merged into the last full view, so the cost of an edit does not grow with the room.
+  socket.on("view_patch", (patch) => {
+    if (!lastView || patch.audience !== lastAudience || patch.version <= lastVersion) return;
+    const changed = new Map(patch.groups.map((g) => [g.number, g]));
+    lastVersion = patch.version;
+    offset = patch.now - Date.now() / 1000;
+    lastView = { ...lastView, version: patch.version, now: patch.now,
+      groups: lastView.groups.map((g) => changed.get(g.number) || g) };
+    onView(lastView);
   });
   window.addEventListener("offline", () => status("reconnecting"));
   window.addEventListener("online", () => { if (!socket.connected) socket.connect(); });

@@ -1,0 +1,124 @@
+"""Rate limits for Socket.IO: events per connection and per client address, connection
+attempts per address, and a stricter budget for attempts that fail (room-code guessing).
+
+Built on the `limits` library (in-memory storage, moving-window strategy: every accepted hit
+is a timestamp, so a burst at a window's edge cannot pass twice the limit as with fixed
+windows). The numbers and why they are what they are: docs/security.md.
+"""
+
+from __future__ import annotations
+
+import enum
+import ipaddress
+import time
+from collections.abc import Mapping
+
+from limits import RateLimitItem, parse, parse_many
+from limits.storage import MemoryStorage
+from limits.strategies import MovingWindowRateLimiter
+
+# Keys in the app's config (create_app DEFAULTS), so tests and deployments can change them.
+CONFIG_DEFAULTS = {
+    # A phone sends a command per pause in typing or per tap; a resend burst after a reconnect
+    # is a handful. 20 in a second is far above a person, 600 a minute (10/s) above any page.
+    "RATE_LIMIT_EVENTS_PER_CONNECTION": "20/second;600/minute",
+    # A whole room can reach the server from one address (venue NAT, a reverse proxy): 500
+    # phones typing at once send about one edit each per 2 s, 250/s; 300/s leaves headroom.
+    "RATE_LIMIT_EVENTS_PER_ADDRESS": "300/second",
+    # Refused events within this window after which the connection is dropped: 100 in 10 s
+    # is five times the per-second burst, which no page that honours `rate_limited` reaches.
+    "RATE_LIMIT_DROP_AFTER": "100/10seconds",
+    # A room of 500 reconnecting at once (server restart, wifi back) through one address.
+    "RATE_LIMIT_CONNECTS_PER_ADDRESS": "1000/minute",
+    # Wrong room codes, keys and tokens (on sockets and pages): a person mistypes a few.
+    "RATE_LIMIT_FAILURES_PER_ADDRESS": "30/minute",
+    # How many reverse proxies in front of the server append to X-Forwarded-For; 0 trusts none.
+    "TRUSTED_PROXIES": 0,
+}
+
+
+class Verdict(enum.Enum):
+    OK = "ok"
+    LIMITED = "limited"  # refuse this event, keep the connection
+    DROP = "drop"  # refuse it and close the connection: sustained abuse
+
+
+def client_address(environ: Mapping, trusted_proxies: int = 0) -> str:
+    """The address to count a client under. Behind `trusted_proxies` proxies, the address the
+    outermost trusted proxy saw (X-Forwarded-For from the right; a client can prepend lies but
+    not append them). IPv6 counts per /64, the block one home or phone usually gets."""
+    address = str(environ.get("REMOTE_ADDR") or "unknown")
+    if trusted_proxies > 0:
+        hops = [hop.strip() for hop in str(environ.get("HTTP_X_FORWARDED_FOR", "")).split(",") if hop.strip()]
+        if len(hops) >= trusted_proxies:
+            address = hops[-trusted_proxies]
+    try:
+        ip = ipaddress.ip_address(address)
+    except ValueError:
+        return address[:64]
+    if isinstance(ip, ipaddress.IPv6Address):
+        if ip.ipv4_mapped is not None:
+            return str(ip.ipv4_mapped)
+        return str(ipaddress.ip_network(f"{ip}/64", strict=False))
+    return str(ip)
+
+
+class RateLimiter:
+    """One per app. Every check is a few list operations in memory; nothing touches the store."""
+
+    def __init__(self, config: Mapping):
+        self._window = MovingWindowRateLimiter(MemoryStorage())
+        self._per_connection = parse_many(config["RATE_LIMIT_EVENTS_PER_CONNECTION"])
+        self._per_address = parse_many(config["RATE_LIMIT_EVENTS_PER_ADDRESS"])
+        self._drop_after = parse(config["RATE_LIMIT_DROP_AFTER"])
+        self._connects = parse_many(config["RATE_LIMIT_CONNECTS_PER_ADDRESS"])
+        self._failures = parse(config["RATE_LIMIT_FAILURES_PER_ADDRESS"])
+        self.trusted_proxies = int(config["TRUSTED_PROXIES"])
+
+    def address(self, environ: Mapping) -> str:
+        return client_address(environ, self.trusted_proxies)
+
+    def event(self, sid: str, address: str) -> Verdict:
+        """Count one event of connection `sid` from `address`."""
+        if not self._take(self._per_connection, "conn", sid):
+            # Only a connection's own excess counts toward dropping it: a busy room sharing
+            # its address must not get its phones dropped.
+            return Verdict.LIMITED if self._window.hit(self._drop_after, "strikes", sid) else Verdict.DROP
+        # Refused events never reach the address budget, so a flooding phone cannot use up
+        # the budget of the others behind the same NAT.
+        return Verdict.OK if self._take(self._per_address, "addr", address) else Verdict.LIMITED
+
+    def retry_after(self, sid: str) -> float:
+        """Seconds until connection `sid` may send again (a hint for clients)."""
+        reset = max(self._window.get_window_stats(item, "conn", sid)[0] for item in self._per_connection)
+        return round(max(0.0, reset - time.time()), 2)
+
+    def forget(self, sid: str) -> None:
+        """A connection closed: drop its counters (they would expire anyway)."""
+        for item in self._per_connection:
+            self._window.clear(item, "conn", sid)
+        self._window.clear(self._drop_after, "strikes", sid)
+
+    def connect(self, address: str) -> bool:
+        """Count one connection attempt; False when the address has made too many."""
+        return self._take(self._connects, "connect", address)
+
+    def guessing(self, address: str) -> bool:
+        """The address has used up its failures: it is refused anything that needs a lookup
+        to answer, so a refusal tells a guesser nothing."""
+        return not self._window.test(self._failures, "fail", address)
+
+    @property
+    def failure_window(self) -> int:
+        """Seconds a failure counts for: how long a guessing address waits."""
+        return self._failures.get_expiry()
+
+    def failed(self, address: str) -> None:
+        """Count a wrong room code, key or token."""
+        self._window.hit(self._failures, "fail", address)
+
+    def _take(self, items: list[RateLimitItem], scope: str, key: str) -> bool:
+        # Test every window first: a refused event must not use up the longer windows too.
+        if not all(self._window.test(item, scope, key) for item in items):
+            return False
+        return all([self._window.hit(item, scope, key) for item in items])

@@ -1,0 +1,326 @@
+"""Limits: people per session, sessions per server, text lengths, group sizes, and the rate
+limits on Socket.IO events and connections (per connection and per client address)."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+import threading
+import time
+
+import pytest
+import socketio
+
+from conftest import PUBLIC_URL, Room, dump, socket_client
+from gamehub.engine import Settings
+from gamehub.server import create_app
+from gamehub.server.ratelimit import client_address
+from gamehub.server.sessions import TooManySessions, open_session
+from gamehub.store import MemoryStore
+from server_process import ServerProcess
+
+
+def app_with(async_mode="threading", settings=None, **config):
+    return create_app({"ASYNC_MODE": async_mode, "PUBLIC_URL": PUBLIC_URL, "KEY_CHECK_SECONDS": 0,
+                       "SETTINGS": settings or Settings(), **config})
+
+
+def serve(*args: str, data_dir) -> subprocess.CompletedProcess:
+    return subprocess.run([sys.executable, "-m", "gamehub", "serve", "--no-qr", "--data-dir", str(data_dir), *args],
+                          capture_output=True, text=True, timeout=60)
+
+
+# -- people, sessions, texts, group sizes -------------------------------------------------------
+
+
+def test_a_full_session_refuses_the_next_phone_and_the_facilitator_alike():
+    room = Room(app_with(settings=Settings(max_participants=3)))
+    facilitator = room.facilitator()
+    for i in range(3):
+        room.join(f"Person {i}")
+    before = dump(room.state)
+    assert room.connect("phone").call("join", {"name": "One too many"})["error"]["code"] == "session_full"
+    assert facilitator.call("add_participant", {"name": "No phone"})["error"]["code"] == "session_full"
+    assert dump(room.state) == before
+
+
+@pytest.mark.parametrize("field,limit", [("name", "max_name"), ("title", "max_title"), ("pitch", "max_pitch")])
+def test_joining_texts_are_held_to_their_limits(room, field, limit):
+    size = getattr(Settings(), limit)
+    fields = {"name": "Ada", field: "x" * (size + 1)}
+    before = dump(room.state)
+    assert room.connect("phone").call("join", fields)["error"]["code"] == "too_long"
+    assert dump(room.state) == before
+    _, reply = room.join(**{"name": "Ada", **{field: "x" * size}})
+    assert reply["ok"]
+
+
+def test_an_answer_is_held_to_its_limit(room):
+    facilitator = room.facilitator()
+    phones = [room.join(f"P{i}")[0] for i in range(4)]
+    for event, payload in (("form_groups", {}), ("pick_stories", {}), ("start_planning", {"minutes": 5})):
+        assert facilitator.call(event, payload)["ok"]
+    before = dump(room.state)
+    limit = Settings().max_answer
+    reply = phones[0].call("edit_answer", {"question": 0, "text": "x" * (limit + 1), "base_rev": 0})
+    assert reply["error"]["code"] == "too_long" and dump(room.state) == before
+    assert phones[0].call("edit_answer", {"question": 0, "text": "x" * limit, "base_rev": 0})["ok"]
+
+
+@pytest.mark.parametrize("flag,value", [("--group-size", "1"), ("--group-size", "13"), ("--max-participants", "0"),
+                                        ("--max-participants", "2001"), ("--max-sessions", "0"),
+                                        ("--trusted-proxies", "-1")])
+def test_serve_refuses_limits_out_of_bounds(tmp_path, flag, value):
+    result = serve(flag, value, data_dir=tmp_path)
+    assert result.returncode == 2 and flag in result.stderr and "between" in result.stderr
+
+
+def test_serve_refuses_to_open_more_sessions_than_max_sessions(tmp_path):
+    result = serve("--sessions", "3", "--max-sessions", "2", data_dir=tmp_path)
+    assert result.returncode == 2
+    assert "--max-sessions 2" in result.stderr and "gamehub sessions delete" in result.stderr
+
+    with ServerProcess(args=["--async-mode", "threading", "--sessions", "2"], data_dir=tmp_path) as server:
+        assert len(server.sessions) == 2
+    result = serve("--new-session", "--max-sessions", "2", data_dir=tmp_path)
+    assert result.returncode == 2 and "2 sessions are stored" in result.stderr
+    # Resuming opens nothing, so it is never refused.
+    with ServerProcess(args=["--async-mode", "threading", "--max-sessions", "2"], data_dir=tmp_path) as server:
+        assert len(server.resumed) == 2 and not server.sessions
+
+
+def test_open_session_refuses_past_max_sessions():
+    app = app_with()
+    store = MemoryStore()
+    open_session(store, app.config["DECK"], Settings(), time.time(), max_sessions=2)
+    open_session(store, app.config["DECK"], Settings(), time.time(), max_sessions=2)
+    with pytest.raises(TooManySessions):
+        open_session(store, app.config["DECK"], Settings(), time.time(), max_sessions=2)
+    assert len(store.session_ids()) == 2
+
+
+def test_max_participants_from_the_command_line_holds_in_the_served_session():
+    with ServerProcess(args=["--max-participants", "2"]) as server:
+        code = server.sessions[0].code
+        clients = []
+        try:
+            facilitator = socketio.Client(reconnection=False)
+            views = []
+            facilitator.on("view", views.append)
+            facilitator.connect(server.url, auth={"session": code, "role": "facilitator",
+                                                  "token": server.sessions[0].facilitator_token},
+                                transports=["websocket"], wait_timeout=10)
+            clients.append(facilitator)
+            replies = []
+            for i in range(3):
+                phone = socketio.Client(reconnection=False)
+                phone.connect(server.url, auth={"session": code, "role": "phone"}, transports=["websocket"],
+                              wait_timeout=10)
+                clients.append(phone)
+                replies.append(phone.call("join", {"name": f"Person {i}"}, timeout=10))
+            assert [r["ok"] for r in replies] == [True, True, False]
+            assert replies[2]["error"]["code"] == "session_full"
+            assert views[-1]["settings"]["max_participants"] == 2
+        finally:
+            for client in clients:
+                client.disconnect()
+
+
+# -- rate limits ----------------------------------------------------------------------------------
+
+
+def planning_room(app, people=8):
+    room = Room(app)
+    facilitator = room.facilitator()
+    phones = {}
+    for i in range(people):
+        phone, reply = room.join(f"Person {i}")
+        phones[reply["participant_id"]] = phone
+    for event, payload in (("form_groups", {}), ("pick_stories", {}), ("start_planning", {"minutes": 5})):
+        assert facilitator.call(event, payload)["ok"]
+    return room, facilitator, phones
+
+
+def test_a_flood_of_a_thousand_events_is_cut_off_while_another_phone_goes_on_promptly(room):
+    room, _, phones = planning_room(room.app)
+    group = room.state.groups[0]
+    flooder, calm = phones[group.members[0]], phones[group.members[1]]
+    codes: dict[str, int] = {}
+    calm_replies, calm_times, sent = [], [], 0
+    started = time.monotonic()
+    for i in range(1000):
+        try:
+            reply = flooder.call("edit_answer", {"question": 0, "text": f"spam {i}", "base_rev": i})
+        except RuntimeError:  # the server closed the connection
+            break
+        sent += 1
+        code = "ok" if reply["ok"] else reply["error"]["code"]
+        codes[code] = codes.get(code, 0) + 1
+        if i % 10 == 0:
+            t = time.monotonic()
+            calm_replies.append(calm.call("edit_answer", {"question": 1, "text": f"calm {i}", "base_rev": i // 10}))
+            calm_times.append(time.monotonic() - t)
+    elapsed = time.monotonic() - started
+
+    assert not flooder.client.is_connected(), "a sustained flood must be disconnected"
+    assert sent < 1000 and elapsed < 5
+    assert codes.get("ok", 0) + codes.get("stale_edit", 0) <= 20, codes  # the per-second burst
+    assert codes["rate_limited"] >= 90 and codes["rate_limited"] > sent * 0.8, codes
+    assert all(r["ok"] for r in calm_replies), calm_replies
+    assert max(calm_times) < 0.5
+    assert calm.call("edit_answer", {"question": 2, "text": "still here", "base_rev": 0})["ok"]
+    assert room.state.groups[0].answers[1].text.startswith("calm")
+
+
+def test_a_rate_limited_event_costs_no_state_and_says_when_to_retry():
+    app = app_with(RATE_LIMIT_EVENTS_PER_CONNECTION="3/second")
+    room = Room(app)
+    facilitator = room.facilitator()
+    for _ in range(3):
+        assert facilitator.call("set_locked", {"locked": True})["ok"]
+    before = dump(room.state)
+    reply = facilitator.call("set_locked", {"locked": False})
+    assert reply["error"]["code"] == "rate_limited" and 0 <= reply["error"]["details"]["retry_after"] <= 1
+    assert dump(room.state) == before and facilitator.connected
+    time.sleep(1.05)
+    assert facilitator.call("set_locked", {"locked": False})["ok"]
+
+
+@pytest.mark.parametrize("event,payload", [("no_such_event", {}), ("join", {"name": ""}), ("delete_session", {}),
+                                           ("form_groups", "not an object")])
+def test_every_event_counts_unknown_ones_join_and_malformed_ones_included(event, payload):
+    app = app_with(RATE_LIMIT_EVENTS_PER_CONNECTION="5/second", RATE_LIMIT_DROP_AFTER="10/10seconds")
+    room = Room(app)
+    guest = room.connect("phone")
+    codes = []
+    for _ in range(100):
+        try:
+            codes.append(guest.call(event, payload)["error"]["code"])
+        except RuntimeError:
+            break
+    # 5 answered, 10 refused and tolerated, the 11th refused one closes the connection.
+    assert codes.count("rate_limited") == 11 and len(codes) == 16
+    assert not guest.connected
+
+
+def test_a_client_cannot_reset_its_budget_or_presence_by_sending_connect_or_disconnect_events():
+    app = app_with(RATE_LIMIT_EVENTS_PER_CONNECTION="3/second")
+    room = Room(app)
+    phone, reply = room.join("Ada")
+    codes = [phone.call("disconnect", "client namespace disconnect")["error"]["code"],
+             phone.call("connect", {"session": room.code, "role": "facilitator", "token": "guess"})["error"]["code"]]
+    assert codes == ["unknown_event", "unknown_event"]
+    assert phone.client.emit("connect", {}, {"session": room.code, "role": "phone"}, callback=True)["error"]["code"] \
+        == "rate_limited"  # join + 2 fake events used the 3: the fake disconnect reset nothing
+    assert phone.connected and room.hub.presence.online(room.code) == {reply["participant_id"]}
+
+
+def test_an_address_shares_one_budget_across_its_connections_and_other_addresses_keep_theirs():
+    app = app_with(RATE_LIMIT_EVENTS_PER_ADDRESS="10/second", TRUSTED_PROXIES=1)
+    room = Room(app)
+    crowd = [room.connect("phone", address="203.0.113.7") for _ in range(3)]
+    codes = [screen.call("no_such_event")["error"]["code"] for screen in crowd for _ in range(5)]
+    assert codes.count("unknown_event") == 10 and codes.count("rate_limited") == 5
+    assert all(screen.connected for screen in crowd), "a shared address must not get its phones dropped"
+    elsewhere = room.connect("phone", address="198.51.100.9")
+    assert elsewhere.call("join", {"name": "Someone else"})["ok"]
+
+
+def test_guessing_room_codes_is_throttled_per_address_without_telling_codes_apart():
+    app = app_with(TRUSTED_PROXIES=1)
+    room = Room(app)
+    projector_key = room.record.projector_key
+    phone, reply = room.join("Ada", address="203.0.113.7")
+    phone.client.disconnect()
+
+    guesser = "203.0.113.7"
+    refusals = [socket_client(app, {"session": f"ZZZZZZ{i:02d}", "role": "phone"}, guesser).refusal["message"]
+                for i in range(30)]
+    assert refusals == ["unknown_session"] * 30
+    # Past the budget, the right code is refused exactly like a wrong one.
+    for code in (room.code, "ZZZZZZZZ"):
+        client = socket_client(app, {"session": code, "role": "phone"}, guesser)
+        assert not client.is_connected() and client.refusal["message"] == "rate_limited"
+    bad_key = socket_client(app, {"session": room.code, "role": "facilitator", "token": "guess"}, guesser)
+    assert bad_key.refusal["message"] == "rate_limited"
+    # Pages that look a code up are throttled alike.
+    http = app.test_client()
+    assert http.get(f"/j/{room.code}", headers={"X-Forwarded-For": guesser}).status_code == 429
+    assert http.get("/j/ZZZZZZZZ", headers={"X-Forwarded-For": guesser}).status_code == 429
+
+    # Whoever holds a credential still gets back in from that address...
+    back = room.connect("phone", reply["token"], address=guesser)
+    assert back.connected and back.views()[-1]["status"] == "joined"
+    assert room.connect("projector", projector_key, address=guesser).connected
+    # ...and other addresses are not affected.
+    assert room.connect("phone", address="198.51.100.9").connected
+    assert http.get(f"/j/{room.code}", headers={"X-Forwarded-For": "198.51.100.9"}).status_code == 200
+
+
+def test_wrong_codes_on_the_pages_count_toward_the_same_budget():
+    app = app_with(RATE_LIMIT_FAILURES_PER_ADDRESS="5/minute", TRUSTED_PROXIES=1)
+    room = Room(app)
+    http = app.test_client()
+    me = {"X-Forwarded-For": "203.0.113.7"}
+    assert [http.get(f"/j/ZZZZZZ{i:02d}", headers=me).status_code for i in range(4)] == [404] * 4
+    assert http.post(f"/s/{room.code}/export", data={"key": "guess", "format": "md"}, headers=me).status_code == 403
+    assert http.get(f"/j/{room.code}", headers=me).status_code == 429
+    assert http.get(f"/j/{room.code}", headers=me).headers["Retry-After"] == "60"
+    assert room.connect("phone", address="203.0.113.7").refused == "rate_limited"
+
+
+def test_connection_attempts_are_throttled_per_address():
+    app = app_with(RATE_LIMIT_CONNECTS_PER_ADDRESS="5/minute", TRUSTED_PROXIES=1)
+    room = Room(app)
+    screens = [room.connect("phone", address="203.0.113.7") for _ in range(6)]
+    assert [s.connected for s in screens] == [True] * 5 + [False]
+    assert screens[-1].refused == "rate_limited"
+    assert room.connect("phone", address="198.51.100.9").connected
+
+
+def test_the_client_address_is_the_peer_unless_proxies_are_trusted_and_ipv6_counts_per_64():
+    environ = {"REMOTE_ADDR": "10.0.0.5", "HTTP_X_FORWARDED_FOR": "1.2.3.4, 203.0.113.7"}
+    assert client_address(environ) == "10.0.0.5"
+    assert client_address(environ, trusted_proxies=1) == "203.0.113.7"  # a client cannot append
+    assert client_address(environ, trusted_proxies=2) == "1.2.3.4"
+    assert client_address({"REMOTE_ADDR": "10.0.0.5"}, trusted_proxies=1) == "10.0.0.5"
+    assert client_address({"REMOTE_ADDR": "2001:db8:1:2:aaaa::1"}) == client_address({"REMOTE_ADDR": "2001:db8:1:2::9"})
+    assert client_address({"REMOTE_ADDR": "::ffff:10.0.0.5"}) == "10.0.0.5"
+    assert client_address({}) == "unknown"
+
+
+def test_on_a_real_server_a_flooding_socket_is_dropped_and_another_phone_is_not_slowed():
+    with ServerProcess() as server:  # eventlet, as `gamehub serve` runs by default
+        code = server.sessions[0].code
+        flooder, calm = socketio.Client(reconnection=False), socketio.Client(reconnection=False)
+        dropped = threading.Event()
+        flooder.on("disconnect", lambda *args: dropped.set())
+        for client in (flooder, calm):
+            client.connect(server.url, auth={"session": code, "role": "phone"}, transports=["websocket"],
+                           wait_timeout=10)
+        try:
+            assert calm.call("join", {"name": "Calm"}, timeout=10)["ok"]
+            acks = []
+            started = time.monotonic()
+            for i in range(1000):
+                if dropped.is_set():
+                    break
+                try:
+                    flooder.emit("no_such_event", {"i": i}, callback=acks.append)
+                except socketio.exceptions.BadNamespaceError:
+                    break
+                if i % 100 == 0:
+                    t = time.monotonic()
+                    assert calm.call("no_such_event", {}, timeout=5)["error"]["code"] == "unknown_event"
+                    assert time.monotonic() - t < 1.0
+            assert dropped.wait(5), "the flooding socket was not disconnected"
+            assert time.monotonic() - started < 10
+            assert sum(1 for a in acks if a["error"]["code"] == "rate_limited") >= 90
+            t = time.monotonic()
+            assert calm.call("no_such_event", {}, timeout=5)["error"]["code"] == "unknown_event"
+            assert time.monotonic() - t < 1.0
+            with __import__("urllib.request").request.urlopen(f"{server.url}/healthz", timeout=5) as health:
+                assert health.status == 200
+        finally:
+            for client in (flooder, calm):
+                client.disconnect()
