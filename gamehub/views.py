@@ -134,7 +134,6 @@ def projector_view(state: Session, now: float, join_url: str) -> dict:
     a hidden participant's name, story and answers never appear."""
     view = _header(state, "projector", now)
     showcase = reached(state, Phase.SHOWCASE)
-    planning = reached(state, Phase.PLANNING)
     view.update(
         join_url=join_url,
         locked=state.locked,
@@ -142,17 +141,24 @@ def projector_view(state: Session, now: float, join_url: str) -> dict:
         names=[_public_name(p) for p in state.participants.values()],
         questions=list(state.deck.questions),
         showcase={"index": state.showcase.index, "gallery": state.showcase.gallery} if showcase else None,
-        groups=[{
-            "number": g.number,
-            "colour": colour(g.number),
-            "members": _names(state, g),
-            "story": _hidden_story(_story(state, g), state, name=True),
-            "format": _format_name(state, g) if planning else None,
-            "answered": answered(g) if planning else 0,
-            "answers": [_public_answer(state, a.text, a.by) for a in g.answers] if showcase else None,
-        } for g in state.groups],
+        groups=[projector_group(state, g) for g in state.groups],
     )
     return view
+
+
+def projector_group(state: Session, g: Group) -> dict:
+    """One group as the projector shows it (also sent alone, as a patch, when only it changed)."""
+    planning = reached(state, Phase.PLANNING)
+    return {
+        "number": g.number,
+        "colour": colour(g.number),
+        "members": _names(state, g),
+        "story": _hidden_story(_story(state, g), state, name=True),
+        "format": _format_name(state, g) if planning else None,
+        "answered": answered(g) if planning else 0,
+        "answers": [_public_answer(state, a.text, a.by) for a in g.answers]
+        if reached(state, Phase.SHOWCASE) else None,
+    }
 
 
 def facilitator_view(state: Session, now: float, links: dict, online: Container[str]) -> dict:
@@ -172,17 +178,27 @@ def facilitator_view(state: Session, now: float, links: dict, online: Container[
             "has_phone": p.has_phone, "connected": p.id in online, "group": group_of.get(p.id),
             "late": p.late_group is not None, "hidden": p.hidden,
         } for p in state.participants.values()],
-        groups=[{
-            "number": g.number,
-            "colour": colour(g.number),
-            "members": [{"id": pid, "name": state.participants[pid].name} for pid in g.members],
-            "story": _story(state, g) and {
-                **_story(state, g), "candidates": list(g.story.candidates), "draw": g.story.draw},
-            "formats": list(state.deck.formats_for(g.number)),
-            "format": g.format,
-            "format_name": _format_name(state, g),
-            "answered": answered(g),
-            "answers": _answers(state, g),
-        } for g in state.groups],
+        groups=[facilitator_group(state, g) for g in state.groups],
     )
     return view
+
+
+def facilitator_group(state: Session, g: Group) -> dict:
+    """One group as the control screen shows it (also sent alone, as a patch)."""
+    story = _story(state, g)
+    return {
+        "number": g.number,
+        "colour": colour(g.number),
+        "members": [{"id": pid, "name": state.participants[pid].name} for pid in g.members],
+        "story": story and {**story, "candidates": list(g.story.candidates), "draw": g.story.draw},
+        "formats": list(state.deck.formats_for(g.number)),
+        "format": g.format,
+        "format_name": _format_name(state, g),
+        "answered": answered(g),
+        "answers": _answers(state, g),
+    }
+
+
+def group_patch(audience: str, state: Session, groups: list[dict], now: float) -> dict:
+    """A `view_patch`: these groups replace the ones with the same numbers in the last view."""
+    return {"audience": audience, "session": state.id, "version": state.version, "now": now, "groups": groups}

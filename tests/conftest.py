@@ -43,6 +43,14 @@ def socket_client(app, auth: dict, address: str | None = None) -> RecordingClien
     return RecordingClient(app, socketio_of(app), auth=auth, headers=headers)
 
 
+def merge_patch(view: dict, patch: dict) -> dict:
+    """A staff view with a `view_patch` applied: its groups replace those with the same number."""
+    assert patch["audience"] == view["audience"] and patch["version"] > view["version"]
+    changed = {g["number"]: g for g in patch["groups"]}
+    return {**view, "version": patch["version"], "now": patch["now"],
+            "groups": [changed.get(g["number"], g) for g in view["groups"]]}
+
+
 def dump(state) -> str:
     """A session as canonical JSON, to compare before and after."""
     return json.dumps(encode(state), sort_keys=True)
@@ -53,6 +61,7 @@ class Screen:
 
     def __init__(self, client):
         self.client = client
+        self.latest: dict | None = None  # the view as the page would show it now
 
     @property
     def connected(self) -> bool:
@@ -67,7 +76,18 @@ class Screen:
         return [m["args"] for m in self.client.queue if m["name"] == event]
 
     def views(self) -> list[dict]:
-        return [m["args"][0] for m in self.client.get_received() if m["name"] == "view"]
+        """Every view received since the last call, with `view_patch`es merged into the view
+        before them as the pages do (docs/protocol.md)."""
+        shown = []
+        for message in self.client.get_received():
+            if message["name"] == "view":
+                self.latest = message["args"][0]
+            elif message["name"] == "view_patch" and self.latest is not None:
+                self.latest = merge_patch(self.latest, message["args"][0])
+            else:
+                continue
+            shown.append(self.latest)
+        return shown
 
     def call(self, event: str, payload: dict | None = None) -> dict:
         return self.client.emit(event, payload if payload is not None else {}, callback=True)
@@ -116,7 +136,8 @@ def async_mode(request):
 def app(async_mode):
     # No background key watch: it would outlive the test (the per-event key check still runs;
     # tests/test_secrets.py runs the watch on purpose).
-    return create_app({"ASYNC_MODE": async_mode, "PUBLIC_URL": PUBLIC_URL, "TESTING": True, "KEY_CHECK_SECONDS": 0})
+    return create_app({"ASYNC_MODE": async_mode, "PUBLIC_URL": PUBLIC_URL, "TESTING": True, "KEY_CHECK_SECONDS": 0,
+                       "STAFF_VIEW_SECONDS": 0})
 
 
 @pytest.fixture

@@ -10,7 +10,17 @@ import urllib.request
 import pytest
 import socketio
 
+from conftest import merge_patch
 from server_process import ServerProcess
+
+
+def matches(predicate, view: dict) -> bool:
+    """A predicate over a view that may not have the parts it looks at yet (a view that is
+    still on its way, coalesced) is simply not matched yet."""
+    try:
+        return bool(predicate(view))
+    except (IndexError, KeyError, TypeError):
+        return False
 
 
 class Client:
@@ -21,6 +31,7 @@ class Client:
         self.views: list[dict] = []
         self._changed = threading.Condition()
         self.sio.on("view", self._on_view)
+        self.sio.on("view_patch", self._on_patch)
         self.sio.connect(url, auth=auth, transports=["websocket"], wait_timeout=10)
 
     def _on_view(self, view: dict) -> None:
@@ -28,12 +39,18 @@ class Client:
             self.views.append(view)
             self._changed.notify_all()
 
+    def _on_patch(self, patch: dict) -> None:
+        with self._changed:
+            if self.views and patch["version"] > self.views[-1]["version"]:
+                self.views.append(merge_patch(self.views[-1], patch))
+                self._changed.notify_all()
+
     def call(self, event: str, payload: dict | None = None) -> dict:
         return self.sio.call(event, payload or {}, timeout=10)
 
     def wait_for(self, predicate, timeout: float = 10) -> dict:
         with self._changed:
-            ok = self._changed.wait_for(lambda: self.views and predicate(self.views[-1]), timeout=timeout)
+            ok = self._changed.wait_for(lambda: self.views and matches(predicate, self.views[-1]), timeout=timeout)
         assert ok, f"no matching view; last: {self.views[-1] if self.views else None}"
         return self.views[-1]
 

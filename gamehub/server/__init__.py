@@ -29,6 +29,9 @@ DEFAULTS = {
     # Seconds between checks for facilitator keys replaced by `gamehub sessions key` (0: only
     # on each facilitator event and connection).
     "KEY_CHECK_SECONDS": 2.0,
+    # At most one whole projector/facilitator view per session this often (0: every change at
+    # once). Changes to single groups go out at once anyway, as patches.
+    "STAFF_VIEW_SECONDS": 0.25,
     # None: a random key for this process. `gamehub serve` passes the one kept in the data dir.
     "SECRET_KEY": None,
     **RATE_LIMIT_DEFAULTS,  # see gamehub/server/ratelimit.py and docs/security.md
@@ -56,7 +59,9 @@ def create_app(config: dict | None = None) -> Flask:
         ping_timeout=10,
     )
     hub = Hub(app.config["STORE"], socketio, app.config["PUBLIC_URL"],
-              disconnect=lambda sid: socketio.server.disconnect(sid, namespace="/"))
+              disconnect=lambda sid: socketio.server.disconnect(sid, namespace="/"),
+              staff_interval=app.config["STAFF_VIEW_SECONDS"],
+              spawn=socketio.start_background_task, sleep=socketio.sleep)
     app.extensions["gamehub"] = hub
     limiter = RateLimiter(app.config)
     app.extensions["gamehub.ratelimit"] = limiter

@@ -2,6 +2,12 @@
 
 Everything that changes a session, from any handler, goes through `Hub.execute`. Updates of
 one session run one at a time (a lock per session), so views go out in version order.
+
+Fan-out is targeted: a phone hears only of its own group. A change to one group (an edit, a
+format, a re-roll) reaches the projector and the facilitator as a `view_patch` of that group
+alone, so its cost does not grow with the room. Whole staff views (after a join, a phase
+change, a phone going offline) are coalesced to at most one per `staff_interval` seconds per
+session, so 500 phones joining in a minute do not mean 500 full rebuilds of two big views.
 """
 
 from __future__ import annotations
@@ -25,7 +31,8 @@ class Emitter(Protocol):
 
 class Hub:
     def __init__(self, store: SessionStore, emitter: Emitter, public_url: str,
-                 clock: Callable[[], float] = time.time, disconnect: Callable[[str], None] = lambda sid: None):
+                 clock: Callable[[], float] = time.time, disconnect: Callable[[str], None] = lambda sid: None,
+                 staff_interval: float = 0.0, spawn: Callable | None = None, sleep: Callable[[float], None] = time.sleep):
         self.store = store
         self.presence = Presence()
         self._emitter = emitter
@@ -34,6 +41,14 @@ class Hub:
         self._clock = clock
         self._locks: dict[str, threading.Lock] = {}
         self._locks_guard = threading.Lock()
+        # Coalescing of whole staff views: 0 sends each at once (the in-process tests).
+        self._staff_interval = staff_interval
+        self._spawn = spawn or (lambda fn, *args: threading.Thread(target=fn, args=args, daemon=True).start())
+        self._sleep = sleep
+        self._staff_sent: dict[str, float] = {}  # session -> monotonic time of the last full send
+        self._staff_pending: set[str] = set()
+        self._staff_guard = threading.Lock()
+        self._shown_on_projector: dict[str, dict[int, dict]] = {}  # what each projector last got
 
     def _lock(self, session_id: str) -> threading.Lock:
         with self._locks_guard:
@@ -62,7 +77,7 @@ class Hub:
                                  actor={"role": connection.role.value, "participant": connection.participant_id},
                                  at=now, cid=scoped_cid, result=outcome.result)
                 self.store.append(session_id, outcome.state, entry)
-                self._publish(dataclasses.replace(record, state=outcome.state), outcome.phones, now)
+                self._publish(dataclasses.replace(record, state=outcome.state), outcome, now)
             return outcome
 
     def delete_session(self, session_id: str, requester: str | None = None) -> bool:
@@ -79,6 +94,9 @@ class Hub:
                     self._disconnect(sid)
         with self._locks_guard:
             self._locks.pop(session_id, None)
+        with self._staff_guard:
+            self._staff_sent.pop(session_id, None)
+            self._shown_on_projector.pop(session_id, None)
         return deleted
 
     def drop(self, sid: str) -> None:
@@ -139,20 +157,74 @@ class Hub:
             self._emitter.emit("view", self.view_for(connection, record), to=sid)
 
     def refresh_facilitators(self, session_id: str) -> None:
-        """Who is online changed: only the facilitator's view shows that."""
-        with self._lock(session_id):
-            record = self.store.get(session_id)
-            if record is not None:
-                self._emit_role(record, Role.FACILITATOR, self._clock())
+        """Who is online changed: only the staff views show that."""
+        with self._lock(session_id):  # in version order with the session's other views
+            self._staff_changed(session_id)
 
-    def _publish(self, record: SessionRecord, phones: frozenset[str] | None, now: float) -> None:
+    def _publish(self, record: SessionRecord, outcome: Outcome, now: float) -> None:
         state: Session = record.state
-        for role in (Role.FACILITATOR, Role.PROJECTOR, Role.GUEST):
-            self._emit_role(record, role, now)
-        targets = state.participants.keys() if phones is None else phones
+        if outcome.groups is None:
+            self._staff_changed(state.id, record)
+        else:
+            self._patch_staff(state, sorted(outcome.groups), now)
+        targets = state.participants.keys() if outcome.phones is None else outcome.phones
         for pid in targets:
             self._emitter.emit("view", views.phone_view(state, pid, now), to=phone_room(state.id, pid))
 
-    def _emit_role(self, record: SessionRecord, role: Role, now: float) -> None:
-        connection = Connection(record.state.id, role)
-        self._emitter.emit("view", self.view_for(connection, record, now), to=role_room(record.state.id, role))
+    def _patch_staff(self, state: Session, numbers: list[int], now: float) -> None:
+        """Only these groups changed: send them alone; the projector only what it would see change."""
+        with self._staff_guard:
+            if state.id in self._staff_pending:
+                return  # a whole view is due, read under the lock after this change: it has it
+        groups = [g for g in (state.group(n) for n in numbers) if g is not None]
+        self._emitter.emit("view_patch", views.group_patch(
+            "facilitator", state, [views.facilitator_group(state, g) for g in groups], now),
+            to=role_room(state.id, Role.FACILITATOR))
+        shown = self._shown_on_projector.setdefault(state.id, {})
+        changed = []
+        for group in groups:
+            rendition = views.projector_group(state, group)
+            if shown.get(group.number) != rendition:  # during planning most edits change nothing there
+                shown[group.number] = rendition
+                changed.append(rendition)
+        if changed:
+            self._emitter.emit("view_patch", views.group_patch("projector", state, changed, now),
+                               to=role_room(state.id, Role.PROJECTOR))
+
+    def _staff_changed(self, session_id: str, record: SessionRecord | None = None) -> None:
+        """Send the staff (and guest) views now, or once the coalescing interval is over."""
+        if self._staff_interval <= 0:
+            self._send_staff(session_id, record)
+            return
+        with self._staff_guard:
+            if session_id in self._staff_pending:
+                return  # a send is already due, and it will read the latest state
+            wait = self._staff_sent.get(session_id, float("-inf")) + self._staff_interval - time.monotonic()
+            if wait > 0:
+                self._staff_pending.add(session_id)
+            else:
+                self._staff_sent[session_id] = time.monotonic()
+        if wait > 0:
+            self._spawn(self._send_staff_later, session_id, wait)
+        else:
+            self._send_staff(session_id, record)
+
+    def _send_staff_later(self, session_id: str, wait: float) -> None:
+        self._sleep(wait)
+        with self._staff_guard:
+            self._staff_pending.discard(session_id)
+            self._staff_sent[session_id] = time.monotonic()
+        with self._lock(session_id):  # so it cannot overtake a newer view being sent
+            self._send_staff(session_id)
+
+    def _send_staff(self, session_id: str, record: SessionRecord | None = None) -> None:
+        record = record or self.store.get(session_id)
+        if record is None:
+            return
+        now = self._clock()
+        for role in (Role.FACILITATOR, Role.PROJECTOR, Role.GUEST):
+            view = self.view_for(Connection(session_id, role), record, now)
+            if role is Role.PROJECTOR:
+                with self._staff_guard:
+                    self._shown_on_projector[session_id] = {g["number"]: g for g in view["groups"]}
+            self._emitter.emit("view", view, to=role_room(session_id, role))

@@ -1,0 +1,83 @@
+"""Targeted fan-out: an edit in group k goes to group k's phones and, as a patch of group k
+alone, to the staff; whole staff views are coalesced. The cost of an edit does not grow with
+the room."""
+
+from __future__ import annotations
+
+import json
+import time
+
+from conftest import PUBLIC_URL, Room
+from gamehub.server import create_app
+
+
+def received(screen) -> list[dict]:
+    return [m for m in screen.client.get_received() if m["name"] in ("view", "view_patch")]
+
+
+def test_an_edit_goes_to_its_group_and_as_a_one_group_patch_to_the_staff(room):
+    facilitator = room.facilitator()
+    projector = room.projector()
+    phones = {}
+    for i in range(12):
+        phone, reply = room.join(f"Person {i}")
+        phones[reply["participant_id"]] = phone
+    for event in ("form_groups", "pick_stories", "start_planning"):
+        assert facilitator.call(event)["ok"]
+    for screen in (facilitator, projector, *phones.values()):
+        received(screen)  # drain
+    one, two, three = room.state.groups
+    writer = phones[one.members[0]]
+
+    assert writer.call("edit_answer", {"question": 0, "text": "First words", "base_rev": 0})["ok"]
+    patch, = received(facilitator)
+    assert patch["name"] == "view_patch"
+    assert [g["number"] for g in patch["args"][0]["groups"]] == [1]
+    assert patch["args"][0]["groups"][0]["answers"][0]["text"] == "First words"
+    shown, = received(projector)  # the field went from empty to written: 1/4 answered
+    assert shown["name"] == "view_patch" and shown["args"][0]["groups"][0]["answered"] == 1
+    for pid in one.members[1:]:
+        assert [m["name"] for m in received(phones[pid])] == ["view"]
+    for pid in two.members + three.members:
+        assert received(phones[pid]) == []
+
+    # Rewording a written answer changes nothing the projector shows during planning.
+    assert writer.call("edit_answer", {"question": 0, "text": "Better words", "base_rev": 1})["ok"]
+    assert received(projector) == []
+    assert [m["name"] for m in received(facilitator)] == ["view_patch"]
+
+
+def test_what_one_edit_sends_does_not_grow_with_the_number_of_groups():
+    sizes = {}
+    for people in (8, 400):
+        app = create_app({"ASYNC_MODE": "threading", "PUBLIC_URL": PUBLIC_URL, "KEY_CHECK_SECONDS": 0,
+                          "STAFF_VIEW_SECONDS": 0})
+        room = Room(app)
+        facilitator, projector = room.facilitator(), room.projector()
+        writer, reply = room.join("Writer")
+        for i in range(people - 1):
+            room.join(f"Person {i}")[0].client.disconnect()
+        for event in ("form_groups", "pick_stories", "start_planning"):
+            assert facilitator.call(event)["ok"]
+        received(facilitator), received(projector), received(writer)
+        assert writer.call("edit_answer", {"question": 1, "text": "x" * 300, "base_rev": 0})["ok"]
+        sent = received(facilitator) + received(projector) + received(writer)
+        sizes[people] = sum(len(json.dumps(m["args"][0])) - len(json.dumps(m["args"][0].get("now"))) for m in sent)
+    assert sizes[400] <= sizes[8] * 1.1, sizes
+
+
+def test_whole_staff_views_are_coalesced_while_a_room_joins():
+    app = create_app({"ASYNC_MODE": "threading", "PUBLIC_URL": PUBLIC_URL, "KEY_CHECK_SECONDS": 0,
+                      "STAFF_VIEW_SECONDS": 0.2})
+    room = Room(app)
+    projector = room.projector()
+    received(projector)
+    started = time.monotonic()
+    for i in range(40):
+        room.join(f"Person {i}")
+    took = time.monotonic() - started
+    time.sleep(0.5)  # the last coalesced view is due within the interval
+    views = [m["args"][0] for m in received(projector) if m["name"] == "view"]
+    assert views[-1]["participant_count"] == 40 and len(views[-1]["names"]) == 40
+    assert len(views) <= took / 0.2 + 3, (len(views), took)  # at most one per interval, not one per join
+    assert len(views) < 40
