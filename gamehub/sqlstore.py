@@ -89,6 +89,9 @@ class SqlStore(SessionStore):
     def close(self) -> None:
         self.engine.dispose()
 
+    def cached(self, session_id: str) -> SessionRecord | None:
+        return self._cache.get(session_id)
+
     def create(self, record: SessionRecord) -> None:
         with self.engine.begin() as db:
             db.execute(insert(sessions_table).values(

@@ -85,6 +85,10 @@ class SessionStore(ABC):
     def close(self) -> None:
         """Release connections; the default store has none."""
 
+    def cached(self, session_id: str) -> SessionRecord | None:
+        """The session if this process holds it in memory, without touching any database."""
+        return None
+
 
 class MemoryStore(SessionStore):
     """Keeps everything in this process: for tests, and until a durable store is configured."""

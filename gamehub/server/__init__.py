@@ -10,6 +10,7 @@ from flask_socketio import SocketIO
 from ..engine import Settings
 from ..formats import load_deck
 from ..resources import resource
+from ..offloaded import OffloadedStore, eventlet_runner
 from ..store import MemoryStore
 from . import socket_events
 from .hub import Hub
@@ -44,6 +45,9 @@ def create_app(config: dict | None = None) -> Flask:
     app.config.update(DEFAULTS)
     app.config.update(config or {})
     app.config["STORE"] = app.config["STORE"] or MemoryStore()
+    if app.config["ASYNC_MODE"] == "eventlet" and not isinstance(app.config["STORE"], (MemoryStore, OffloadedStore)):
+        # A database call must not stop every other connection while it waits.
+        app.config["STORE"] = OffloadedStore(app.config["STORE"], eventlet_runner())
     app.config["DECK"] = app.config["DECK"] or load_deck()
     app.config["SETTINGS"] = app.config["SETTINGS"] or Settings()
     # No cookie is signed today; if one ever is, the key is never a constant in the code.
