@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import os
 import sys
 import time
 
@@ -44,6 +45,9 @@ def build_parser() -> argparse.ArgumentParser:
                        help=f"open new sessions even if one was active in the last {RESUME_WITHIN_HOURS} hours")
     serve.add_argument("--retention-days", type=float, default=30,
                        help="delete sessions idle for this long, at start (default: 30; 0 keeps them)")
+    serve.add_argument("--message-queue", metavar="URL", default=os.environ.get("GAMEHUB_MESSAGE_QUEUE"),
+                       help="redis://HOST:PORT/DB shared by several gamehub processes on one --database-url "
+                            "(default: $GAMEHUB_MESSAGE_QUEUE; none: one process). See docs/deployment.md")
     serve.add_argument("--async-mode", choices=("eventlet", "threading"), default="eventlet",
                        help="server concurrency (default: eventlet)")
     serve.add_argument("--no-qr", action="store_true", help="do not draw the QR code in the terminal")
@@ -116,7 +120,12 @@ def serve(args: argparse.Namespace) -> int:
     except (OSError, SecretKeyError) as error:
         print(f"gamehub: cannot use the secret key: {error}", file=sys.stderr)
         return 2
-    store = open_store(args.database_url, args.data_dir)
+    database_url = args.database_url or os.environ.get("GAMEHUB_DATABASE_URL")
+    if args.message_queue and not (database_url and database_url.startswith(("postgresql", "postgres"))):
+        print("gamehub: --message-queue runs several processes on one set of sessions, which must be "
+              "in PostgreSQL: give --database-url postgresql://...", file=sys.stderr)
+        return 2
+    store = open_store(args.database_url, args.data_dir, shared=bool(args.message_queue))
     if args.retention_days > 0:
         for session_id in store.purge(before=time.time() - args.retention_days * 86400):
             print(f"Deleted session {session_id}: idle for more than {args.retention_days:g} days")
@@ -134,7 +143,7 @@ def serve(args: argparse.Namespace) -> int:
                         blocked_words=blocked_words)
     app = create_app({"PUBLIC_URL": public_url, "ASYNC_MODE": args.async_mode, "DECK": deck,
                       "SETTINGS": settings, "STORE": store, "SECRET_KEY": secret_key,
-                      "TRUSTED_PROXIES": args.trusted_proxies})
+                      "TRUSTED_PROXIES": args.trusted_proxies, "MESSAGE_QUEUE": args.message_queue})
     hub = hub_of(app)
 
     print(f"gamehub {__version__}: {deck.title}, {len(deck.lists)} format lists, groups of {args.group_size}")

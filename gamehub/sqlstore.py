@@ -17,11 +17,12 @@ import platformdirs
 from sqlalchemy import (JSON, Column, Float, Index, Integer, MetaData, String, Table, create_engine, delete,
                         event, func, insert, select, update)
 from sqlalchemy.engine import Engine
+from sqlalchemy.exc import IntegrityError
 
 from .engine import Session
 from .engine.codec import decode, encode
 from .replay import replay
-from .store import LogEntry, SessionRecord, SessionStore
+from .store import LogEntry, SessionRecord, SessionStore, VersionConflict
 
 SNAPSHOT_EVERY = 100
 
@@ -77,20 +78,24 @@ def _tune_sqlite(dbapi_connection, _record) -> None:
 class SqlStore(SessionStore):
     """A SessionStore on any SQLAlchemy database URL (sqlite:///..., postgresql+psycopg://...)."""
 
-    def __init__(self, url: str):
+    def __init__(self, url: str, shared: bool = False):
+        """`shared`: other processes write the same sessions (several servers on one
+        PostgreSQL), so every read checks the database for commands this process has not seen."""
         self.url = normalise_url(url)
+        self.shared = shared
         self.engine: Engine = create_engine(self.url, pool_pre_ping=True)
         if self.engine.dialect.name == "sqlite":
             event.listen(self.engine, "connect", _tune_sqlite)
         metadata.create_all(self.engine)
-        # This process writes every change it makes, so its cache stays true.
+        # Alone, this process writes every change, so its cache stays true; shared, the cache
+        # is brought up to date from the log on every read (a small indexed query).
         self._cache: dict[str, SessionRecord] = {}
 
     def close(self) -> None:
         self.engine.dispose()
 
     def cached(self, session_id: str) -> SessionRecord | None:
-        return self._cache.get(session_id)
+        return None if self.shared else self._cache.get(session_id)
 
     def create(self, record: SessionRecord) -> None:
         with self.engine.begin() as db:
@@ -103,7 +108,7 @@ class SqlStore(SessionStore):
     def get(self, session_id: str) -> SessionRecord | None:
         cached = self._cache.get(session_id)
         if cached is not None:
-            return cached
+            return self._caught_up(cached) if self.shared else cached
         with self.engine.connect() as db:
             row = db.execute(select(sessions_table).where(sessions_table.c.id == session_id)).first()
             if row is None:
@@ -117,14 +122,39 @@ class SqlStore(SessionStore):
         self._cache[session_id] = record
         return record
 
+    def _caught_up(self, cached: SessionRecord) -> SessionRecord | None:
+        """The cached session with whatever other processes stored since (or None if deleted)."""
+        session_id = cached.state.id
+        with self.engine.connect() as db:
+            row = db.execute(select(sessions_table.c.facilitator_hash)
+                             .where(sessions_table.c.id == session_id)).first()
+            if row is None:
+                self._cache.pop(session_id, None)
+                return None
+            tail = db.execute(select(commands_table)
+                              .where(commands_table.c.session_id == session_id,
+                                     commands_table.c.version > cached.state.version)
+                              .order_by(commands_table.c.version)).all()
+        if not tail and row.facilitator_hash == cached.facilitator_hash:
+            return cached
+        record = replace(cached, state=replay(cached.state, map(_entry, tail)), facilitator_hash=row.facilitator_hash)
+        self._cache[session_id] = record
+        return record
+
     def append(self, session_id: str, state: Session, entry: LogEntry) -> None:
-        with self.engine.begin() as db:
-            db.execute(insert(commands_table).values(
-                session_id=session_id, version=entry.version, event=entry.event, payload=entry.payload,
-                actor=entry.actor, at=entry.at, cid=entry.cid, result=entry.result))
-            if state.version % SNAPSHOT_EVERY == 0:
-                db.execute(update(sessions_table).where(sessions_table.c.id == session_id)
-                           .values(snapshot=encode(state), snapshot_version=state.version))
+        try:
+            with self.engine.begin() as db:
+                db.execute(insert(commands_table).values(
+                    session_id=session_id, version=entry.version, event=entry.event, payload=entry.payload,
+                    actor=entry.actor, at=entry.at, cid=entry.cid, result=entry.result))
+                if state.version % SNAPSHOT_EVERY == 0:
+                    db.execute(update(sessions_table).where(sessions_table.c.id == session_id)
+                               .values(snapshot=encode(state), snapshot_version=state.version))
+        except IntegrityError as error:
+            # This version (or this client id) was stored by another process first: forget the
+            # copy here, so the next read loads what the log holds.
+            self._cache.pop(session_id, None)
+            raise VersionConflict(f"session {session_id}: version {entry.version} is taken") from error
         record = self._cache.get(session_id) or self.get(session_id)
         self._cache[session_id] = replace(record, state=state)
 
@@ -177,12 +207,14 @@ class SqlStore(SessionStore):
         return gone > 0
 
 
-def open_store(database_url: str | None = None, data_dir: str | os.PathLike | None = None) -> SqlStore:
+def open_store(database_url: str | None = None, data_dir: str | os.PathLike | None = None,
+               shared: bool = False) -> SqlStore:
     """The configured store: `database_url` (or $GAMEHUB_DATABASE_URL), else SQLite in the data
-    directory (or the per-user default), created readable by this user only."""
+    directory (or the per-user default), created readable by this user only. `shared`: other
+    server processes use the same database (see SqlStore)."""
     url = database_url or os.environ.get("GAMEHUB_DATABASE_URL")
     if url:
-        return SqlStore(url)
+        return SqlStore(url, shared=shared)
     directory = Path(data_dir) if data_dir else default_data_dir()
     directory.mkdir(parents=True, exist_ok=True, mode=0o700)
     return SqlStore(sqlite_url(str(directory / "gamehub.sqlite3")))

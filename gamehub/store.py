@@ -13,6 +13,10 @@ from dataclasses import dataclass, field, replace
 from .engine import Session
 
 
+class VersionConflict(Exception):
+    """Another process stored this session's next version first: load it again and retry."""
+
+
 @dataclass(frozen=True)
 class SessionRecord:
     """A session and the secrets that guard it (kept out of the engine's state)."""

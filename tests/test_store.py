@@ -15,7 +15,7 @@ from gamehub.formats import load_deck
 from gamehub.server.sessions import open_session
 from gamehub.server.tokens import token_hash
 from gamehub.sqlstore import SqlStore, commands_table, open_store, sessions_table
-from gamehub.store import LogEntry, MemoryStore
+from gamehub.store import LogEntry, MemoryStore, VersionConflict
 
 POSTGRES_URL = "postgresql://postgres@127.0.0.1:5432/test"
 
@@ -182,9 +182,31 @@ def test_two_writers_cannot_both_write_the_same_version(store_factory):
     store = store_factory()
     record, _ = new_session(store)
     state = play(store, record, a_game()[:1])
-    with pytest.raises(sqlalchemy.exc.IntegrityError):
+    with pytest.raises(VersionConflict):
         store.append(record.state.id, state, LogEntry(version=state.version, event="join", payload={},
                                                       actor={}, at=0.0))
+
+
+@pytest.mark.parametrize("kind", ["sqlite", "postgresql"])
+def test_a_shared_store_sees_what_another_process_stored_and_loses_no_update(kind, request, tmp_path):
+    """Two stores on one database stand for two server processes."""
+    url = sqlstore.sqlite_url(str(tmp_path / "shared.sqlite3")) if kind == "sqlite" \
+        else request.getfixturevalue("postgres_url")
+    first, second = SqlStore(url, shared=True), SqlStore(url, shared=True)
+    try:
+        record, _ = new_session(first)
+        assert second.get(record.state.id).state.version == record.state.version
+        state = play(first, record, a_game()[:3])
+        assert second.get(record.state.id).state == state  # caught up from the log
+        # A write made on the state of before cannot land over the first process's writes.
+        with pytest.raises(VersionConflict):
+            second.append(record.state.id, state, LogEntry(version=state.version, event="join", payload={},
+                                                           actor={}, at=0.0))
+        assert first.delete(record.state.id)
+        assert second.get(record.state.id) is None
+    finally:
+        first.delete(record.state.id)
+        first.close(), second.close()
 
 
 def test_sqlite_runs_in_wal_mode_in_a_private_data_dir(tmp_path):

@@ -15,6 +15,7 @@ from ..store import MemoryStore
 from . import socket_events
 from .hub import Hub
 from .keywatch import KeyWatch
+from .queuewatch import QueueWatch
 from .pages import pages
 from .ratelimit import CONFIG_DEFAULTS as RATE_LIMIT_DEFAULTS
 from .ratelimit import RateLimiter
@@ -33,6 +34,9 @@ DEFAULTS = {
     # At most one whole projector/facilitator view per session this often (0: every change at
     # once). Changes to single groups go out at once anyway, as patches.
     "STAFF_VIEW_SECONDS": 0.25,
+    # redis://... : several server processes share sessions (their STORE must be one shared
+    # database, SqlStore(shared=True)) and Socket.IO's message queue. docs/deployment.md.
+    "MESSAGE_QUEUE": None,
     # None: a random key for this process. `gamehub serve` passes the one kept in the data dir.
     "SECRET_KEY": None,
     **RATE_LIMIT_DEFAULTS,  # see gamehub/server/ratelimit.py and docs/security.md
@@ -58,6 +62,7 @@ def create_app(config: dict | None = None) -> Flask:
         async_mode=app.config["ASYNC_MODE"],
         max_http_buffer_size=app.config["MAX_MESSAGE_BYTES"],
         cors_allowed_origins=allowed_origins(app.config["PUBLIC_URL"]),
+        message_queue=app.config["MESSAGE_QUEUE"],
         # Phones on venue wifi: notice a dead link within ~20 s, and let clients reconnect.
         ping_interval=10,
         ping_timeout=10,
@@ -65,13 +70,17 @@ def create_app(config: dict | None = None) -> Flask:
     hub = Hub(app.config["STORE"], socketio, app.config["PUBLIC_URL"],
               disconnect=lambda sid: socketio.server.disconnect(sid, namespace="/"),
               staff_interval=app.config["STAFF_VIEW_SECONDS"],
-              spawn=socketio.start_background_task, sleep=socketio.sleep)
+              spawn=socketio.start_background_task, sleep=socketio.sleep,
+              shared=bool(app.config["MESSAGE_QUEUE"]))
     app.extensions["gamehub"] = hub
     limiter = RateLimiter(app.config)
     app.extensions["gamehub.ratelimit"] = limiter
     keys = KeyWatch(hub, socketio.start_background_task, socketio.sleep, app.config["KEY_CHECK_SECONDS"])
     app.extensions["gamehub.keywatch"] = keys
     socket_events.register(socketio, hub, limiter, keys)
+    if app.config["MESSAGE_QUEUE"]:
+        QueueWatch(app.config["MESSAGE_QUEUE"], hub.resync_local, socketio.start_background_task,
+                   socketio.sleep).start()
     app.register_blueprint(pages)
     app.after_request(add_security_headers)
     app.wsgi_app = without_tracebacks(app.wsgi_app)  # outside the Socket.IO middleware too

@@ -20,9 +20,12 @@ from typing import Protocol
 
 from .. import views
 from ..engine import Command, Outcome, Rejected, Role, Session, apply
-from ..store import LogEntry, SessionRecord, SessionStore
+from ..store import LogEntry, SessionRecord, SessionStore, VersionConflict
 from .presence import Connection, Presence, phone_room, role_room
 from .tokens import same_secret
+
+
+MAX_ATTEMPTS = 8  # writes lost to other processes before a command is refused as `busy`
 
 
 class Emitter(Protocol):
@@ -32,7 +35,8 @@ class Emitter(Protocol):
 class Hub:
     def __init__(self, store: SessionStore, emitter: Emitter, public_url: str,
                  clock: Callable[[], float] = time.time, disconnect: Callable[[str], None] = lambda sid: None,
-                 staff_interval: float = 0.0, spawn: Callable | None = None, sleep: Callable[[float], None] = time.sleep):
+                 staff_interval: float = 0.0, spawn: Callable | None = None, sleep: Callable[[float], None] = time.sleep,
+                 shared: bool = False):
         self.store = store
         self.presence = Presence()
         self._emitter = emitter
@@ -49,6 +53,9 @@ class Hub:
         self._staff_pending: set[str] = set()
         self._staff_guard = threading.Lock()
         self._shown_on_projector: dict[str, dict[int, dict]] = {}  # what each projector last got
+        # Other processes also send to this session's screens: what this one sent last is no
+        # guide to what a projector shows, so its patches always go out.
+        self._shared = shared
 
     def _lock(self, session_id: str) -> threading.Lock:
         with self._locks_guard:
@@ -62,23 +69,31 @@ class Hub:
         repeats the first one's ack fields, with `duplicate` set.
         """
         with self._lock(session_id):
-            record = self.store.get(session_id)
-            if record is None:
-                raise Rejected("unknown_session", "This session no longer exists")
-            # Scoped to the sender, so nobody can swallow another client's command by its id.
-            scoped_cid = f"{connection.participant_id or connection.role.value}:{cid}" if cid else None
-            if scoped_cid and (earlier := self.store.find_cid(session_id, scoped_cid)) is not None:
-                return Outcome(state=record.state, result={**earlier.result, "duplicate": True})
-            now = self._clock()
-            outcome = apply(record.state, command, connection.actor, now)
-            if outcome.ok:
+            # Several server processes on one database: whoever stores a version first wins;
+            # the other loads that version and applies its command again on top.
+            for _ in range(MAX_ATTEMPTS):
+                record = self.store.get(session_id)
+                if record is None:
+                    raise Rejected("unknown_session", "This session no longer exists")
+                # Scoped to the sender, so nobody can swallow another client's command by its id.
+                scoped_cid = f"{connection.participant_id or connection.role.value}:{cid}" if cid else None
+                if scoped_cid and (earlier := self.store.find_cid(session_id, scoped_cid)) is not None:
+                    return Outcome(state=record.state, result={**earlier.result, "duplicate": True})
+                now = self._clock()
+                outcome = apply(record.state, command, connection.actor, now)
+                if not outcome.ok:
+                    return outcome
                 entry = LogEntry(version=outcome.state.version, event=command.event,
                                  payload=dataclasses.asdict(command),
                                  actor={"role": connection.role.value, "participant": connection.participant_id},
                                  at=now, cid=scoped_cid, result=outcome.result)
-                self.store.append(session_id, outcome.state, entry)
+                try:
+                    self.store.append(session_id, outcome.state, entry)
+                except VersionConflict:
+                    continue
                 self._publish(dataclasses.replace(record, state=outcome.state), outcome, now)
-            return outcome
+                return outcome
+            raise Rejected("busy", "The session is very busy right now: try again")
 
     def delete_session(self, session_id: str, requester: str | None = None) -> bool:
         """Delete a session and all its data; every connected screen is told, then dropped.
@@ -86,9 +101,15 @@ class Hub:
         The requester's socket is told but not dropped, so its ack can still reach it; it
         closes the connection itself (and has no session left to act on)."""
         with self._lock(session_id):
+            record = self.store.get(session_id)
             deleted = self.store.delete(session_id)
-            for sid in self.presence.sids(session_id):
-                self._emitter.emit("session_deleted", {"session": session_id}, to=sid)
+            # Through the rooms, so screens held by other server processes hear it too.
+            rooms = [role_room(session_id, role) for role in (Role.GUEST, Role.PROJECTOR, Role.FACILITATOR)]
+            rooms += [phone_room(session_id, pid) for pid in (record.state.participants if record else ())]
+            local = set(self.presence.sids(session_id))
+            for room in rooms:
+                self._emitter.emit("session_deleted", {"session": session_id}, to=room)
+            for sid in local:
                 self.presence.remove(sid)
                 if sid != requester:
                     self._disconnect(sid)
@@ -156,6 +177,17 @@ class Hub:
         if record is not None:
             self._emitter.emit("view", self.view_for(connection, record), to=sid)
 
+    def resync_local(self) -> int:
+        """Send every connection of this process its current view, straight to its socket (not
+        through the message queue): after a message-queue outage some may have missed changes."""
+        sent = 0
+        for sid, connection in self.presence.connections():
+            record = self.store.get(connection.session_id)
+            if record is not None:
+                self._emitter.emit("view", self.view_for(connection, record), to=sid, ignore_queue=True)
+                sent += 1
+        return sent
+
     def refresh_facilitators(self, session_id: str) -> None:
         """Who is online changed: only the staff views show that."""
         with self._lock(session_id):  # in version order with the session's other views
@@ -184,7 +216,7 @@ class Hub:
         changed = []
         for group in groups:
             rendition = views.projector_group(state, group)
-            if shown.get(group.number) != rendition:  # during planning most edits change nothing there
+            if self._shared or shown.get(group.number) != rendition:  # most planning edits change nothing there
                 shown[group.number] = rendition
                 changed.append(rendition)
         if changed:

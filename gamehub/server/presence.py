@@ -66,6 +66,10 @@ class Presence:
         """Every facilitator connection, by socket id."""
         return {sid: c for sid, c in self._by_sid.items() if c.role is Role.FACILITATOR}
 
+    def connections(self) -> list[tuple[str, Connection]]:
+        """Every connection of this process, with its socket id."""
+        return list(self._by_sid.items())
+
     def sids(self, session_id: str) -> list[str]:
         """Every connection to the session."""
         return [sid for sid, c in self._by_sid.items() if c.session_id == session_id]
