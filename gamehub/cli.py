@@ -40,7 +40,9 @@ def build_parser() -> argparse.ArgumentParser:
                             "for per-address rate limits (default: 0)")
     serve.add_argument("--public-url", metavar="URL",
                        help="the URL phones use, e.g. behind a reverse proxy (default: http://LAN-ADDRESS:PORT)")
-    serve.add_argument("--sessions", type=int, default=1, help="how many new sessions to open (default: 1)")
+    serve.add_argument("--sessions", type=int, default=1,
+                       help="how many new sessions to open (default: 1; 0 only resumes stored ones, "
+                            "e.g. for the second process of several)")
     serve.add_argument("--new-session", action="store_true",
                        help=f"open new sessions even if one was active in the last {RESUME_WITHIN_HOURS} hours")
     serve.add_argument("--retention-days", type=float, default=30,
@@ -131,7 +133,7 @@ def serve(args: argparse.Namespace) -> int:
             print(f"Deleted session {session_id}: idle for more than {args.retention_days:g} days")
     recent = [sid for sid in store.session_ids()
               if (store.last_activity(sid) or 0) > time.time() - RESUME_WITHIN_HOURS * 3600]
-    opening = max(1, args.sessions) if args.new_session or not recent else 0
+    opening = max(0, args.sessions) if args.new_session or not recent else 0
     stored = len(store.session_ids())
     if opening and stored + opening > args.max_sessions:
         print(f"gamehub: {stored} sessions are stored and this start would open {opening} more, over "

@@ -13,6 +13,12 @@ if [ ! -x /usr/bin/chromium ]; then
     sudo_=""; [ "$(id -u)" -eq 0 ] || sudo_="sudo"
     $sudo_ apt-get update -qq && $sudo_ apt-get install -y -qq chromium
 fi
+# The scale-out tests (tests/test_scale_out.py) start their own nginx and redis-server, from
+# Debian's packages, on free loopback ports; they never touch a system service.
+if [ ! -x /usr/sbin/nginx ] || [ ! -e /usr/bin/redis-server ]; then
+    sudo_=""; [ "$(id -u)" -eq 0 ] || sudo_="sudo"
+    $sudo_ apt-get update -qq && $sudo_ apt-get install -y -qq nginx redis-server
+fi
 # axe-core checks the pages' accessibility; the tests inject it from the npm registry's package.
 if [ ! -f .cache/axe/node_modules/axe-core/axe.min.js ]; then
     npm install --silent --no-audit --no-fund --prefix .cache/axe axe-core@4 >/dev/null

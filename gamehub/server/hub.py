@@ -13,6 +13,7 @@ session, so 500 phones joining in a minute do not mean 500 full rebuilds of two 
 from __future__ import annotations
 
 import dataclasses
+import random
 import threading
 import time
 from collections.abc import Callable
@@ -25,7 +26,7 @@ from .presence import Connection, Presence, phone_room, role_room
 from .tokens import same_secret
 
 
-MAX_ATTEMPTS = 8  # writes lost to other processes before a command is refused as `busy`
+MAX_ATTEMPTS = 20  # writes lost to other processes before a command is refused as `busy`
 
 
 class Emitter(Protocol):
@@ -71,7 +72,11 @@ class Hub:
         with self._lock(session_id):
             # Several server processes on one database: whoever stores a version first wins;
             # the other loads that version and applies its command again on top.
-            for _ in range(MAX_ATTEMPTS):
+            for attempt in range(MAX_ATTEMPTS):
+                if attempt:
+                    # Lost a race to another process: step aside a moment, so the two do not
+                    # keep colliding in lockstep.
+                    self._sleep(random.uniform(0, 0.005 * attempt))
                 record = self.store.get(session_id)
                 if record is None:
                     raise Rejected("unknown_session", "This session no longer exists")

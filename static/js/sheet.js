@@ -132,9 +132,9 @@ export function createSheet({ conn, code, onGone = () => {} }) {
       if (reason === "offline") {
         f.offline = true; // keep f.pending: the resend reuses its cid
         if (conn.connected) f.timer = setTimeout(() => flush(f), RETRY_MS);
-      } else if (reason === "rate_limited") {
-        // Refused before it was looked at: the same edit (same cid) goes again a little later.
-        const wait = Math.max(1, Number(details && details.retry_after) || 2);
+      } else if (reason === "rate_limited" || reason === "busy") {
+        // Refused before it was applied: the same edit (same cid) goes again a little later.
+        const wait = reason === "busy" ? 0.3 + Math.random() : Math.max(1, Number(details && details.retry_after) || 2);
         f.timer = setTimeout(() => flush(f), wait * 1000);
       } else {
         f.pending = null;
