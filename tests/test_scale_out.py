@@ -162,6 +162,8 @@ def test_phones_on_two_processes_play_one_game_live_and_no_update_is_lost(cluste
     # Joins on either process reach the staff on either process.
     facilitator.wait_for(lambda v: len(v["participants"]) == PHONES, timeout=LIVE_SECONDS)
     projector.wait_for(lambda v: v["participant_count"] == PHONES, timeout=LIVE_SECONDS)
+    # The facilitator on A sees the phones on B online too (who is online is shared in Redis).
+    facilitator.wait_for(lambda v: all(p["connected"] for p in v["participants"]), timeout=LIVE_SECONDS)
     groups = start_planning(facilitator, phones)
     assert sorted(len(members) for members in groups.values()) == [4, 4]
 

@@ -16,6 +16,7 @@ from . import socket_events
 from .hub import Hub
 from .keywatch import KeyWatch
 from .queuewatch import QueueWatch
+from .sharedpresence import SharedPresence
 from .pages import pages
 from .ratelimit import CONFIG_DEFAULTS as RATE_LIMIT_DEFAULTS
 from .ratelimit import RateLimiter
@@ -81,6 +82,10 @@ def create_app(config: dict | None = None) -> Flask:
     if app.config["MESSAGE_QUEUE"]:
         QueueWatch(app.config["MESSAGE_QUEUE"], hub.resync_local, socketio.start_background_task,
                    socketio.sleep).start()
+        shared = SharedPresence(app.config["MESSAGE_QUEUE"], hub.presence.online,
+                                socketio.start_background_task, socketio.sleep)
+        hub.online_of, hub.online_changed = shared.online, shared.changed
+        shared.start()
     app.register_blueprint(pages)
     app.after_request(add_security_headers)
     app.wsgi_app = without_tracebacks(app.wsgi_app)  # outside the Socket.IO middleware too

@@ -57,6 +57,10 @@ class Hub:
         # Other processes also send to this session's screens: what this one sent last is no
         # guide to what a projector shows, so its patches always go out.
         self._shared = shared
+        # Who is online: this process's own connections, unless processes share it (set by
+        # create_app with a message queue: gamehub/server/sharedpresence.py).
+        self.online_of: Callable[[str], set[str]] = self.presence.online
+        self.online_changed: Callable[[str], None] = lambda session_id: None
 
     def _lock(self, session_id: str) -> threading.Lock:
         with self._locks_guard:
@@ -173,7 +177,7 @@ class Hub:
         if connection.role is Role.PROJECTOR:
             return views.projector_view(state, now, self.join_url(state.id))
         if connection.role is Role.FACILITATOR:
-            return views.facilitator_view(state, now, self.links(record), self.presence.online(state.id))
+            return views.facilitator_view(state, now, self.links(record), self.online_of(state.id))
         return views.guest_view(state, now)
 
     def send_view(self, sid: str, connection: Connection) -> None:
@@ -195,6 +199,7 @@ class Hub:
 
     def refresh_facilitators(self, session_id: str) -> None:
         """Who is online changed: only the staff views show that."""
+        self.online_changed(session_id)
         with self._lock(session_id):  # in version order with the session's other views
             self._staff_changed(session_id)
 
