@@ -53,6 +53,9 @@ commands_table = Table(
 )
 
 
+_INSERT_COMMAND = insert(commands_table)
+
+
 def sqlite_url(path: str) -> str:
     return f"sqlite:///{path}"
 
@@ -144,9 +147,11 @@ class SqlStore(SessionStore):
     def append(self, session_id: str, state: Session, entry: LogEntry) -> None:
         try:
             with self.engine.begin() as db:
-                db.execute(insert(commands_table).values(
-                    session_id=session_id, version=entry.version, event=entry.event, payload=entry.payload,
-                    actor=entry.actor, at=entry.at, cid=entry.cid, result=entry.result))
+                # Values as parameters, not in the statement: one compiled INSERT serves every write.
+                db.execute(_INSERT_COMMAND, {
+                    "session_id": session_id, "version": entry.version, "event": entry.event,
+                    "payload": entry.payload, "actor": entry.actor, "at": entry.at, "cid": entry.cid,
+                    "result": entry.result})
                 if state.version % SNAPSHOT_EVERY == 0:
                     db.execute(update(sessions_table).where(sessions_table.c.id == session_id)
                                .values(snapshot=encode(state), snapshot_version=state.version))

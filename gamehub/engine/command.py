@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import dataclasses
+import functools
 import typing
 from dataclasses import dataclass, field
 from typing import ClassVar
@@ -32,6 +33,13 @@ class Change:
     result: dict = field(default_factory=dict)  # extra fields for the sender's ack
 
 
+@functools.cache
+def _schema_of(cls: type) -> tuple[tuple[str, type], ...]:
+    # Resolving type hints is slow, and every event of every phone needs the schema.
+    hints = typing.get_type_hints(cls)
+    return tuple((f.name, hints[f.name]) for f in dataclasses.fields(cls) if f.name not in cls.server_fields)
+
+
 class Command:
     """Base of all commands. Subclasses are frozen dataclasses whose fields are the payload.
 
@@ -50,12 +58,7 @@ class Command:
     @classmethod
     def payload_schema(cls) -> dict[str, type]:
         """Field name -> expected JSON type (str, int, bool), for parsing and the docs."""
-        hints = typing.get_type_hints(cls)
-        schema = {}
-        for f in dataclasses.fields(cls):
-            if f.name not in cls.server_fields:
-                schema[f.name] = hints[f.name]
-        return schema
+        return dict(_schema_of(cls))
 
     @classmethod
     def from_payload(cls, payload: object) -> Command:

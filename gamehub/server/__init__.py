@@ -64,6 +64,8 @@ def create_app(config: dict | None = None) -> Flask:
         max_http_buffer_size=app.config["MAX_MESSAGE_BYTES"],
         cors_allowed_origins=allowed_origins(app.config["PUBLIC_URL"]),
         message_queue=app.config["MESSAGE_QUEUE"],
+        # No handler uses Flask's cookie session; copying it around every event costs time.
+        manage_session=False,
         # Phones on venue wifi: notice a dead link within ~20 s, and let clients reconnect.
         ping_interval=10,
         ping_timeout=10,
