@@ -1,0 +1,119 @@
+"""`python -m bench --phones 1000 --sessions 1`: gamehub, then the bare relay, then the ratios."""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import os
+import resource
+import signal
+import sys
+import time
+
+from . import load, report
+
+MAX_PHONES = 3000
+MAX_PER_SESSION = 2000  # gamehub's --max-participants ceiling
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="python -m bench", description=__doc__)
+    parser.add_argument("--phones", type=int, default=1000, help=f"simulated phones in all (at most {MAX_PHONES})")
+    parser.add_argument("--sessions", type=int, default=1, help="sessions the phones are spread over")
+    parser.add_argument("--duration", type=int, default=30, help="seconds of planning (editing) to measure")
+    parser.add_argument("--workers", type=int, default=None,
+                        help="processes that hold the phones (default: 1 up to 200 phones, else 2)")
+    parser.add_argument("--concurrency", type=int, default=50, help="phones connecting at once, all workers together")
+    parser.add_argument("--timeout", type=float, default=600, help="hard limit for the whole benchmark, seconds")
+    parser.add_argument("--only", choices=("gamehub", "relay"), help="run one target, no ratios")
+    parser.add_argument("--relay-nodelay", action="store_true",
+                        help="the relay sets TCP_NODELAY (use when gamehub does; see bench/README.md)")
+    parser.add_argument("--json", metavar="PATH", help="write the full results here")
+    return parser
+
+
+def raise_open_files(phones: int) -> None:
+    """Each simulated phone is a socket here and one in the server (which inherits the limit)."""
+    soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
+    want = 4 * phones + 1024
+    if soft != resource.RLIM_INFINITY and soft < want:
+        resource.setrlimit(resource.RLIMIT_NOFILE, (want if hard == resource.RLIM_INFINITY else min(want, hard), hard))
+
+
+def _give_up(signum, frame):
+    """The last resort past --timeout: something ignored the deadline. Stop the children by
+    PID and leave at once, without waiting for anything else."""
+    print("bench: hard time limit reached; stopping the servers and workers", file=sys.stderr, flush=True)
+    load.stop_children()
+    os._exit(3)
+
+
+async def run_all(args, targets: list[str]) -> dict:
+    # Ctrl+C or SIGTERM cancel the run; its `finally` stops every child process. (A signal
+    # raised as an exception out of the event loop would skip that and leave threads waiting.)
+    task, loop = asyncio.current_task(), asyncio.get_running_loop()
+    for sig in (signal.SIGINT, signal.SIGTERM):
+        loop.add_signal_handler(sig, task.cancel)
+    deadline = time.time() + args.timeout
+    raws = {}
+    for kind in targets:
+        if raws and deadline - time.time() < 20:
+            print(f"bench: {kind} skipped: less than 20 s left of --timeout", file=sys.stderr, flush=True)
+            raws[kind] = None
+            continue
+        print(f"bench: {kind} ...", file=sys.stderr, flush=True)
+        raws[kind] = await load.run_target(kind, args.phones, args.sessions, args.duration, args.workers,
+                                           args.concurrency, deadline, args.relay_nodelay)
+        print(f"bench: {kind} done in {raws[kind]['marks']['end'] - raws[kind]['marks']['start']:.0f} s",
+              file=sys.stderr, flush=True)
+    return raws
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    if not 1 <= args.phones <= MAX_PHONES:
+        return _usage(f"--phones must be between 1 and {MAX_PHONES}")
+    if not 1 <= args.sessions <= args.phones or -(-args.phones // args.sessions) > MAX_PER_SESSION:
+        return _usage(f"--sessions must be between 1 and --phones, with at most {MAX_PER_SESSION} phones a session")
+    if not 1 <= args.duration <= 600 or not 10 <= args.timeout <= 3600:
+        return _usage("--duration must be 1..600 and --timeout 10..3600 seconds")
+    args.workers = args.workers or (1 if args.phones <= 200 else 2)
+    if not 1 <= args.workers <= 8 or args.concurrency < 1:
+        return _usage("--workers must be 1..8 and --concurrency at least 1")
+    raise_open_files(args.phones)
+    signal.signal(signal.SIGALRM, _give_up)
+    signal.alarm(int(args.timeout) + 60)  # a last resort if a phase ignores the deadline
+    targets = [args.only] if args.only else ["gamehub", "relay"]
+    started = time.time()
+    try:
+        raws = asyncio.run(run_all(args, targets))
+    except (asyncio.CancelledError, KeyboardInterrupt):
+        print("bench: stopped", file=sys.stderr)
+        return 130
+    finally:
+        signal.alarm(0)
+        load.stop_children()
+    doc = {"command": "python -m bench " + " ".join(argv if argv is not None else sys.argv[1:]),
+           "machine": report.machine(), "started": time.strftime("%Y-%m-%d %H:%M:%S", time.localtime(started)),
+           "wall_s": round(time.time() - started, 1),
+           "params": {k: getattr(args, k) for k in ("phones", "sessions", "duration", "workers", "concurrency",
+                                                    "relay_nodelay")},
+           "results": {kind: report.summarise(raw) for kind, raw in raws.items() if raw is not None}}
+    if "gamehub" in doc["results"] and "relay" in doc["results"]:
+        doc.update(report.compare(doc["results"]["gamehub"], doc["results"]["relay"]))
+    if args.json:
+        with open(args.json, "w", encoding="utf-8") as out:
+            json.dump(doc, out, indent=2)
+    print(report.table(doc))
+    completed = all(raw is not None and raw["completed"] for raw in raws.values())
+    return 0 if completed else 1
+
+
+def _usage(message: str) -> int:
+    print(f"bench: {message}", file=sys.stderr)
+    return 2
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,759 @@
+"""The load generator: start a server, play a whole game against it with simulated screens,
+collect raw timings. `bench.report` turns what `run_target` returns into numbers.
+
+Shape of one run (the same for gamehub and the relay, `kind` says which):
+
+- the server runs as a subprocess; a thread samples its CPU and RSS every 0.5 s;
+- this process holds the watchers (a projector and a facilitator per session) and steers;
+- `--workers` processes hold the phones (python-socketio AsyncClient, websocket transport),
+  so decoding the phones' views can spread over both cores (one process copes with 1,000
+  phones at this rate, measured; more workers are a margin);
+- phases: phones connect and join (bounded concurrency), the facilitator forms groups, picks
+  stories and starts planning, every group edits about once a second for `duration`
+  seconds, then the showcase, then everyone disconnects and the server is stopped.
+
+Every timestamp is `time.time()`: the wall clock is shared by all processes on the machine, so
+a send in one process and a receipt in another can be subtracted.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import multiprocessing
+import os
+import random
+import re
+import secrets
+import shutil
+import socket
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+import traceback
+from dataclasses import dataclass, field
+
+import psutil
+import socketio
+
+ACK_TIMEOUT = 30.0  # an ack slower than this is an error, not a latency
+CONNECT_TIMEOUT = 30.0
+QUESTIONS = 4
+TEXT_LENGTH = 300
+MAX_RETRIES = 10  # stale_edit / rate_limited resends of one edit
+FILLER = ("We retell the story as a two-minute street theatre piece: one narrator, three props, "
+          "and the audience votes with coloured cards on how the experiment should end. ")
+
+# Every child process and subprocess we start, so `stop_children` can end them by PID even
+# when a run is interrupted (timeout, Ctrl+C).
+CHILDREN: list = []
+TEMP_DIRS: list[str] = []  # gamehub's data directories, removed by `stop_children` too
+
+
+# -- texts and addresses -------------------------------------------------------------------
+
+def edit_text(marker: str) -> str:
+    """About 300 characters that start with a marker unique to one edit."""
+    head = f"[{marker}] "
+    return head + (FILLER * 3)[: TEXT_LENGTH - len(head)]
+
+
+def marker_of(text: str) -> str | None:
+    if text.startswith("[") and "]" in text[:40]:
+        return text[1:text.index("]")]
+    return None
+
+
+def fake_address(n: int) -> str:
+    """A distinct client address per simulated screen, sent as X-Forwarded-For to a gamehub
+    started with --trusted-proxies 1: gamehub limits connections (1,000 a minute) and events
+    (300 a second) per address, and a thousand phones from 127.0.0.1 would be one address."""
+    return f"10.{(n >> 16) & 255}.{(n >> 8) & 255}.{n & 255}"
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+# -- the server under test -------------------------------------------------------------------
+
+@dataclass
+class Server:
+    kind: str
+    process: subprocess.Popen
+    port: int
+    data_dir: str | None
+    sessions: list[dict]  # {code, projector, facilitator}: the keys each screen sends in auth
+    log: list[str] = field(default_factory=list)
+
+    @property
+    def url(self) -> str:
+        return f"http://127.0.0.1:{self.port}"
+
+
+def start_server(kind: str, sessions: int, per_session: int, relay_nodelay: bool = False) -> Server:
+    port = free_port()
+    data_dir = None
+    if kind == "gamehub":
+        data_dir = tempfile.mkdtemp(prefix="gamehub-bench-")
+        TEMP_DIRS.append(data_dir)
+        command = [sys.executable, "-m", "gamehub", "serve", "--host", "127.0.0.1", "--port", str(port),
+                   "--no-qr", "--new-session", "--sessions", str(sessions), "--data-dir", data_dir,
+                   "--max-participants", str(max(500, per_session)), "--max-sessions", str(max(50, sessions)),
+                   "--trusted-proxies", "1"]
+    else:
+        command = [sys.executable, "-m", "bench.relay", "--host", "127.0.0.1", "--port", str(port),
+                   *(["--nodelay"] if relay_nodelay else [])]
+    process = subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
+                               env={**os.environ, "PYTHONUNBUFFERED": "1"})
+    CHILDREN.append(process)
+    lines: list[str] = []
+    deadline = time.monotonic() + 60
+    while time.monotonic() < deadline:
+        line = process.stdout.readline()
+        if not line:
+            raise RuntimeError(f"{kind} exited early:\n{''.join(lines)}")
+        lines.append(line)
+        if line.startswith("Listening on"):
+            break
+    else:
+        raise RuntimeError(f"{kind} did not start:\n{''.join(lines)}")
+    header = "".join(lines)
+    found = [{"code": code, "projector": projector.split("#key=", 1)[1], "facilitator": facilitator.split("#key=", 1)[1]}
+             for code, projector, facilitator in re.findall(
+                 r"Session (\w+)\n  Join \(phones\):\s+\S+\n  Projector:\s+(\S+)\n  Facilitator:\s+(\S+)", header)]
+    if kind == "relay":
+        found = [{"code": f"R{i + 1}", "projector": "", "facilitator": ""} for i in range(sessions)]
+    if len(found) != sessions:
+        raise RuntimeError(f"expected {sessions} session links from {kind}, got {len(found)}:\n{header}")
+    server = Server(kind, process, port, data_dir, found)
+    # Keep reading, so a chatty server never blocks on a full pipe; keep the tail for the report.
+    threading.Thread(target=_drain, args=(process, server.log), daemon=True).start()
+    while time.monotonic() < deadline:
+        try:
+            socket.create_connection(("127.0.0.1", port), timeout=1).close()
+            return server
+        except OSError:
+            time.sleep(0.1)
+    raise RuntimeError(f"{kind} does not accept connections on port {port}")
+
+
+def _drain(process: subprocess.Popen, log: list[str]) -> None:
+    for line in process.stdout:
+        log.append(line.rstrip())
+        del log[:-300]
+
+
+def stop_process(process) -> None:
+    """SIGTERM one child by its PID, then SIGKILL if it lingers."""
+    if isinstance(process, subprocess.Popen):
+        if process.poll() is None:
+            process.terminate()
+            try:
+                process.wait(timeout=10)
+            except subprocess.TimeoutExpired:
+                process.kill()
+                process.wait(timeout=10)
+    elif process.pid is not None and process.is_alive():  # a multiprocessing worker
+        process.terminate()
+        process.join(10)
+        if process.is_alive():
+            process.kill()
+            process.join(10)
+
+
+def stop_children() -> None:
+    while CHILDREN:
+        stop_process(CHILDREN.pop())
+    while TEMP_DIRS:
+        shutil.rmtree(TEMP_DIRS.pop(), ignore_errors=True)
+
+
+def export_answers(server: Server) -> dict:
+    """{(session index, group): [4 answer texts]} from `gamehub export --format json`."""
+    answers = {}
+    for index, session in enumerate(server.sessions):
+        done = subprocess.run([sys.executable, "-m", "gamehub", "export", session["code"], "--format", "json",
+                               "--data-dir", server.data_dir], capture_output=True, text=True, timeout=120)
+        if done.returncode != 0:
+            raise RuntimeError(f"gamehub export failed: {done.stderr}")
+        for group in json.loads(done.stdout)["groups"]:
+            answers[(index, group["number"])] = [a["answer"] for a in group["answers"]]
+    return answers
+
+
+def source() -> dict:
+    """Which gamehub code was measured: HEAD and a hash of uncommitted changes under gamehub/
+    (the server changes while benchmarks are compared). Read-only git commands."""
+    import hashlib
+
+    root = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+
+    def git(*args: str) -> str | None:
+        try:
+            return subprocess.run(["git", *args], cwd=root, capture_output=True, text=True, timeout=30).stdout
+        except (OSError, subprocess.SubprocessError):
+            return None
+    diff = git("diff", "HEAD", "--", "gamehub")
+    return {"commit": (git("rev-parse", "--short", "HEAD") or "").strip() or None,
+            "gamehub_uncommitted": bool(diff),
+            "gamehub_diff_sha1": hashlib.sha1(diff.encode()).hexdigest()[:10] if diff else None}
+
+
+class Sampler(threading.Thread):
+    """CPU% (100 = one core) and RSS of the server and of the load generator's processes."""
+
+    def __init__(self, server_pid: int, interval: float = 0.5):
+        super().__init__(daemon=True)
+        self.server = psutil.Process(server_pid)
+        self.clients = [psutil.Process(os.getpid())]
+        self.interval = interval
+        self.samples: list[tuple] = []  # (t, server cpu, server rss, clients cpu, clients rss)
+        self._halt = threading.Event()  # not `_stop`: Thread has a method of that name
+
+    def add_client(self, pid: int) -> None:
+        self.clients.append(psutil.Process(pid))
+
+    def run(self) -> None:
+        for proc in [self.server, *self.clients]:
+            proc.cpu_percent(None)
+        while not self._halt.wait(self.interval):
+            try:
+                cpu, rss = self.server.cpu_percent(None), self.server.memory_info().rss
+            except psutil.Error:
+                return  # the server is gone: the run is ending
+            clients = []
+            for proc in list(self.clients):
+                try:
+                    clients.append((proc.cpu_percent(None), proc.memory_info().rss))
+                except psutil.Error:
+                    pass  # a worker that already finished
+            self.samples.append((time.time(), cpu, rss, sum(c for c, _ in clients), sum(r for _, r in clients)))
+
+    def stop(self) -> None:
+        self._halt.set()
+        self.join(5)
+
+
+# -- simulated screens ---------------------------------------------------------------------
+
+class Stats:
+    """What one process observed; shipped to the coordinator as plain data."""
+
+    def __init__(self):
+        self.errors: list[tuple[str, str]] = []
+        self.events = 0
+        self.window = (float("inf"), float("-inf"))  # the planning phase
+        self.window_events = 0
+        self.last_event = 0.0
+        self.edits: list[dict] = []
+        self.phone_seen: list[tuple[str, float, str]] = []  # (marker, time, receiver)
+        self.skipped = 0  # edits not sent: that phone still had one in flight for the field
+
+    def event(self) -> float:
+        t = time.time()
+        self.events += 1
+        self.last_event = t
+        if self.window[0] <= t <= self.window[1]:
+            self.window_events += 1
+        return t
+
+    def error(self, kind: str, message: str) -> None:
+        self.errors.append((kind, message[:2000]))
+
+    async def quiet(self, seconds: float, limit: float) -> None:
+        """Wait until nothing arrived for `seconds` (deliveries still in the pipes), at most `limit`."""
+        end = time.time() + limit
+        while time.time() < end and time.time() - self.last_event < seconds:
+            await asyncio.sleep(0.1)
+
+
+class Client:
+    def __init__(self, url: str, auth: dict, address: str, label: str, stats: Stats):
+        self.url, self.auth, self.address, self.label, self.stats = url, auth, address, label, stats
+        # No automatic reconnection: a dropped connection must show up as an error.
+        self.sio = socketio.AsyncClient(reconnection=False)
+        self.sio.on("disconnect", self._disconnected)
+        self.closing = False
+
+    async def connect(self) -> None:
+        # Bounded from outside too: a server that stopped accepting (eventlet's wsgi pool holds
+        # 1,024 connections by default) leaves the TCP connect waiting with no timeout of its own.
+        await asyncio.wait_for(self.sio.connect(
+            self.url, auth=self.auth, transports=["websocket"], headers={"X-Forwarded-For": self.address},
+            wait_timeout=CONNECT_TIMEOUT), CONNECT_TIMEOUT + 5)
+
+    async def call(self, event: str, payload: dict) -> dict:
+        return await self.sio.call(event, payload, timeout=ACK_TIMEOUT)
+
+    def _disconnected(self, reason=None) -> None:
+        if not self.closing:
+            self.stats.error("disconnect", f"{self.label}: {reason}")
+
+    async def close(self) -> None:
+        self.closing = True
+        try:
+            await asyncio.wait_for(self.sio.disconnect(), 10)
+        except Exception as error:  # noqa: BLE001 -- closing anyway; the server is stopped next
+            self.stats.error("close", f"{self.label}: {error!r}")
+
+
+class Phone(Client):
+    def __init__(self, kind: str, url: str, spec: dict, stats: Stats):
+        super().__init__(url, {"session": spec["code"], "role": "phone"}, fake_address(spec["index"] + 1),
+                         spec["name"], stats)
+        self.kind, self.spec = kind, spec
+        self.version = -1
+        self.revs = [0] * QUESTIONS  # the rev this phone last saw per field: its next base_rev
+        self.group: int | None = None
+        self.joined = False
+        self.planning = asyncio.Event()  # gamehub: the view shows this phone's group's answers
+        self.in_flight: set[int] = set()
+        self.mine: set[str] = set()  # markers this phone sent (not "seen by another member")
+        self.sio.on("view", self._view)
+        self.sio.on("view_patch", self._ignored)
+        self.sio.on("edit", self._relay_edit)
+
+    def _ignored(self, data=None) -> None:
+        self.stats.event()
+
+    def _view(self, view: dict) -> None:
+        t = self.stats.event()
+        if view.get("version", 0) < self.version:
+            return  # an older view than one already shown (the protocol's rule)
+        self.version = view.get("version", 0)
+        group = view.get("group")
+        if not group:
+            return
+        self.group = group["number"]
+        answers = group.get("answers")
+        if answers is None:
+            return
+        self.planning.set()
+        for q, answer in enumerate(answers):
+            if answer["rev"] != self.revs[q]:
+                self.revs[q] = answer["rev"]
+                marker = marker_of(answer["text"])
+                if marker and marker not in self.mine:
+                    self.stats.phone_seen.append((marker, t, self.spec["name"]))
+
+    def _relay_edit(self, message: dict) -> None:
+        t = self.stats.event()
+        marker = marker_of(message.get("text") or "")
+        if marker and marker not in self.mine:
+            self.stats.phone_seen.append((marker, t, self.spec["name"]))
+
+    async def join(self) -> dict:
+        record = {"name": self.spec["name"], "session": self.spec["session"], "ok": False,
+                  "t_connect": time.time(), "t_send": None, "t_ack": None}
+        try:
+            await self.connect()
+            record["t_send"] = time.time()
+            payload = {"name": self.spec["name"]}
+            if self.kind == "gamehub":
+                payload.update(title=f"Story of {self.spec['name']}", pitch="A glacier that keeps a diary. " * 3,
+                               token=secrets.token_urlsafe(24))  # the phone's own 32-character identity
+            ack = await self.call("join", payload)
+            record["t_ack"] = time.time()
+            if not ack.get("ok"):
+                self.stats.error(f"join:{ack.get('error', {}).get('code')}", f"{self.label}: {ack}")
+                return record
+            if self.kind == "relay":
+                self.group = ack["group"]
+            self.joined = record["ok"] = True
+        except socketio.exceptions.TimeoutError:
+            self.stats.error("ack_timeout", f"{self.label}: join")
+        except Exception as error:  # noqa: BLE001 -- a refused or failed connection is a result
+            self.stats.error("connect", f"{self.label}: {error!r}")
+        return record
+
+    async def edit(self, question: int, marker: str, lag: float) -> None:
+        """One edit as the phone page sends it: one in flight per field, `base_rev` from the
+        last view, resent against the current rev on `stale_edit`."""
+        if question in self.in_flight:
+            self.stats.skipped += 1
+            return
+        self.in_flight.add(question)
+        self.mine.add(marker)
+        text, cid, retries = edit_text(marker), secrets.token_hex(8), 0
+        base = self.revs[question]
+        try:
+            while True:
+                t_send = time.time()
+                if self.kind == "gamehub":
+                    ack = await self.call("edit_answer", {"question": question, "text": text, "base_rev": base, "cid": cid})
+                else:
+                    ack = await self.call("edit", {"question": question, "text": text})
+                t_ack = time.time()
+                if ack.get("ok"):
+                    if "rev" in ack:
+                        self.revs[question] = max(self.revs[question], ack["rev"])
+                    self.stats.edits.append({
+                        "marker": marker, "sender": self.spec["name"], "session": self.spec["session"],
+                        "group": self.group, "question": question, "t_send": t_send,
+                        "t_ack": t_ack, "rev": ack.get("rev"), "version": ack.get("version"),
+                        "retries": retries, "lag": lag})
+                    return
+                error = ack.get("error") or {}
+                code = error.get("code")
+                if code == "stale_edit" and retries < MAX_RETRIES:
+                    retries += 1
+                    base = error["details"]["rev"]  # another member saved first: resend on top of theirs
+                    continue
+                self.stats.error(f"edit:{code}", f"{self.label}: {error}")
+                if code == "rate_limited" and retries < MAX_RETRIES:
+                    retries += 1  # an error all the same, but resent as the page does
+                    await asyncio.sleep(float((error.get("details") or {}).get("retry_after") or 1))
+                    continue
+                return
+        except socketio.exceptions.TimeoutError:
+            self.stats.error("ack_timeout", f"{self.label}: edit {marker}")
+        except Exception as error:  # noqa: BLE001
+            self.stats.error("exception", f"{self.label}: {error!r}")
+        finally:
+            self.in_flight.discard(question)
+
+
+class Watcher(Client):
+    """A projector or facilitator screen: holds the last full view, applies view_patch."""
+
+    def __init__(self, kind: str, url: str, session: dict, index: int, role: str, stats: Stats):
+        token = session["projector"] if role == "projector" else session["facilitator"]
+        super().__init__(url, {"session": session["code"], "role": role, "token": token},
+                         fake_address(0x100000 + 2 * index + (role == "facilitator")),
+                         f"{role}/{session['code']}", stats)
+        self.kind, self.role, self.index = kind, role, index
+        self.version = -1
+        self.view: dict | None = None
+        self.first_view = asyncio.Event()
+        self.names_seen: dict[str, float] = {}
+        self.markers: dict[str, float] = {}  # marker -> first time this screen showed it
+        self.revs: dict[tuple[int, int], int] = {}
+        self.answered: dict[int, list[tuple[float, int, int]]] = {}  # group -> [(t, answered, version)]
+        self.patches_skipped = 0
+        self.sio.on("view", self._view)
+        self.sio.on("view_patch", self._patch)
+        self.sio.on("edit", self._relay_edit)
+        self.sio.on("joined", self._relay_joined)
+
+    def _view(self, view: dict) -> None:
+        t = self.stats.event()
+        if view.get("version", 0) < self.version:
+            return
+        self.version = view.get("version", 0)
+        self.view = view
+        self.first_view.set()
+        names = view.get("names") or []
+        for name in names[len(self.names_seen):]:  # names come in join order: only new ones
+            self.names_seen.setdefault(name, t)
+        for group in view.get("groups") or []:
+            self._group(group, t, self.version)
+
+    def _patch(self, patch: dict) -> None:
+        t = self.stats.event()
+        # Equal versions are applied too: they carry the same state, and a server that flushes
+        # several groups at one version may send several patches.
+        if self.view is None or patch.get("version", 0) < self.version:
+            self.patches_skipped += 1
+            return
+        self.version = patch["version"]
+        replaced = {g["number"]: g for g in patch.get("groups") or []}
+        self.view = {**self.view, "version": self.version,
+                     "groups": [replaced.pop(g["number"], g) for g in self.view.get("groups") or []]
+                     + list(replaced.values())}
+        for group in patch.get("groups") or []:
+            self._group(group, t, self.version)
+
+    def _group(self, group: dict, t: float, version: int) -> None:
+        number = group["number"]
+        if self.role == "projector":
+            # During planning the projector shows how many answers a group has, not the texts.
+            history = self.answered.setdefault(number, [])
+            if not history or history[-1][1] != group.get("answered"):
+                history.append((t, group.get("answered") or 0, version))
+            return
+        for q, answer in enumerate(group.get("answers") or []):
+            if isinstance(answer, dict) and answer.get("rev", 0) > self.revs.get((number, q), 0):
+                self.revs[(number, q)] = answer["rev"]
+                marker = marker_of(answer.get("text") or "")
+                if marker:
+                    self.markers.setdefault(marker, t)
+
+    def _relay_edit(self, message: dict) -> None:
+        t = self.stats.event()
+        marker = marker_of(message.get("text") or "")
+        if marker:
+            self.markers.setdefault(marker, t)
+
+    def _relay_joined(self, message: dict) -> None:
+        t = self.stats.event()
+        self.names_seen.setdefault(message.get("name"), t)
+
+    async def command(self, event: str, payload: dict | None = None) -> dict:
+        ack = await self.call(event, payload or {})
+        if not ack.get("ok"):
+            raise RuntimeError(f"{event} refused: {ack}")
+        return ack
+
+
+# -- worker processes (the phones) ---------------------------------------------------------
+
+def settle_gc() -> None:
+    """Before measuring: collect, then move every object alive (the clients, their sessions)
+    out of the collector's sight. Otherwise a full collection in a process holding hundreds
+    of clients pauses it for 50-70 ms, and that pause shows up as server latency."""
+    import gc
+
+    gc.collect()
+    gc.freeze()
+
+
+def quiet_logs() -> None:
+    """engineio's client logs an abnormal close as an error on stderr; the disconnect handler
+    already counts it, with the screen's name."""
+    import logging
+
+    logging.getLogger("engineio.client").setLevel(logging.CRITICAL)
+
+
+def worker_main(conn, kind: str, url: str, specs: list[dict], worker: int, concurrency: int) -> None:
+    quiet_logs()
+    asyncio.run(_worker(conn, kind, url, specs, worker, concurrency))
+
+
+async def _worker(conn, kind, url, specs, worker, concurrency) -> None:
+    stats = Stats()
+    phones = [Phone(kind, url, spec, stats) for spec in specs]
+    try:
+        while True:
+            op, *args = await asyncio.to_thread(conn.recv)
+            if op == "join":
+                gate = asyncio.Semaphore(concurrency)
+
+                async def one(phone):
+                    async with gate:
+                        return await phone.join()
+                conn.send(("joined", await asyncio.gather(*(one(p) for p in phones))))
+            elif op == "groups":
+                joined = [p for p in phones if p.joined]
+                if kind == "gamehub":  # a phone learns its group from its view; wait for planning's
+                    waits = [asyncio.create_task(p.planning.wait()) for p in joined]
+                    if waits:
+                        for late in (await asyncio.wait(waits, timeout=args[0]))[1]:
+                            late.cancel()
+                    for p in joined:
+                        if not p.planning.is_set():
+                            stats.error("no_group", f"{p.label}: no planning view with its group")
+                    joined = [p for p in joined if p.planning.is_set()]
+                conn.send(("groups", [(p.spec["session"], p.group, p.spec["name"]) for p in joined]))
+            elif op == "plan":
+                start_at, duration, membership = args
+                stats.window = (start_at, start_at + duration)
+                settle_gc()
+                await plan(phones, membership, start_at, duration, worker, stats)
+                conn.send(("planned", {"edits": stats.edits, "phone_seen": stats.phone_seen,
+                                       "window_events": stats.window_events, "skipped": stats.skipped}))
+            elif op == "close":
+                await asyncio.gather(*(p.close() for p in phones))
+                conn.send(("closed", {"errors": stats.errors, "events": stats.events}))
+                return
+    except Exception:  # noqa: BLE001 -- the coordinator reports it and stops the run
+        conn.send(("failed", traceback.format_exc()))
+
+
+async def plan(phones: list[Phone], membership: dict, start_at: float, duration: int, worker: int,
+               stats: Stats) -> None:
+    """Every group edits about once a second. Every worker computes the same schedule (seeded
+    per group and tick) and sends only the edits of its own phones."""
+    local = {p.spec["name"]: p for p in phones}
+    schedule = []
+    for key in membership:
+        offset = random.Random(f"offset:{key}").random()  # spread groups over the second
+        schedule += [(start_at + tick + offset, key, tick) for tick in range(duration)]
+    schedule.sort()
+    tasks, seq = [], 0
+    for at, key, tick in schedule:
+        draw = random.Random(f"edit:{key}:{tick}")
+        who, question = draw.choice(membership[key]), draw.randrange(QUESTIONS)
+        phone = local.get(who)
+        if phone is None or not phone.sio.connected:
+            continue
+        delay = at - time.time()
+        if delay > 0:
+            await asyncio.sleep(delay)
+        seq += 1
+        # `lag`: how late the generator sends against its schedule; large values mean the
+        # load generator itself is saturated.
+        tasks.append(asyncio.create_task(phone.edit(question, f"w{worker}e{seq}", max(0.0, -delay))))
+    await asyncio.gather(*tasks)
+    await stats.quiet(1.0, 15)
+
+
+# -- the coordinator -----------------------------------------------------------------------
+
+BUSY: set = set()  # worker pipes with a command whose reply was not read (after a timeout)
+
+
+async def ask(workers: list, message: tuple, timeout: float) -> list:
+    """Send one command to every worker and wait for all replies."""
+    for _, conn in workers:
+        conn.send(message)
+        BUSY.add(conn)
+    waiting = asyncio.gather(*(asyncio.to_thread(conn.recv) for _, conn in workers))
+    try:
+        replies = await asyncio.wait_for(waiting, timeout)
+    except BaseException:
+        waiting.add_done_callback(lambda f: f.cancelled() or f.exception())  # seen: asyncio need not warn
+        raise
+    BUSY.difference_update(conn for _, conn in workers)
+    for op, payload in replies:
+        if op == "failed":
+            raise RuntimeError(f"a load worker failed:\n{payload}")
+    return [payload for _, payload in replies]
+
+
+async def run_target(kind: str, phones: int, sessions: int, duration: int, workers: int, concurrency: int,
+                     deadline: float, relay_nodelay: bool = False) -> dict:
+    """Play one whole game against `kind` ("gamehub" or "relay"); return the raw observations."""
+    quiet_logs()
+    stats = Stats()
+    raw = {"kind": kind, "phones": phones, "sessions": sessions, "duration": duration, "workers": workers,
+           "marks": {"start": time.time()}, "completed": False, "source": source()}
+    server = sampler = None
+    procs: list = []
+    watchers: list[Watcher] = []
+    try:
+        server = start_server(kind, sessions, -(-phones // sessions), relay_nodelay)
+        raw["server_pid"] = server.process.pid
+        sampler = Sampler(server.process.pid)
+        sampler.start()
+        specs = [{"index": i, "session": i % sessions, "code": server.sessions[i % sessions]["code"],
+                  "name": f"P{i:04d}"} for i in range(phones)]
+        context = multiprocessing.get_context("spawn")  # no forked copies of loops or threads
+        for w in range(workers):
+            parent, child = context.Pipe()
+            proc = context.Process(target=worker_main, daemon=True, args=(
+                child, kind, server.url, specs[w::workers], w, max(1, concurrency // workers)))
+            proc.start()
+            child.close()  # so a dead worker is EOF on our end, not a hang
+            CHILDREN.append(proc)
+            procs.append((proc, parent))
+            sampler.add_client(proc.pid)
+        raw["worker_pids"] = [proc.pid for proc, _ in procs]
+        await asyncio.wait_for(_play(kind, server, procs, watchers, stats, raw, duration),
+                               max(1.0, deadline - time.time()))
+        raw["completed"] = True
+    except asyncio.TimeoutError:
+        stats.error("timeout", f"--timeout reached during the {raw.get('phase', 'start')} phase")
+    except Exception as error:  # noqa: BLE001 -- an aborted run is reported, not raised
+        stats.error("run", f"{type(error).__name__}: {error}" if str(error) else traceback.format_exc())
+    finally:
+        raw["marks"]["end"] = time.time()
+        try:
+            for watcher in watchers:
+                await watcher.close()
+            if procs and not BUSY.intersection(conn for _, conn in procs):
+                # The workers are idle (even if the run failed): ask for their errors as they close.
+                try:
+                    for closed in await ask(procs, ("close",), 60):
+                        stats.errors += [tuple(e) for e in closed["errors"]]
+                except Exception as error:  # noqa: BLE001
+                    stats.error("close", repr(error))
+        finally:
+            # Whatever happened above (even a cancellation), stop every process by its PID;
+            # this also ends any thread still waiting on a worker's pipe.
+            for proc, _ in procs:
+                stop_process(proc)
+            if server is not None:
+                stop_process(server.process)
+                raw["server_exit"] = server.process.returncode
+                raw["server_log"] = server.log[-40:]
+            if sampler is not None:
+                sampler.stop()
+                raw["samples"] = sampler.samples
+    if kind == "gamehub" and "edits" in raw:  # planning happened: check the stored answers
+        try:
+            raw["export"] = export_answers(server)
+        except Exception as error:  # noqa: BLE001
+            stats.error("export", repr(error))
+    if server is not None and server.data_dir:
+        shutil.rmtree(server.data_dir, ignore_errors=True)
+        TEMP_DIRS.remove(server.data_dir)
+    projectors = [w for w in watchers if w.role == "projector"]
+    facilitators = [w for w in watchers if w.role == "facilitator"]
+    raw.update(
+        errors=stats.errors,
+        names_seen={(w.index, name): t for w in projectors for name, t in w.names_seen.items()},
+        facilitator_seen={m: t for w in facilitators for m, t in w.markers.items()},
+        projector_seen={m: t for w in projectors for m, t in w.markers.items()},
+        projector_answered={(w.index, g): h for w in projectors for g, h in w.answered.items()},
+        patches_skipped=sum(w.patches_skipped for w in watchers),
+        watcher_window_events=stats.window_events,
+    )
+    return raw
+
+
+async def _play(kind: str, server: Server, procs: list, watchers: list[Watcher], stats: Stats, raw: dict,
+                duration: int) -> None:
+    marks = raw["marks"]
+    raw["phase"] = "connect"
+    for index, session in enumerate(server.sessions):
+        for role in ("projector", "facilitator"):
+            watchers.append(Watcher(kind, server.url, session, index, role, stats))
+    await asyncio.gather(*(w.connect() for w in watchers))
+    if kind == "gamehub":
+        await asyncio.wait_for(asyncio.gather(*(w.first_view.wait() for w in watchers)), 30)
+    facilitators = [w for w in watchers if w.role == "facilitator"]
+
+    marks["join_start"] = time.time()
+    raw["phase"] = "join"
+    joins = [record for batch in await ask(procs, ("join",), 600) for record in batch]
+    raw["joins"] = joins
+    marks["join_end"] = time.time()
+    # Give the projectors time to show the last names (join -> visible is measured on them).
+    names = {(j["session"], j["name"]) for j in joins if j["ok"]}
+    projectors = {w.index: w for w in watchers if w.role == "projector"}
+    limit = time.time() + 30
+    while time.time() < limit and any(name not in projectors[s].names_seen for s, name in names):
+        await asyncio.sleep(0.1)
+
+    raw["phase"] = "setup"
+    if kind == "gamehub":
+        marks["setup_start"] = time.time()
+        for event, payload in (("form_groups", {}), ("pick_stories", {}), ("start_planning", {"minutes": 30})):
+            await asyncio.gather(*(f.command(event, payload) for f in facilitators))
+        marks["setup_end"] = time.time()
+    membership: dict[tuple[int, int], list[str]] = {}
+    for batch in await ask(procs, ("groups", 60), 90):
+        for session, group, name in batch:
+            membership.setdefault((session, group), []).append(name)
+    raw["membership"] = membership
+
+    raw["phase"] = "planning"
+    settle_gc()
+    start_at = time.time() + 1.0  # every worker starts the same schedule at the same moment
+    stats.window = (start_at, start_at + duration)
+    marks["plan_start"], marks["plan_end"] = start_at, start_at + duration
+    planned = await ask(procs, ("plan", start_at, duration, membership), duration + ACK_TIMEOUT * (MAX_RETRIES + 2))
+    await stats.quiet(1.0, 10)
+    marks["drained"] = time.time()
+    raw["edits"] = [e for p in planned for e in p["edits"]]
+    raw["phone_seen"] = [s for p in planned for s in p["phone_seen"]]
+    raw["window_events"] = sum(p["window_events"] for p in planned) + stats.window_events
+    raw["skipped"] = sum(p["skipped"] for p in planned)
+
+    raw["phase"] = "showcase"
+    if kind == "gamehub":
+        marks["showcase_start"] = time.time()
+        try:
+            await asyncio.gather(*(f.command("start_showcase") for f in facilitators))
+            steps = min(3, max(0, len(membership) // max(1, len(facilitators)) - 1))
+            for _ in range(steps):
+                await asyncio.gather(*(f.command("showcase_step", {"delta": 1}) for f in facilitators))
+        except Exception as error:  # noqa: BLE001 -- the planning results still count
+            stats.error("showcase", f"{type(error).__name__}: {error}")
+        marks["showcase_end"] = time.time()
