@@ -24,14 +24,14 @@ CONFIG_DEFAULTS = {
     # A phone sends a command per pause in typing or per tap; a resend burst after a reconnect
     # is a handful. 20 in a second is far above a person, 600 a minute (10/s) above any page.
     "RATE_LIMIT_EVENTS_PER_CONNECTION": "20/second;600/minute",
-    # A whole room can reach the server from one address (venue NAT, a reverse proxy): 500
-    # phones typing at once send about one edit each per 2 s, 250/s; 300/s leaves headroom.
-    "RATE_LIMIT_EVENTS_PER_ADDRESS": "300/second",
+    # A whole room can reach the server from one address (venue NAT, a reverse proxy): a
+    # lecture hall of 2,000 phones typing at once sends about one edit each per 2 s, 1,000/s.
+    "RATE_LIMIT_EVENTS_PER_ADDRESS": "1000/second",
     # Refused events within this window after which the connection is dropped: 100 in 10 s
     # is five times the per-second burst, which no page that honours `rate_limited` reaches.
     "RATE_LIMIT_DROP_AFTER": "100/10seconds",
-    # A room of 500 reconnecting at once (server restart, wifi back) through one address.
-    "RATE_LIMIT_CONNECTS_PER_ADDRESS": "1000/minute",
+    # A hall of 2,000 reconnecting at once (server restart, wifi back) through one address.
+    "RATE_LIMIT_CONNECTS_PER_ADDRESS": "3000/minute",
     # Wrong room codes, keys and tokens (on sockets and pages): a person mistypes a few.
     "RATE_LIMIT_FAILURES_PER_ADDRESS": "30/minute",
     # How many reverse proxies in front of the server append to X-Forwarded-For; 0 trusts none.
