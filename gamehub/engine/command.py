@@ -34,6 +34,11 @@ class Change:
 
 
 @functools.cache
+def _field_names(cls: type) -> tuple[str, ...]:
+    return tuple(f.name for f in dataclasses.fields(cls))
+
+
+@functools.cache
 def _schema_of(cls: type) -> tuple[tuple[str, type], ...]:
     # Resolving type hints is slow, and every event of every phone needs the schema.
     hints = typing.get_type_hints(cls)
@@ -54,6 +59,10 @@ class Command:
 
     def run(self, state: Session, actor: Actor, now: float) -> Change:  # pragma: no cover
         raise NotImplementedError
+
+    def as_record(self) -> dict:
+        """Every field, server-set ones included: what the log keeps to apply it again."""
+        return {name: getattr(self, name) for name in _field_names(type(self))}
 
     @classmethod
     def payload_schema(cls) -> dict[str, type]:

@@ -7,6 +7,7 @@ every part they did not touch. That keeps an edit cheap in a room of hundreds an
 
 from __future__ import annotations
 
+import functools
 from dataclasses import dataclass, field, replace
 from enum import Enum
 
@@ -129,11 +130,15 @@ class Session:
     timer: Timer | None = None
     showcase: Showcase = Showcase()
 
+    @functools.cached_property
+    def _group_number_of(self) -> dict[str, int]:
+        # Made once per state (states are immutable) and handed on by `with_group` while the
+        # members stay put: every edit asks it several times, and a room has 250 groups.
+        return {pid: group.number for group in self.groups for pid in group.members}
+
     def group_of(self, participant_id: str) -> Group | None:
-        for group in self.groups:
-            if participant_id in group.members:
-                return group
-        return None
+        number = self._group_number_of.get(participant_id)
+        return None if number is None else self.groups[number - 1]
 
     def group(self, number: int) -> Group | None:
         if 1 <= number <= len(self.groups):
@@ -148,5 +153,9 @@ class Session:
 
     def with_group(self, group: Group) -> Session:
         groups = list(self.groups)
+        same_members = groups[group.number - 1].members == group.members
         groups[group.number - 1] = group
-        return replace(self, groups=tuple(groups))
+        changed = replace(self, groups=tuple(groups))
+        if same_members and "_group_number_of" in self.__dict__:
+            changed.__dict__["_group_number_of"] = self._group_number_of
+        return changed

@@ -93,7 +93,7 @@ class Hub:
                 if not outcome.ok:
                     return outcome
                 entry = LogEntry(version=outcome.state.version, event=command.event,
-                                 payload=dataclasses.asdict(command),
+                                 payload=command.as_record(),
                                  actor={"role": connection.role.value, "participant": connection.participant_id},
                                  at=now, cid=scoped_cid, result=outcome.result)
                 try:
