@@ -93,6 +93,9 @@ class SqlStore(SessionStore):
         # Alone, this process writes every change, so its cache stays true; shared, the cache
         # is brought up to date from the log on every read (a small indexed query).
         self._cache: dict[str, SessionRecord] = {}
+        # Alone, the client ids each cached session has used, so telling a new command from a
+        # resend needs no query (a resend, rare, is then looked up for its first ack).
+        self._cids: dict[str, set[str]] = {}
 
     def close(self) -> None:
         self.engine.dispose()
@@ -107,6 +110,7 @@ class SqlStore(SessionStore):
                 facilitator_hash=record.facilitator_hash, projector_key=record.projector_key,
                 snapshot=encode(record.state), snapshot_version=record.state.version))
         self._cache[record.state.id] = record
+        self._cids[record.state.id] = set()
 
     def get(self, session_id: str) -> SessionRecord | None:
         cached = self._cache.get(session_id)
@@ -120,9 +124,12 @@ class SqlStore(SessionStore):
                               .where(commands_table.c.session_id == session_id,
                                      commands_table.c.version > row.snapshot_version)
                               .order_by(commands_table.c.version)).all()
+            cids = set(db.execute(select(commands_table.c.cid).where(
+                commands_table.c.session_id == session_id, commands_table.c.cid.is_not(None))).scalars())
         state = replay(decode(row.snapshot), map(_entry, tail))
         record = SessionRecord(state=state, facilitator_hash=row.facilitator_hash, projector_key=row.projector_key)
         self._cache[session_id] = record
+        self._cids[session_id] = cids
         return record
 
     def _caught_up(self, cached: SessionRecord) -> SessionRecord | None:
@@ -159,9 +166,12 @@ class SqlStore(SessionStore):
             # This version (or this client id) was stored by another process first: forget the
             # copy here, so the next read loads what the log holds.
             self._cache.pop(session_id, None)
+            self._cids.pop(session_id, None)
             raise VersionConflict(f"session {session_id}: version {entry.version} is taken") from error
         record = self._cache.get(session_id) or self.get(session_id)
         self._cache[session_id] = replace(record, state=state)
+        if entry.cid is not None and session_id in self._cids:
+            self._cids[session_id].add(entry.cid)
 
     def log(self, session_id: str) -> list[LogEntry]:
         with self.engine.connect() as db:
@@ -170,6 +180,9 @@ class SqlStore(SessionStore):
         return [_entry(row) for row in rows]
 
     def find_cid(self, session_id: str, cid: str) -> LogEntry | None:
+        known = None if self.shared else self._cids.get(session_id)
+        if known is not None and cid not in known:
+            return None
         with self.engine.connect() as db:
             row = db.execute(select(commands_table).where(commands_table.c.session_id == session_id,
                                                           commands_table.c.cid == cid)).first()
@@ -209,6 +222,7 @@ class SqlStore(SessionStore):
             db.execute(delete(commands_table).where(commands_table.c.session_id == session_id))
             gone = db.execute(delete(sessions_table).where(sessions_table.c.id == session_id)).rowcount
         self._cache.pop(session_id, None)
+        self._cids.pop(session_id, None)
         return gone > 0
 
 

@@ -133,6 +133,12 @@ def test_a_command_id_finds_its_logged_command(store_factory):
     entry = store_factory().find_cid(record.state.id, "c2")
     assert entry.version == 2 and entry.result == {"participant_id": "p2"}
     assert store_factory().find_cid(record.state.id, "nope") is None
+    # The same, on the store that wrote them, and on one that loaded the session (a restart).
+    assert store.find_cid(record.state.id, "c3").version == 3 and store.find_cid(record.state.id, "c9") is None
+    reopened = store_factory()
+    assert reopened.get(record.state.id) is not None
+    assert reopened.find_cid(record.state.id, "c1").version == 1
+    assert reopened.find_cid(record.state.id, "c4") is None
 
 
 def test_deleting_a_session_removes_all_its_data(store_factory):
