@@ -66,6 +66,8 @@ def check(page, name: str, screens_to_check: list) -> None:
     settled (a card fading in has, for a moment, too little contrast)."""
     page.wait_for_function("() => document.getAnimations().every(a => a.playState !== 'running')", timeout=WAIT)
     screenshot(page, name)
+    if page.viewport_size["width"] <= 400:
+        assert no_horizontal_scroll(page), f"{name}: the page scrolls sideways"
     for violation in axe_violations(page):
         screens_to_check.append((name, violation))
 
@@ -162,7 +164,7 @@ def test_a_whole_game_with_nine_phones_a_projector_and_a_facilitator(chromium):
         expect(second.locator("button.format").nth(1)).to_have_attribute("aria-pressed", "true", timeout=WAIT)
         expect(second.locator("button.format").nth(1)).to_contain_text("Chosen")
         audience = "Night-shift nurses who love puzzles"
-        challenge = "Keeping the science right while it stays funny"
+        challenge = "Keeping the science right while it stays funny <img src=x onerror=alert(3)>"
         first.locator("#answer-0").fill(audience)
         second.locator("#answer-3").fill(challenge)
         first.locator("#answer-0").blur()
@@ -170,6 +172,7 @@ def test_a_whole_game_with_nine_phones_a_projector_and_a_facilitator(chromium):
         expect(third.locator("#answer-0")).to_have_value(audience, timeout=WAIT)
         expect(third.locator("#answer-3")).to_have_value(challenge, timeout=WAIT)
         expect(facilitator.get_by_text(audience)).to_be_visible(timeout=WAIT)
+        expect(facilitator.get_by_text(challenge)).to_be_visible(timeout=WAIT)  # hostile answer, as text
         expect(projector.locator(".p-progress-text").first).to_contain_text("2/4", timeout=WAIT)
         for phone in group_two:
             assert audience not in text_of(phone) and challenge not in text_of(phone)
