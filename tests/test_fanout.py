@@ -7,7 +7,7 @@ from __future__ import annotations
 import json
 import time
 
-from conftest import PUBLIC_URL, Room
+from conftest import PUBLIC_URL, Room, merge_patch
 from gamehub.server import create_app
 
 
@@ -81,3 +81,29 @@ def test_whole_staff_views_are_coalesced_while_a_room_joins():
     assert views[-1]["participant_count"] == 40 and len(views[-1]["names"]) == 40
     assert len(views) <= took / 0.2 + 3, (len(views), took)  # at most one per interval, not one per join
     assert len(views) < 40
+
+
+def test_the_projector_gets_a_rooms_progress_a_few_times_a_second_not_once_per_edit():
+    app = create_app({"ASYNC_MODE": "threading", "PUBLIC_URL": PUBLIC_URL, "KEY_CHECK_SECONDS": 0,
+                      "STAFF_VIEW_SECONDS": 0.2})
+    room = Room(app)
+    facilitator, projector = room.facilitator(), room.projector()
+    phones = {}
+    for i in range(48):
+        phone, reply = room.join(f"Person {i}")
+        phones[reply["participant_id"]] = phone
+    for event in ("form_groups", "pick_stories", "start_planning"):
+        assert facilitator.call(event)["ok"]
+    time.sleep(0.5)
+    projector.views()  # drain, keeping the latest whole view
+    started = time.monotonic()
+    for group in room.state.groups:  # every group writes its first answer at once
+        assert phones[group.members[0]].call("edit_answer", {"question": 0, "text": "Hi", "base_rev": 0})["ok"]
+    took = time.monotonic() - started
+    time.sleep(0.5)
+    patches = [m for m in projector.client.get_received() if m["name"] == "view_patch"]
+    assert len(patches) <= took / 0.2 + 2, (len(patches), took)
+    shown = projector.latest
+    for patch in patches:
+        shown = merge_patch(shown, patch["args"][0]) if patch["args"][0]["version"] > shown["version"] else shown
+    assert [g["answered"] for g in shown["groups"]] == [1] * len(room.state.groups)

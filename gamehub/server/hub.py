@@ -54,6 +54,8 @@ class Hub:
         self._staff_pending: set[str] = set()
         self._staff_guard = threading.Lock()
         self._shown_on_projector: dict[str, dict[int, dict]] = {}  # what each projector last got
+        self._projector_due: dict[str, set[int]] = {}  # groups whose projector patch is on its way
+        self._projector_sent: dict[str, float] = {}
         # Other processes also send to this session's screens: what this one sent last is no
         # guide to what a projector shows, so its patches always go out.
         self._shared = shared
@@ -127,6 +129,8 @@ class Hub:
         with self._staff_guard:
             self._staff_sent.pop(session_id, None)
             self._shown_on_projector.pop(session_id, None)
+            self._projector_due.pop(session_id, None)
+            self._projector_sent.pop(session_id, None)
         return deleted
 
     def drop(self, sid: str) -> None:
@@ -222,9 +226,43 @@ class Hub:
         self._emitter.emit("view_patch", views.group_patch(
             "facilitator", state, [views.facilitator_group(state, g) for g in groups], now),
             to=role_room(state.id, Role.FACILITATOR))
+        self._patch_projector(state, [g.number for g in groups], now)
+
+    def _patch_projector(self, state: Session, numbers: list[int], now: float) -> None:
+        """The projector's progress, at most one patch per `staff_interval` per session: a room
+        filling in its sheets would otherwise redraw the big screen hundreds of times a second."""
+        if self._staff_interval <= 0:
+            self._send_projector_patch(state, numbers, now)
+            return
+        with self._staff_guard:
+            due = self._projector_due.setdefault(state.id, set())
+            scheduled = bool(due)
+            due.update(numbers)
+            wait = self._projector_sent.get(state.id, float("-inf")) + self._staff_interval - time.monotonic()
+            if not scheduled and wait <= 0:
+                due.clear()
+                self._projector_sent[state.id] = time.monotonic()
+        if scheduled:
+            return  # the flush on its way will include these groups
+        if wait <= 0:
+            self._send_projector_patch(state, numbers, now)
+        else:
+            self._spawn(self._send_projector_patch_later, state.id, wait)
+
+    def _send_projector_patch_later(self, session_id: str, wait: float) -> None:
+        self._sleep(wait)
+        with self._lock(session_id):
+            with self._staff_guard:
+                numbers = sorted(self._projector_due.pop(session_id, ()))
+                self._projector_sent[session_id] = time.monotonic()
+            record = self.store.get(session_id)
+            if record is not None and numbers:
+                self._send_projector_patch(record.state, numbers, self._clock())
+
+    def _send_projector_patch(self, state: Session, numbers: list[int], now: float) -> None:
         shown = self._shown_on_projector.setdefault(state.id, {})
         changed = []
-        for group in groups:
+        for group in (g for g in (state.group(n) for n in numbers) if g is not None):
             rendition = views.projector_group(state, group)
             if self._shared or shown.get(group.number) != rendition:  # most planning edits change nothing there
                 shown[group.number] = rendition
