@@ -1,4 +1,6 @@
-"""`python -m bench --phones 1000 --sessions 1`: gamehub, then the bare relay, then the ratios."""
+"""`python -m bench --phones 1000 --sessions 1`: gamehub, then the bare relay, then the ratios.
+`--processes 1,2`: gamehub behind nginx on PostgreSQL and Redis with 1, then 2 processes, then
+the relay, side by side."""
 
 from __future__ import annotations
 
@@ -29,8 +31,24 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--only", choices=("gamehub", "relay"), help="run one target, no ratios")
     parser.add_argument("--relay-nodelay", action="store_true",
                         help="the relay sets TCP_NODELAY (use when gamehub does; see bench/README.md)")
+    parser.add_argument("--processes", metavar="N[,N...]",
+                        help="gamehub as N processes on PostgreSQL and Redis behind nginx instead of one process "
+                             "on SQLite; a list (1,2) runs each in turn, then the relay")
     parser.add_argument("--json", metavar="PATH", help="write the full results here")
     return parser
+
+
+MAX_PROCESSES = 8
+
+
+def parse_processes(text: str | None) -> list[int] | None:
+    """"2" -> [2], "1,2" -> [1, 2]; None when not given; ValueError when malformed."""
+    if text is None:
+        return None
+    counts = [int(part) for part in text.split(",") if part.strip()]
+    if not counts or len(set(counts)) != len(counts) or not all(1 <= n <= MAX_PROCESSES for n in counts):
+        raise ValueError(text)
+    return counts
 
 
 def raise_open_files(phones: int) -> None:
@@ -57,17 +75,29 @@ async def run_all(args, targets: list[str]) -> dict:
         loop.add_signal_handler(sig, task.cancel)
     deadline = time.time() + args.timeout
     raws = {}
-    for kind in targets:
+    for label, kind, processes in targets:
         if raws and deadline - time.time() < 20:
-            print(f"bench: {kind} skipped: less than 20 s left of --timeout", file=sys.stderr, flush=True)
-            raws[kind] = None
+            print(f"bench: {label} skipped: less than 20 s left of --timeout", file=sys.stderr, flush=True)
+            raws[label] = None
             continue
-        print(f"bench: {kind} ...", file=sys.stderr, flush=True)
-        raws[kind] = await load.run_target(kind, args.phones, args.sessions, args.duration, args.workers,
-                                           args.concurrency, deadline, args.relay_nodelay)
-        print(f"bench: {kind} done in {raws[kind]['marks']['end'] - raws[kind]['marks']['start']:.0f} s",
+        print(f"bench: {label} ...", file=sys.stderr, flush=True)
+        raws[label] = await load.run_target(kind, args.phones, args.sessions, args.duration, args.workers,
+                                            args.concurrency, deadline, args.relay_nodelay, processes, label)
+        print(f"bench: {label} done in {raws[label]['marks']['end'] - raws[label]['marks']['start']:.0f} s",
               file=sys.stderr, flush=True)
     return raws
+
+
+def plan_targets(args) -> list[tuple[str, str, int | None]]:
+    """(label, kind, processes) in the order they run."""
+    gamehub = ([(f"gamehub-{n}p", "gamehub", n) for n in args.processes] if args.processes
+               else [("gamehub", "gamehub", None)])
+    relay = [("relay", "relay", None)]
+    if args.only == "gamehub":
+        return gamehub
+    if args.only == "relay":
+        return relay
+    return gamehub + relay
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -81,10 +111,16 @@ def main(argv: list[str] | None = None) -> int:
     args.workers = args.workers or (1 if args.phones <= 200 else 2)
     if not 1 <= args.workers <= 8 or args.concurrency < 1:
         return _usage("--workers must be 1..8 and --concurrency at least 1")
+    try:
+        args.processes = parse_processes(args.processes)
+    except ValueError:
+        return _usage(f"--processes must be a number of processes (1..{MAX_PROCESSES}) or a list of them, like 1,2")
+    if args.processes and args.only == "relay":
+        return _usage("--processes is about gamehub: it makes no sense with --only relay")
     raise_open_files(args.phones)
     signal.signal(signal.SIGALRM, _give_up)
     signal.alarm(int(args.timeout) + 60)  # a last resort if a phase ignores the deadline
-    targets = [args.only] if args.only else ["gamehub", "relay"]
+    targets = plan_targets(args)
     started = time.time()
     try:
         raws = asyncio.run(run_all(args, targets))
@@ -98,14 +134,19 @@ def main(argv: list[str] | None = None) -> int:
            "machine": report.machine(), "started": time.strftime("%Y-%m-%d %H:%M:%S", time.localtime(started)),
            "wall_s": round(time.time() - started, 1),
            "params": {k: getattr(args, k) for k in ("phones", "sessions", "duration", "workers", "concurrency",
-                                                    "relay_nodelay")},
-           "results": {kind: report.summarise(raw) for kind, raw in raws.items() if raw is not None}}
+                                                    "relay_nodelay", "processes")},
+           "results": {label: report.summarise(raw) for label, raw in raws.items() if raw is not None}}
     if "gamehub" in doc["results"] and "relay" in doc["results"]:
         doc.update(report.compare(doc["results"]["gamehub"], doc["results"]["relay"]))
+    if args.processes:
+        if "relay" in doc["results"]:
+            doc["comparisons"] = {label: report.compare(result, doc["results"]["relay"])
+                                  for label, result in doc["results"].items() if result.get("processes")}
+        doc["scaling"] = report.scaling(doc["results"])
     if args.json:
         with open(args.json, "w", encoding="utf-8") as out:
             json.dump(doc, out, indent=2)
-    print(report.table(doc))
+    print(report.cluster_table(doc) if args.processes else report.table(doc))
     completed = all(raw is not None and raw["completed"] for raw in raws.values())
     return 0 if completed else 1
 

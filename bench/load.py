@@ -34,9 +34,12 @@ import threading
 import time
 import traceback
 from dataclasses import dataclass, field
+from pathlib import Path
 
 import psutil
 import socketio
+
+from . import cluster
 
 ACK_TIMEOUT = 30.0  # an ack slower than this is an error, not a latency
 CONNECT_TIMEOUT = 30.0
@@ -50,6 +53,7 @@ FILLER = ("We retell the story as a two-minute street theatre piece: one narrato
 # when a run is interrupted (timeout, Ctrl+C).
 CHILDREN: list = []
 TEMP_DIRS: list[str] = []  # gamehub's data directories, removed by `stop_children` too
+CLEANUPS: list = []  # callables run by `stop_children` after the processes are stopped (drop a schema)
 
 
 # -- texts and addresses -------------------------------------------------------------------
@@ -94,6 +98,79 @@ class Server:
     def url(self) -> str:
         return f"http://127.0.0.1:{self.port}"
 
+    # The same interface as `Cluster`, so a run does not care which one it measures.
+    def server_pids(self) -> list[int]:
+        return [self.process.pid]
+
+    def components(self) -> dict:
+        return {}
+
+    def stop(self) -> None:
+        stop_process(self.process)
+
+    def exit_codes(self):
+        return self.process.returncode
+
+    def log_tail(self) -> list[str]:
+        return self.log[-40:]
+
+    def export_args(self) -> list[str]:
+        return ["--data-dir", self.data_dir]
+
+    def discard(self) -> None:
+        if self.data_dir:
+            shutil.rmtree(self.data_dir, ignore_errors=True)
+            if self.data_dir in TEMP_DIRS:
+                TEMP_DIRS.remove(self.data_dir)
+
+
+def _gamehub_command(port: int, sessions: int, per_session: int, storage: list[str], opening: bool) -> list[str]:
+    return [sys.executable, "-m", "gamehub", "serve", "--host", "127.0.0.1", "--port", str(port),
+            "--no-qr", *(["--new-session", "--sessions", str(sessions)] if opening else ["--sessions", "0"]),
+            *storage, "--max-participants", str(max(500, per_session)), "--max-sessions", str(max(50, sessions)),
+            "--trusted-proxies", "1"]
+
+
+def _spawn(command: list[str], kind: str, deadline: float) -> tuple[subprocess.Popen, str, list[str]]:
+    """Start a server, registered for `stop_children`; read its output up to "Listening on";
+    then keep draining it in a thread (a chatty server never blocks on a full pipe)."""
+    process = subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
+                               env={**os.environ, "PYTHONUNBUFFERED": "1"})
+    CHILDREN.append(process)
+    lines: list[str] = []
+    try:
+        while time.monotonic() < deadline:
+            line = process.stdout.readline()
+            if not line:
+                raise RuntimeError(f"{kind} exited early:\n{''.join(lines)}")
+            lines.append(line)
+            if line.startswith("Listening on"):
+                break
+        else:
+            raise RuntimeError(f"{kind} did not start:\n{''.join(lines)}")
+    except BaseException:
+        stop_process(process)
+        raise
+    log = [line.rstrip() for line in lines[-20:]]
+    threading.Thread(target=_drain, args=(process, log), daemon=True).start()
+    return process, "".join(lines), log
+
+
+def _session_links(header: str) -> list[dict]:
+    return [{"code": code, "projector": projector.split("#key=", 1)[1], "facilitator": facilitator.split("#key=", 1)[1]}
+            for code, projector, facilitator in re.findall(
+                r"Session (\w+)\n  Join \(phones\):\s+\S+\n  Projector:\s+(\S+)\n  Facilitator:\s+(\S+)", header)]
+
+
+def _wait_accepting(kind: str, port: int, deadline: float) -> None:
+    while time.monotonic() < deadline:
+        try:
+            socket.create_connection(("127.0.0.1", port), timeout=1).close()
+            return
+        except OSError:
+            time.sleep(0.1)
+    raise RuntimeError(f"{kind} does not accept connections on port {port}")
+
 
 def start_server(kind: str, sessions: int, per_session: int, relay_nodelay: bool = False) -> Server:
     port = free_port()
@@ -101,51 +178,175 @@ def start_server(kind: str, sessions: int, per_session: int, relay_nodelay: bool
     if kind == "gamehub":
         data_dir = tempfile.mkdtemp(prefix="gamehub-bench-")
         TEMP_DIRS.append(data_dir)
-        command = [sys.executable, "-m", "gamehub", "serve", "--host", "127.0.0.1", "--port", str(port),
-                   "--no-qr", "--new-session", "--sessions", str(sessions), "--data-dir", data_dir,
-                   "--max-participants", str(max(500, per_session)), "--max-sessions", str(max(50, sessions)),
-                   "--trusted-proxies", "1"]
+        command = _gamehub_command(port, sessions, per_session, ["--data-dir", data_dir], opening=True)
     else:
         command = [sys.executable, "-m", "bench.relay", "--host", "127.0.0.1", "--port", str(port),
                    *(["--nodelay"] if relay_nodelay else [])]
-    process = subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
-                               env={**os.environ, "PYTHONUNBUFFERED": "1"})
-    CHILDREN.append(process)
-    lines: list[str] = []
     deadline = time.monotonic() + 60
-    while time.monotonic() < deadline:
-        line = process.stdout.readline()
-        if not line:
-            raise RuntimeError(f"{kind} exited early:\n{''.join(lines)}")
-        lines.append(line)
-        if line.startswith("Listening on"):
-            break
-    else:
-        raise RuntimeError(f"{kind} did not start:\n{''.join(lines)}")
-    header = "".join(lines)
-    found = [{"code": code, "projector": projector.split("#key=", 1)[1], "facilitator": facilitator.split("#key=", 1)[1]}
-             for code, projector, facilitator in re.findall(
-                 r"Session (\w+)\n  Join \(phones\):\s+\S+\n  Projector:\s+(\S+)\n  Facilitator:\s+(\S+)", header)]
+    process, header, log = _spawn(command, kind, deadline)
+    found = _session_links(header)
     if kind == "relay":
         found = [{"code": f"R{i + 1}", "projector": "", "facilitator": ""} for i in range(sessions)]
     if len(found) != sessions:
         raise RuntimeError(f"expected {sessions} session links from {kind}, got {len(found)}:\n{header}")
-    server = Server(kind, process, port, data_dir, found)
-    # Keep reading, so a chatty server never blocks on a full pipe; keep the tail for the report.
-    threading.Thread(target=_drain, args=(process, server.log), daemon=True).start()
-    while time.monotonic() < deadline:
+    server = Server(kind, process, port, data_dir, found, log)
+    _wait_accepting(kind, port, deadline)
+    return server
+
+
+@dataclass
+class Cluster:
+    """`--processes N`: N `gamehub serve` processes on a fresh PostgreSQL schema and our own
+    redis-server (the message queue), behind our own nginx. Clients connect to nginx."""
+
+    processes: int
+    workdir: str
+    schema: str | None = None
+    redis: subprocess.Popen | None = None
+    redis_port: int = 0
+    gamehubs: list[subprocess.Popen] = field(default_factory=list)
+    ports: list[int] = field(default_factory=list)
+    logs: list[list[str]] = field(default_factory=list)
+    nginx: subprocess.Popen | None = None
+    nginx_port: int = 0
+    sessions: list[dict] = field(default_factory=list)
+    resumed: list[int] = field(default_factory=list)  # sessions each later process said it serves
+    connections: dict = field(default_factory=dict)  # {process port: {kind of screen: n}}, from nginx's log
+    redis_info: dict = field(default_factory=dict)  # redis-server's counters at the end
+    pg_log: tuple | None = None  # PostgreSQL's log and its size at the start
+    lost_races: list[float] | None = None  # when a process lost a version race (PostgreSQL's log)
+    kind: str = "gamehub"
+    data_dir: str | None = None
+
+    @property
+    def url(self) -> str:
+        return f"http://127.0.0.1:{self.nginx_port}"
+
+    @property
+    def database_url(self) -> str:
+        return cluster.database_url(self.schema)
+
+    def server_pids(self) -> list[int]:
+        return [p.pid for p in self.gamehubs]
+
+    def components(self) -> dict:
+        """What else to sample, each as a function giving its PIDs now."""
+        out = {}
+        if self.nginx is not None:
+            out["nginx"] = lambda: cluster.nginx_pids(self.nginx)
+        if self.redis is not None:
+            out["redis"] = lambda: [self.redis.pid]
+        out["postgres"] = cluster.postgres_pids
+        return out
+
+    def stop(self) -> None:
+        """nginx, then the gamehub processes, then redis-server: each by its PID."""
+        if self.redis is not None and self.redis.poll() is None:
+            self.redis_info = cluster.redis_info(self.redis_port)
+        if self.nginx is not None:
+            cluster.stop_nginx(self.nginx)
+            counts = cluster.upstream_counts(Path(self.workdir) / "nginx", _screen_kind)
+            self.connections = {address.rsplit(":", 1)[-1]: per for address, per in sorted(counts.items())}
+        for process in self.gamehubs:
+            stop_process(process)
+        if self.redis is not None:
+            cluster.stop(self.redis)
+        self.lost_races = cluster.lost_races(self.pg_log, {s["code"] for s in self.sessions})
+
+    def exit_codes(self):
+        return [p.returncode for p in self.gamehubs]
+
+    def log_tail(self) -> list[str]:
+        return [f"[{i + 1}] {line}" for i, log in enumerate(self.logs) for line in log[-20:]]
+
+    def export_args(self) -> list[str]:
+        return ["--database-url", self.database_url]
+
+    def discard(self) -> None:
+        """Drop the schema and remove the working directory (after `stop`). Idempotent."""
+        if self.discard in CLEANUPS:
+            CLEANUPS.remove(self.discard)
         try:
-            socket.create_connection(("127.0.0.1", port), timeout=1).close()
-            return server
-        except OSError:
-            time.sleep(0.1)
-    raise RuntimeError(f"{kind} does not accept connections on port {port}")
+            if self.schema is not None:
+                cluster.drop_schema(self.schema)
+                self.schema = None
+        finally:
+            shutil.rmtree(self.workdir, ignore_errors=True)
+            if self.workdir in TEMP_DIRS:
+                TEMP_DIRS.remove(self.workdir)
+
+
+def _screen_kind(address: str) -> str:
+    """Phones send 10.0.x.y (`fake_address(i + 1)`), projectors 10.16.x.(even) and
+    facilitators 10.16.x.(odd) (`Watcher`)."""
+    if not address.startswith("10.16."):
+        return "phones"
+    return "facilitators" if int(address.rsplit(".", 1)[1]) % 2 else "projectors"
+
+
+def start_cluster(processes: int, sessions: int, per_session: int) -> Cluster:
+    """The first process opens the sessions (`--new-session --sessions S`), the others only
+    serve the stored ones (`--sessions 0`); each is up once it prints "Listening on". All of
+    them share one data directory (the secret key), as docs/deployment.md asks."""
+    workdir = tempfile.mkdtemp(prefix="gamehub-bench-cluster-")
+    TEMP_DIRS.append(workdir)
+    target = Cluster(processes, workdir, data_dir=os.path.join(workdir, "data"))
+    CLEANUPS.append(target.discard)  # even if the run is cut short, the schema is dropped
+    try:
+        _start_cluster(target, sessions, per_session)
+    except BaseException:
+        target.stop()
+        target.discard()
+        raise
+    return target
+
+
+def _start_cluster(target: Cluster, sessions: int, per_session: int) -> None:
+    processes, workdir = target.processes, target.workdir
+    target.schema = cluster.create_schema()
+    target.pg_log = cluster.postgres_log()
+    target.redis, target.redis_port = cluster.start_redis(Path(workdir) / "redis")
+    CHILDREN.append(target.redis)
+    storage = ["--data-dir", target.data_dir, "--database-url", target.database_url,
+               "--message-queue", f"redis://127.0.0.1:{target.redis_port}/0", "--async-mode", "eventlet"]
+    for i in range(processes):
+        port = free_port()
+        kind = f"gamehub process {i + 1} of {processes}"
+        deadline = time.monotonic() + 60
+        process, header, log = _spawn(_gamehub_command(port, sessions, per_session, storage, opening=i == 0),
+                                      kind, deadline)
+        target.gamehubs.append(process)
+        target.ports.append(port)
+        target.logs.append(log)
+        if i == 0:
+            target.sessions = _session_links(header)
+            if len(target.sessions) != sessions:
+                raise RuntimeError(f"expected {sessions} session links from {kind}, got {len(target.sessions)}:\n"
+                                   f"{header}")
+        else:
+            target.resumed.append(len(re.findall(r"Session (\w+) \(resumed", header)))
+        _wait_accepting(kind, port, deadline)
+    connections = max(1024, 2 * (per_session * sessions + 2 * sessions) + 1024)
+    target.nginx, target.nginx_port = cluster.start_nginx(Path(workdir) / "nginx", target.ports,
+                                                          connections=max(8192, connections))
+    CHILDREN.append(target.nginx)
+
+
+# server PID -> {line printed after the start, codes masked: [times, first at, last at]}
+LOG_COUNTS: dict[int, dict[str, list]] = {}
 
 
 def _drain(process: subprocess.Popen, log: list[str]) -> None:
+    counts = LOG_COUNTS.setdefault(process.pid, {})
     for line in process.stdout:
         log.append(line.rstrip())
         del log[:-300]
+        # The same warning for 40 sessions is one line, counted, with when it first and last came.
+        key = re.sub(r"\b[0-9A-Z]{8}\b", "<code>", line.rstrip())[:160]
+        now = time.time()
+        seen = counts.setdefault(key, [0, now, now])
+        seen[0] += 1
+        seen[2] = now
 
 
 def stop_process(process) -> None:
@@ -169,20 +370,32 @@ def stop_process(process) -> None:
 def stop_children() -> None:
     while CHILDREN:
         stop_process(CHILDREN.pop())
+    while CLEANUPS:
+        try:
+            CLEANUPS.pop()()
+        except Exception as error:  # noqa: BLE001 -- say so, and go on cleaning up
+            print(f"bench: cleanup failed: {error!r}", file=sys.stderr, flush=True)
     while TEMP_DIRS:
         shutil.rmtree(TEMP_DIRS.pop(), ignore_errors=True)
 
 
-def export_answers(server: Server) -> dict:
-    """{(session index, group): [4 answer texts]} from `gamehub export --format json`."""
-    answers = {}
-    for index, session in enumerate(server.sessions):
+def export_answers(server) -> dict:
+    """{(session index, group): [4 answer texts]} from `gamehub export --format json` (a few
+    sessions at once: with 40 sessions, one after another takes a minute)."""
+    from concurrent.futures import ThreadPoolExecutor
+
+    def one(session: dict) -> dict:
         done = subprocess.run([sys.executable, "-m", "gamehub", "export", session["code"], "--format", "json",
-                               "--data-dir", server.data_dir], capture_output=True, text=True, timeout=120)
+                               *server.export_args()], capture_output=True, text=True, timeout=120)
         if done.returncode != 0:
             raise RuntimeError(f"gamehub export failed: {done.stderr}")
-        for group in json.loads(done.stdout)["groups"]:
-            answers[(index, group["number"])] = [a["answer"] for a in group["answers"]]
+        return json.loads(done.stdout)
+
+    answers = {}
+    with ThreadPoolExecutor(4) as pool:
+        for index, exported in enumerate(pool.map(one, server.sessions)):
+            for group in exported["groups"]:
+                answers[(index, group["number"])] = [a["answer"] for a in group["answers"]]
     return answers
 
 
@@ -205,34 +418,81 @@ def source() -> dict:
 
 
 class Sampler(threading.Thread):
-    """CPU% (100 = one core) and RSS of the server and of the load generator's processes."""
+    """CPU% (100 = one core) and RSS of the server (all its processes, summed) and of the load
+    generator's processes; with `components` ({name: function giving PIDs}: nginx, redis,
+    PostgreSQL), theirs too, each summed; and the whole machine's CPU."""
 
-    def __init__(self, server_pid: int, interval: float = 0.5):
+    REFRESH = 10  # samples between looking up the components' PIDs again (PostgreSQL backends come and go)
+
+    def __init__(self, server_pids: int | list[int], interval: float = 0.5, components: dict | None = None):
         super().__init__(daemon=True)
-        self.server = psutil.Process(server_pid)
+        pids = [server_pids] if isinstance(server_pids, int) else list(server_pids)
+        self.servers = [psutil.Process(pid) for pid in pids]
         self.clients = [psutil.Process(os.getpid())]
+        self.components = components or {}
+        self._procs: dict[str, dict[int, psutil.Process]] = {name: {} for name in self.components}
         self.interval = interval
-        self.samples: list[tuple] = []  # (t, server cpu, server rss, clients cpu, clients rss)
+        # (t, server cpu, server rss, clients cpu, clients rss, extra); extra = {"per_server":
+        # [cpu of each server process], "machine": cpu of the whole machine, name: [cpu, rss]}
+        self.samples: list[tuple] = []
         self._halt = threading.Event()  # not `_stop`: Thread has a method of that name
 
     def add_client(self, pid: int) -> None:
         self.clients.append(psutil.Process(pid))
 
-    def run(self) -> None:
-        for proc in [self.server, *self.clients]:
-            proc.cpu_percent(None)
-        while not self._halt.wait(self.interval):
+    def _refresh(self) -> None:
+        for name, pids in self.components.items():
             try:
-                cpu, rss = self.server.cpu_percent(None), self.server.memory_info().rss
-            except psutil.Error:
-                return  # the server is gone: the run is ending
-            clients = []
-            for proc in list(self.clients):
+                now = set(pids())
+            except Exception:  # noqa: BLE001 -- a component that is gone has nothing to sample
+                now = set()
+            known = self._procs[name]
+            for pid in set(known) - now:
+                del known[pid]
+            for pid in now - set(known):
                 try:
-                    clients.append((proc.cpu_percent(None), proc.memory_info().rss))
+                    known[pid] = psutil.Process(pid)
+                    known[pid].cpu_percent(None)
                 except psutil.Error:
-                    pass  # a worker that already finished
-            self.samples.append((time.time(), cpu, rss, sum(c for c, _ in clients), sum(r for _, r in clients)))
+                    pass
+
+    @staticmethod
+    def _read(procs) -> list[tuple[float, int]]:
+        out = []
+        for proc in list(procs):
+            try:
+                out.append((proc.cpu_percent(None), proc.memory_info().rss))
+            except psutil.Error:
+                pass  # a worker that already finished, a backend that closed
+        return out
+
+    def run(self) -> None:
+        for proc in [*self.servers, *self.clients]:
+            proc.cpu_percent(None)
+        psutil.cpu_percent(None)
+        cores = psutil.cpu_count() or 1
+        self._refresh()
+        tick = 0
+        while not self._halt.wait(self.interval):
+            per_server, gone = [], 0
+            for proc in self.servers:
+                try:
+                    per_server.append((proc.cpu_percent(None), proc.memory_info().rss))
+                except psutil.Error:
+                    per_server.append((0.0, 0))  # this process is gone (the others go on)
+                    gone += 1
+            if gone == len(self.servers):
+                return  # the server is gone: the run is ending
+            clients = self._read(self.clients)
+            extra = {"per_server": [c for c, _ in per_server], "machine": psutil.cpu_percent(None) * cores}
+            for name, known in self._procs.items():
+                read = self._read(known.values())
+                extra[name] = [sum(c for c, _ in read), sum(r for _, r in read)]
+            self.samples.append((time.time(), sum(c for c, _ in per_server), sum(r for _, r in per_server),
+                                 sum(c for c, _ in clients), sum(r for _, r in clients), extra))
+            tick += 1
+            if self.components and tick % self.REFRESH == 0:
+                self._refresh()
 
     def stop(self) -> None:
         self._halt.set()
@@ -617,19 +877,31 @@ async def ask(workers: list, message: tuple, timeout: float) -> list:
 
 
 async def run_target(kind: str, phones: int, sessions: int, duration: int, workers: int, concurrency: int,
-                     deadline: float, relay_nodelay: bool = False) -> dict:
-    """Play one whole game against `kind` ("gamehub" or "relay"); return the raw observations."""
+                     deadline: float, relay_nodelay: bool = False, processes: int | None = None,
+                     label: str | None = None) -> dict:
+    """Play one whole game against `kind` ("gamehub" or "relay"); return the raw observations.
+    With `processes`, gamehub runs as that many processes on PostgreSQL and Redis behind nginx
+    (`start_cluster`); without, as one process on SQLite."""
     quiet_logs()
     stats = Stats()
-    raw = {"kind": kind, "phones": phones, "sessions": sessions, "duration": duration, "workers": workers,
-           "marks": {"start": time.time()}, "completed": False, "source": source()}
+    raw = {"kind": kind, "label": label or kind, "processes": processes, "phones": phones, "sessions": sessions,
+           "duration": duration, "workers": workers, "marks": {"start": time.time()}, "completed": False,
+           "source": source()}
     server = sampler = None
     procs: list = []
     watchers: list[Watcher] = []
     try:
-        server = start_server(kind, sessions, -(-phones // sessions), relay_nodelay)
-        raw["server_pid"] = server.process.pid
-        sampler = Sampler(server.process.pid)
+        if processes:
+            server = start_cluster(processes, sessions, -(-phones // sessions))
+            raw["cluster"] = {"schema": server.schema, "ports": server.ports, "nginx_port": server.nginx_port,
+                              "redis_port": server.redis_port, "resumed": server.resumed,
+                              "pids": {"gamehub": server.server_pids(), "nginx": cluster.nginx_pids(server.nginx),
+                                       "redis": [server.redis.pid]}}
+        else:
+            server = start_server(kind, sessions, -(-phones // sessions), relay_nodelay)
+        raw["server_pid"] = server.server_pids()[0]
+        raw["server_pids"] = server.server_pids()
+        sampler = Sampler(server.server_pids(), components=server.components())
         sampler.start()
         specs = [{"index": i, "session": i % sessions, "code": server.sessions[i % sessions]["code"],
                   "name": f"P{i:04d}"} for i in range(phones)]
@@ -654,6 +926,7 @@ async def run_target(kind: str, phones: int, sessions: int, duration: int, worke
     finally:
         raw["marks"]["end"] = time.time()
         try:
+            raw["marks"]["close_start"] = time.time()
             for watcher in watchers:
                 await watcher.close()
             if procs and not BUSY.intersection(conn for _, conn in procs):
@@ -668,21 +941,30 @@ async def run_target(kind: str, phones: int, sessions: int, duration: int, worke
             # this also ends any thread still waiting on a worker's pipe.
             for proc, _ in procs:
                 stop_process(proc)
+            raw["marks"]["server_stop"] = time.time()
             if server is not None:
-                stop_process(server.process)
-                raw["server_exit"] = server.process.returncode
-                raw["server_log"] = server.log[-40:]
+                server.stop()
+                raw["server_exit"] = server.exit_codes()
+                raw["server_log"] = server.log_tail()
+                raw["server_log_counts"] = [LOG_COUNTS.pop(pid, {}) for pid in server.server_pids()]
+                if processes:
+                    raw["cluster"].update(connections=server.connections, redis_info=server.redis_info,
+                                          lost_races=server.lost_races)
             if sampler is not None:
                 sampler.stop()
                 raw["samples"] = sampler.samples
-    if kind == "gamehub" and "edits" in raw:  # planning happened: check the stored answers
-        try:
-            raw["export"] = export_answers(server)
-        except Exception as error:  # noqa: BLE001
-            stats.error("export", repr(error))
-    if server is not None and server.data_dir:
-        shutil.rmtree(server.data_dir, ignore_errors=True)
-        TEMP_DIRS.remove(server.data_dir)
+    try:
+        if kind == "gamehub" and "edits" in raw:  # planning happened: check the stored answers
+            try:
+                raw["export"] = export_answers(server)
+            except Exception as error:  # noqa: BLE001
+                stats.error("export", repr(error))
+    finally:
+        if server is not None:
+            try:
+                server.discard()  # the data directory; the cluster's schema too
+            except Exception as error:  # noqa: BLE001
+                stats.error("cleanup", repr(error))
     projectors = [w for w in watchers if w.role == "projector"]
     facilitators = [w for w in watchers if w.role == "facilitator"]
     raw.update(

@@ -57,7 +57,8 @@ def summarise(raw: dict) -> dict:
     membership = raw.get("membership", {})
     edits = raw.get("edits", [])
     out = {
-        "target": kind, "completed": raw["completed"], "phones": raw["phones"], "sessions": raw["sessions"],
+        "target": raw.get("label", kind), "processes": raw.get("processes"), "completed": raw["completed"],
+        "phones": raw["phones"], "sessions": raw["sessions"],
         "groups": len(membership), "duration_s": raw["duration"], "workers": raw["workers"],
         "wall_s": round(marks["end"] - marks["start"], 1), "source": raw.get("source"),
     }
@@ -122,6 +123,7 @@ def summarise(raw: dict) -> dict:
         projector_note = "edits that fill an empty field: the projector's 'answered' count for the group changes"
     out["edits"] = {
         "acked": len(edits), "stale_retries": sum(e["retries"] for e in edits),
+        "acked_per_s": round(len(edits) / raw["duration"], 1),
         "skipped_in_flight": raw.get("skipped", 0), "ack_ms": pct([e["t_ack"] - e["t_send"] for e in edits]),
         "schedule_lag_ms": pct([e["lag"] for e in edits]),
     }
@@ -144,9 +146,42 @@ def summarise(raw: dict) -> dict:
         return round(sum(r[col] for r in rows) / len(rows), 1) if rows else None
     out["server"] = {"pid": raw.get("server_pid"), "peak_rss_mb": round(max(s[2] for s in samples) / 2**20, 1) if samples else None,
                      "mean_cpu_percent": mean(busy, 1), "mean_cpu_planning": mean(planning, 1),
-                     "exit_code": raw.get("server_exit"), "log_tail": raw.get("server_log", [])[-10:]}
+                     "exit_code": raw.get("server_exit"),
+                     "log_tail": raw.get("server_log", [])[-(40 if raw.get("processes") else 10):],
+                     # Every line the server(s) printed after starting, codes masked, with counts.
+                     # (first / last: seconds from the start of planning.)
+                     "log_counts": [{line: {"n": n, "first_s": round(first - marks.get("plan_start", marks["start"]), 1),
+                                            "last_s": round(last - marks.get("plan_start", marks["start"]), 1)}
+                                     for line, (n, first, last) in sorted(c.items(), key=lambda kv: -kv[1][0])[:10]}
+                                    for c in raw.get("server_log_counts", [])],
+                     # The first 60 different lines each printed after the start, in order (a traceback whole).
+                     "log_first": [list(c)[:60] for c in raw.get("server_log_counts", [])]}
     out["load_generator"] = {"mean_cpu_planning": mean(planning, 3),
                              "peak_rss_mb": round(max(s[4] for s in samples) / 2**20, 1) if samples else None}
+    extras = [s[5] for s in planning if len(s) > 5]
+    if extras:
+        out["machine_cpu_planning"] = round(sum(x["machine"] for x in extras) / len(extras), 1)
+        out["server"]["per_process_cpu_planning"] = [
+            round(sum(x["per_server"][i] for x in extras) / len(extras), 1) for i in range(len(extras[0]["per_server"]))]
+    if raw.get("processes"):
+        out["server"]["pids"] = raw.get("server_pids")
+        out["cluster"] = dict(raw.get("cluster") or {})
+        races = out["cluster"].pop("lost_races", None)
+        # A command that lost a version race to another process is applied again (gamehub
+        # reloads the session): from PostgreSQL's log, which records each refused INSERT.
+        out["cluster"]["lost_version_races"] = None if races is None else {
+            "total": len(races),
+            "planning": sum(marks.get("plan_start", 0) <= t <= marks.get("plan_end", 0) for t in races),
+            "per_s_planning": round(sum(marks.get("plan_start", 0) <= t <= marks.get("plan_end", 0)
+                                        for t in races) / raw["duration"], 1)}
+        for name in ("nginx", "redis", "postgres"):
+            rows = [s[5][name] for s in planning if len(s) > 5 and name in s[5]]
+            every = [s[5][name] for s in samples if len(s) > 5 and name in s[5]]
+            out[name] = {"mean_cpu_planning": round(sum(r[0] for r in rows) / len(rows), 1) if rows else None,
+                         "peak_rss_mb": round(max(r[1] for r in every) / 2**20, 1) if every else None}
+        # PostgreSQL's RSS counts its shared buffers once per process: not a useful sum.
+        out["postgres"]["peak_rss_mb"] = None
+        out["postgres"]["note"] = "the machine's whole PostgreSQL (every postgres process), CPU only"
 
     errors = [tuple(e) for e in raw.get("errors", [])]
     if raw["completed"] and len(ok) < raw["phones"]:
@@ -157,6 +192,8 @@ def summarise(raw: dict) -> dict:
     out["errors"] = {"total": len(errors), "by_kind": dict(Counter(k for k, _ in errors)),
                      "first": [f"{k}: {m}" for k, m in errors[:8]]}
     out["lost_updates"], out["lost_detail"] = lost_updates(raw) if kind == "gamehub" else (None, [])
+    # When each step began, in seconds from the start of planning (to place the server's log lines).
+    out["marks_s"] = {name: round(t - marks.get("plan_start", marks["start"]), 1) for name, t in marks.items()}
     out["phases_s"] = {name: round(marks[b] - marks[a], 2) for name, a, b in (
         ("join", "join_start", "join_end"), ("setup", "setup_start", "setup_end"),
         ("planning_and_drain", "plan_start", "drained"), ("showcase", "showcase_start", "showcase_end"))
@@ -272,5 +309,125 @@ def table(doc: dict) -> str:
             lines.append(f"{result['target']} errors: {result['errors']['by_kind']}")
             lines += [f"  {line[:200]}" for line in result["errors"]["first"][:4]]
         if result and result.get("lost_detail"):
+            lines += [f"  lost: {line}" for line in result["lost_detail"][:4]]
+    return "\n".join(lines)
+
+
+def scaling(results: dict) -> dict:
+    """Throughput and tails of each gamehub-behind-nginx run beside the first one's."""
+    runs = [r for r in results.values() if r.get("processes")]
+    if len(runs) < 2:
+        return {}
+    base = runs[0]
+    out = {}
+    for run in runs[1:]:
+        out[f"{run['target']} / {base['target']}"] = {
+            "edits_acked_per_s": _ratio(run["edits"]["acked_per_s"], base["edits"]["acked_per_s"]),
+            "events_per_s": _ratio(run["events"]["per_second"], base["events"]["per_second"]),
+            "edit_to_members_p99": _ratio(run["latency_ms"]["edit_to_members"]["p99"],
+                                          base["latency_ms"]["edit_to_members"]["p99"]),
+            "edit_ack_p99": _ratio(run["edits"]["ack_ms"]["p99"], base["edits"]["ack_ms"]["p99"]),
+        }
+    return out
+
+
+def cluster_table(doc: dict) -> str:
+    """`--processes`: one column per run (gamehub behind nginx with 1, 2, ... processes, then
+    the relay), throughput and tails side by side."""
+    results = doc["results"]
+    names = list(results)
+    p = doc["params"]
+    src = next((r.get("source") for r in results.values() if r.get("processes")), None) or {}
+    lines = [f"{p['phones']} phones, {p['sessions']} session(s), {p['duration']} s of planning, "
+             f"{p['workers']} load worker(s); gamehub at {src.get('commit')}"
+             f"{' + uncommitted ' + src['gamehub_diff_sha1'] if src.get('gamehub_uncommitted') else ''}; "
+             f"gamehub on PostgreSQL + Redis behind nginx; latencies in ms (p50 / p99)", ""]
+
+    def heading(name: str) -> str:
+        n = results[name].get("processes")
+        return f"{n} process{'es' if n != 1 else ''}" if n else name
+    width = 19
+    lines.append(f"{'':30}" + "".join(f"{heading(n):>{width}}" for n in names))
+
+    def cell(result, get):
+        try:
+            value = get(result)
+        except (KeyError, TypeError, IndexError):
+            return "-"
+        return "-" if value is None else str(value)
+
+    def row(label, get):
+        lines.append(f"{label:30}" + "".join(f"{cell(results[n], get):>{width}}" for n in names))
+
+    def lat(name):
+        return lambda x: f"{x['latency_ms'][name]['p50']} / {x['latency_ms'][name]['p99']}"
+
+    def vs_relay(key):
+        def get(x):
+            if not x.get("processes"):
+                return None
+            ratio = (doc.get("comparisons") or {}).get(x["target"], {}).get("ratios", {}).get(key)
+            return _times(ratio) if ratio is not None else None
+        return get
+
+    def cluster_part(name):
+        def get(x):
+            part = x.get(name)
+            if not part:
+                return None
+            rss = f" / {part['peak_rss_mb']}" if part.get("peak_rss_mb") is not None else ""
+            return f"{part['mean_cpu_planning']}{rss}"
+        return get
+    row("groups", lambda x: x["groups"])
+    row("all phones joined (s)", lambda x: x["join"]["all_joined_s"])
+    row("edits acked / s", lambda x: x["edits"]["acked_per_s"])
+    row("events delivered / s", lambda x: x["events"]["per_second"])
+    row("edit -> other members", lat("edit_to_members"))
+    row("  p99 vs relay", vs_relay("edit_to_members_p99"))
+    row("edit -> facilitator", lat("edit_to_facilitator"))
+    row("edit -> projector (*)", lat("edit_to_projector"))
+    row("edit ack", lambda x: f"{x['edits']['ack_ms']['p50']} / {x['edits']['ack_ms']['p99']}")
+    row("join -> on projector", lambda x: f"{x['join']['visible_on_projector_ms']['p50']} / "
+        f"{x['join']['visible_on_projector_ms']['p99']}")
+    row("edits acked (stale retries)", lambda x: f"{x['edits']['acked']} ({x['edits']['stale_retries']})")
+    row("server CPU % (planning)", lambda x: x["server"]["mean_cpu_planning"])
+    row("  per process", lambda x: " + ".join(str(c) for c in x["server"]["per_process_cpu_planning"])
+        if x.get("processes") and len(x["server"]["per_process_cpu_planning"]) > 1 else None)
+    row("version races lost / s", lambda x: (x["cluster"]["lost_version_races"] or {}).get("per_s_planning")
+        if x.get("processes") else None)
+    row("connections per process", lambda x: " + ".join(
+        str(sum(per.values())) for per in x["cluster"]["connections"].values()) if x.get("processes") else None)
+    row("server peak RSS (MB, all)", lambda x: x["server"]["peak_rss_mb"])
+    row("nginx CPU % / peak RSS MB", cluster_part("nginx"))
+    row("redis CPU % / peak RSS MB", cluster_part("redis"))
+    row("PostgreSQL CPU % (all)", cluster_part("postgres"))
+    row("load generator CPU % (plan.)", lambda x: x["load_generator"]["mean_cpu_planning"])
+    row("machine CPU % (plan., all)", lambda x: x.get("machine_cpu_planning"))
+    row("generator lag p99 (ms)", lambda x: x["edits"]["schedule_lag_ms"]["p99"])
+    row("errors", lambda x: x["errors"]["total"])
+    row("lost updates", lambda x: x["lost_updates"])
+    lines.append("")
+    cores = (doc.get("machine") or {}).get("cpus")
+    lines.append(f"CPU %: 100 = one core (the machine has {cores}); mean over the planning window. "
+                 "PostgreSQL: the machine's whole server.")
+    lines.append("(*) gamehub's projector shows per-group 'answered' counts during planning: measured on edits "
+                 "that fill an empty field; the relay's on every edit.")
+    for label, ratios in (doc.get("scaling") or {}).items():
+        lines.append(f"{label}: " + ", ".join(f"{k} {_times(v) if v is not None else '-'}" for k, v in ratios.items()))
+    if p.get("relay_nodelay"):
+        lines.append("The relay ran with TCP_NODELAY (--relay-nodelay).")
+    for result in results.values():
+        if result.get("processes"):
+            spread = "; ".join(f"port {port}: " + ", ".join(f"{n} {kind}" for kind, n in sorted(per.items()))
+                               for port, per in result["cluster"].get("connections", {}).items())
+            lines.append(f"{result['target']} connections (from nginx's log): {spread or '-'}")
+        for i, counts in enumerate(result["server"].get("log_counts") or []):
+            for line, seen in list(counts.items())[:3]:
+                lines.append(f"{result['target']} process {i + 1} printed {seen['n']}x (from {seen['first_s']} "
+                             f"to {seen['last_s']} s after planning began): {line[:150]}")
+        if result["errors"]["total"]:
+            lines.append(f"{result['target']} errors: {result['errors']['by_kind']}")
+            lines += [f"  {line[:200]}" for line in result["errors"]["first"][:4]]
+        if result.get("lost_detail"):
             lines += [f"  lost: {line}" for line in result["lost_detail"][:4]]
     return "\n".join(lines)
