@@ -22,7 +22,11 @@ class SharedPresence:
                  sleep: Callable[[float], None], ttl: int = TTL):
         import redis  # only with --message-queue (the `scale` extra)
 
-        self._redis = redis.Redis.from_url(url, socket_timeout=2, socket_connect_timeout=2, decode_responses=True)
+        # Blocking pool: when a whole room reconnects at once, writers wait for a connection
+        # instead of failing (redis-py's default pool refuses past its size at once).
+        pool = redis.BlockingConnectionPool.from_url(url, max_connections=20, timeout=5, socket_timeout=2,
+                                                     socket_connect_timeout=2, decode_responses=True)
+        self._redis = redis.Redis(connection_pool=pool)
         self._local = local  # session -> participants online on this process
         self._me = uuid.uuid4().hex[:12]
         self._ttl = ttl
