@@ -164,7 +164,8 @@ def test_a_flood_of_a_thousand_events_is_cut_off_while_another_phone_goes_on_pro
 
     assert not flooder.client.is_connected(), "a sustained flood must be disconnected"
     assert sent < 1000 and elapsed < 5
-    assert codes.get("ok", 0) + codes.get("stale_edit", 0) <= 20, codes  # the per-second burst
+    # The bucket's burst of 20, plus what it refills (10 a second) while the flood lasts.
+    assert codes.get("ok", 0) + codes.get("stale_edit", 0) <= 20 + 10 * elapsed, (codes, elapsed)
     assert codes["rate_limited"] >= 90 and codes["rate_limited"] > sent * 0.8, codes
     assert all(r["ok"] for r in calm_replies), calm_replies
     assert max(calm_times) < 0.5
@@ -219,8 +220,10 @@ def test_an_address_shares_one_budget_across_its_connections_and_other_addresses
     app = app_with(RATE_LIMIT_EVENTS_PER_ADDRESS="10/second", TRUSTED_PROXIES=1)
     room = Room(app)
     crowd = [room.connect("phone", address="203.0.113.7") for _ in range(3)]
+    started = time.monotonic()
     codes = [screen.call("no_such_event")["error"]["code"] for screen in crowd for _ in range(5)]
-    assert codes.count("unknown_event") == 10 and codes.count("rate_limited") == 5
+    refilled = int(10 * (time.monotonic() - started))  # the bucket refills 10 a second
+    assert 10 <= codes.count("unknown_event") <= 10 + refilled and codes.count("rate_limited") >= 5 - refilled
     assert all(screen.connected for screen in crowd), "a shared address must not get its phones dropped"
     elsewhere = room.connect("phone", address="198.51.100.9")
     assert elsewhere.call("join", {"name": "Someone else"})["ok"]
