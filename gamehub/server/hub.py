@@ -23,6 +23,7 @@ from .. import views
 from ..engine import Command, Outcome, Rejected, Role, Session, apply
 from ..store import LogEntry, SessionRecord, SessionStore, VersionConflict
 from .presence import Connection, Presence, phone_room, role_room
+from .throttle import Throttle
 from .tokens import same_secret
 
 
@@ -46,16 +47,14 @@ class Hub:
         self._clock = clock
         self._locks: dict[str, threading.Lock] = {}
         self._locks_guard = threading.Lock()
-        # Coalescing of whole staff views: 0 sends each at once (the in-process tests).
-        self._staff_interval = staff_interval
+        # Whole staff views and the projector's patches, each at most once per `staff_interval`
+        # per session (0 sends each at once: the in-process tests).
+        self._staff_views = Throttle(staff_interval)
+        self._projector_patches = Throttle(staff_interval)
         self._spawn = spawn or (lambda fn, *args: threading.Thread(target=fn, args=args, daemon=True).start())
         self._sleep = sleep
-        self._staff_sent: dict[str, float] = {}  # session -> monotonic time of the last full send
-        self._staff_pending: set[str] = set()
         self._staff_guard = threading.Lock()
         self._shown_on_projector: dict[str, dict[int, dict]] = {}  # what each projector last got
-        self._projector_due: dict[str, set[int]] = {}  # groups whose projector patch is on its way
-        self._projector_sent: dict[str, float] = {}
         # Other processes also send to this session's screens: what this one sent last is no
         # guide to what a projector shows, so its patches always go out.
         self._shared = shared
@@ -126,11 +125,10 @@ class Hub:
                     self._disconnect(sid)
         with self._locks_guard:
             self._locks.pop(session_id, None)
+        self._staff_views.forget(session_id)
+        self._projector_patches.forget(session_id)
         with self._staff_guard:
-            self._staff_sent.pop(session_id, None)
             self._shown_on_projector.pop(session_id, None)
-            self._projector_due.pop(session_id, None)
-            self._projector_sent.pop(session_id, None)
         return deleted
 
     def drop(self, sid: str) -> None:
@@ -219,9 +217,8 @@ class Hub:
 
     def _patch_staff(self, state: Session, numbers: list[int], now: float) -> None:
         """Only these groups changed: send them alone; the projector only what it would see change."""
-        with self._staff_guard:
-            if state.id in self._staff_pending:
-                return  # a whole view is due, read under the lock after this change: it has it
+        if self._staff_views.due(state.id):
+            return  # a whole view is due, read under the lock after this change: it has it
         groups = [g for g in (state.group(n) for n in numbers) if g is not None]
         self._emitter.emit("view_patch", views.group_patch(
             "facilitator", state, [views.facilitator_group(state, g) for g in groups], now),
@@ -231,30 +228,16 @@ class Hub:
     def _patch_projector(self, state: Session, numbers: list[int], now: float) -> None:
         """The projector's progress, at most one patch per `staff_interval` per session: a room
         filling in its sheets would otherwise redraw the big screen hundreds of times a second."""
-        if self._staff_interval <= 0:
+        wait = self._projector_patches.offer(state.id, numbers)
+        if wait == 0:
             self._send_projector_patch(state, numbers, now)
-            return
-        with self._staff_guard:
-            due = self._projector_due.setdefault(state.id, set())
-            scheduled = bool(due)
-            due.update(numbers)
-            wait = self._projector_sent.get(state.id, float("-inf")) + self._staff_interval - time.monotonic()
-            if not scheduled and wait <= 0:
-                due.clear()
-                self._projector_sent[state.id] = time.monotonic()
-        if scheduled:
-            return  # the flush on its way will include these groups
-        if wait <= 0:
-            self._send_projector_patch(state, numbers, now)
-        else:
+        elif wait is not None:
             self._spawn(self._send_projector_patch_later, state.id, wait)
 
     def _send_projector_patch_later(self, session_id: str, wait: float) -> None:
         self._sleep(wait)
         with self._lock(session_id):
-            with self._staff_guard:
-                numbers = sorted(self._projector_due.pop(session_id, ()))
-                self._projector_sent[session_id] = time.monotonic()
+            numbers = sorted(self._projector_patches.take(session_id))
             record = self.store.get(session_id)
             if record is not None and numbers:
                 self._send_projector_patch(record.state, numbers, self._clock())
@@ -273,28 +256,16 @@ class Hub:
 
     def _staff_changed(self, session_id: str, record: SessionRecord | None = None) -> None:
         """Send the staff (and guest) views now, or once the coalescing interval is over."""
-        if self._staff_interval <= 0:
+        wait = self._staff_views.offer(session_id)
+        if wait == 0:
             self._send_staff(session_id, record)
-            return
-        with self._staff_guard:
-            if session_id in self._staff_pending:
-                return  # a send is already due, and it will read the latest state
-            wait = self._staff_sent.get(session_id, float("-inf")) + self._staff_interval - time.monotonic()
-            if wait > 0:
-                self._staff_pending.add(session_id)
-            else:
-                self._staff_sent[session_id] = time.monotonic()
-        if wait > 0:
+        elif wait is not None:  # (None: a send is already due, and it will read the latest state)
             self._spawn(self._send_staff_later, session_id, wait)
-        else:
-            self._send_staff(session_id, record)
 
     def _send_staff_later(self, session_id: str, wait: float) -> None:
         self._sleep(wait)
-        with self._staff_guard:
-            self._staff_pending.discard(session_id)
-            self._staff_sent[session_id] = time.monotonic()
         with self._lock(session_id):  # so it cannot overtake a newer view being sent
+            self._staff_views.take(session_id)
             self._send_staff(session_id)
 
     def _send_staff(self, session_id: str, record: SessionRecord | None = None) -> None:
