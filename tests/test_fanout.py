@@ -15,15 +15,20 @@ def received(screen) -> list[dict]:
     return [m for m in screen.client.get_received() if m["name"] in ("view", "view_patch")]
 
 
-def test_an_edit_goes_to_its_group_and_as_a_one_group_patch_to_the_staff(room):
-    facilitator = room.facilitator()
-    projector = room.projector()
+def planning(room: Room, people: int):
+    """The staff screens and `people` phones (by participant id), played into planning."""
+    facilitator, projector = room.facilitator(), room.projector()
     phones = {}
-    for i in range(12):
+    for i in range(people):
         phone, reply = room.join(f"Person {i}")
         phones[reply["participant_id"]] = phone
     for event in ("form_groups", "pick_stories", "start_planning"):
         assert facilitator.call(event)["ok"]
+    return facilitator, projector, phones
+
+
+def test_an_edit_goes_to_its_group_and_as_a_one_group_patch_to_the_staff(room):
+    facilitator, projector, phones = planning(room, 12)
     for screen in (facilitator, projector, *phones.values()):
         received(screen)  # drain
     one, two, three = room.state.groups
@@ -87,13 +92,7 @@ def test_the_projector_gets_a_rooms_progress_a_few_times_a_second_not_once_per_e
     app = create_app({"ASYNC_MODE": "threading", "PUBLIC_URL": PUBLIC_URL, "KEY_CHECK_SECONDS": 0,
                       "STAFF_VIEW_SECONDS": 0.2})
     room = Room(app)
-    facilitator, projector = room.facilitator(), room.projector()
-    phones = {}
-    for i in range(48):
-        phone, reply = room.join(f"Person {i}")
-        phones[reply["participant_id"]] = phone
-    for event in ("form_groups", "pick_stories", "start_planning"):
-        assert facilitator.call(event)["ok"]
+    facilitator, projector, phones = planning(room, 48)
     time.sleep(0.5)
     projector.views()  # drain, keeping the latest whole view
     started = time.monotonic()
