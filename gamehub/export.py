@@ -23,7 +23,7 @@ def results(state: Session) -> dict:
             "members": [people[pid].name for pid in group.members],
             "story": {"owner": owner.name, "title": owner.title, "pitch": owner.pitch} if owner else None,
             "format": state.deck.formats_for(group.number)[group.format] if group.format is not None else None,
-            "answers": [{"question": q, "answer": a.text} for q, a in zip(state.deck.questions, group.answers)],
+            "answers": [{"question": q, "answer": text} for q, text in zip(state.deck.questions, group.texts)],
         })
     return {"session": state.id, "title": state.deck.title, "phase": state.phase.value,
             "participants": len(people), "groups": groups}

@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 
 from .engine import COMMANDS, Actor, Role, Session, apply
+from .engine.legacy import LEGACY_COMMANDS
 from .store import LogEntry
 
 
@@ -15,7 +16,7 @@ class ReplayError(RuntimeError):
 def replay(state: Session, entries: Iterable[LogEntry]) -> Session:
     """Apply logged commands to `state` in order, checking each lands on its recorded version."""
     for entry in entries:
-        command = COMMANDS[entry.event](**entry.payload)
+        command = (COMMANDS.get(entry.event) or LEGACY_COMMANDS[entry.event])(**entry.payload)
         actor = Actor(Role(entry.actor["role"]), entry.actor.get("participant"))
         outcome = apply(state, command, actor, entry.at)
         if not outcome.ok or outcome.state.version != entry.version:

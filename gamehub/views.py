@@ -7,7 +7,7 @@ see. The facilitator sees everything but secrets. Shapes are documented in docs/
 
 from __future__ import annotations
 
-from collections.abc import Container
+from collections.abc import Container, Mapping
 
 from .engine import Group, Participant, Phase, Session
 from .engine.state import PHASE_ORDER
@@ -66,9 +66,11 @@ def _public_name(person: Participant) -> str:
     return HIDDEN_NAME if person.hidden else person.name
 
 
-def _public_answer(state: Session, text: str, by: str | None) -> str:
-    author = state.participants.get(by or "")
-    return HIDDEN_TEXT if text and author is not None and author.hidden else text
+def _public_answer(state: Session, text: str, authors: tuple[str, ...]) -> str:
+    """An answer as the room may see it: hidden whole if anyone hidden typed in it (a sheet
+    merges several people's typing, and half an answer would still be theirs)."""
+    people = state.participants
+    return HIDDEN_TEXT if text and any(pid in people and people[pid].hidden for pid in authors) else text
 
 
 def _format_name(state: Session, group: Group) -> str | None:
@@ -76,14 +78,19 @@ def _format_name(state: Session, group: Group) -> str | None:
 
 
 def answered(group: Group) -> int:
-    return sum(1 for answer in group.answers if answer.text.strip())
+    return sum(1 for text in group.texts if text.strip())
+
+
+def _person(state: Session, pid: str | None) -> dict | None:
+    person = state.participants.get(pid or "")
+    return {"id": person.id, "name": person.name} if person else None
 
 
 def _answers(state: Session, group: Group) -> list[dict]:
-    def by(pid):
-        person = state.participants.get(pid or "")
-        return person.name if person else None
-    return [{"text": a.text, "rev": a.rev, "by": by(a.by)} for a in group.answers]
+    """Each answer's text and the names of everyone who typed in it (still in the session)."""
+    people = state.participants
+    return [{"text": text, "authors": [people[pid].name for pid in authors if pid in people]}
+            for text, authors in zip(group.sheet.texts, group.sheet.authors)] if group.sheet else []
 
 
 def _names(state: Session, group: Group) -> list[str]:
@@ -122,8 +129,10 @@ def phone_view(state: Session, participant_id: str, now: float) -> dict:
         "story": story and {**story, "mine": story["owner_id"] == participant_id},
         "formats": list(state.deck.formats_for(group.number)),
         "format": group.format,
+        "format_by": _person(state, group.format_by) if group.format is not None else None,
         "questions": list(state.deck.questions),
         "instructions": state.deck.instructions,
+        "sheet": group.sheet.id if group.sheet else None,
         "answers": _answers(state, group) if reached(state, Phase.PLANNING) else None,
     }
     return view
@@ -156,13 +165,15 @@ def projector_group(state: Session, g: Group) -> dict:
         "story": _hidden_story(_story(state, g), state, name=True),
         "format": _format_name(state, g) if planning else None,
         "answered": answered(g) if planning else 0,
-        "answers": [_public_answer(state, a.text, a.by) for a in g.answers]
-        if reached(state, Phase.SHOWCASE) else None,
+        "answers": [_public_answer(state, text, authors) for text, authors in zip(g.sheet.texts, g.sheet.authors)]
+        if reached(state, Phase.SHOWCASE) and g.sheet else None,
     }
 
 
-def facilitator_view(state: Session, now: float, links: dict, online: Container[str]) -> dict:
-    """The control screen: everything but secrets, with who is connected and how picks were drawn."""
+def facilitator_view(state: Session, now: float, links: dict, online: Container[str],
+                     active_at: Mapping[int, float] | None = None) -> dict:
+    """The control screen: everything but secrets, with who is connected, how picks were drawn,
+    and when each group last typed (`active_at`: group number -> server time; never stored)."""
     view = _header(state, "facilitator", now)
     group_of = {pid: g.number for g in state.groups for pid in g.members}
     view.update(
@@ -178,12 +189,12 @@ def facilitator_view(state: Session, now: float, links: dict, online: Container[
             "has_phone": p.has_phone, "connected": p.id in online, "group": group_of.get(p.id),
             "late": p.late_group is not None, "hidden": p.hidden,
         } for p in state.participants.values()],
-        groups=[facilitator_group(state, g) for g in state.groups],
+        groups=[facilitator_group(state, g, (active_at or {}).get(g.number)) for g in state.groups],
     )
     return view
 
 
-def facilitator_group(state: Session, g: Group) -> dict:
+def facilitator_group(state: Session, g: Group, active_at: float | None = None) -> dict:
     """One group as the control screen shows it (also sent alone, as a patch)."""
     story = _story(state, g)
     return {
@@ -196,6 +207,7 @@ def facilitator_group(state: Session, g: Group) -> dict:
         "format_name": _format_name(state, g),
         "answered": answered(g),
         "answers": _answers(state, g),
+        "active_at": active_at,
     }
 
 

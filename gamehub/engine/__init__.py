@@ -9,16 +9,17 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field, replace
 
-from .command import Change, Command
+from .command import Change, Command, SheetEcho
 from .deck import Deck
 from .errors import Rejected
 from .groups import FormGroups, MoveParticipant, Reshuffle
 from .lobby import AddParticipant, Join, RemoveParticipant, SetLocked
 from .moderation import HideText, RenameParticipant
 from .navigation import Back
-from .planning import ChooseFormat, EditAnswer, ExtendTimer, StartPlanning
+from .planning import ChooseFormat, EditSheet, ExtendTimer, StartPlanning
+from .sheet import Sheet
 from .showcase import ShowcaseGallery, ShowcaseStep, StartShowcase
-from .state import Actor, Answer, Group, Participant, Phase, Role, Session, Settings, Story, Timer
+from .state import Actor, Group, Participant, Phase, Role, Session, Settings, Story, Timer
 from .stories import PickStories, RerollStory
 
 COMMANDS: dict[str, type[Command]] = {
@@ -27,7 +28,7 @@ COMMANDS: dict[str, type[Command]] = {
         Join, AddParticipant, RemoveParticipant, SetLocked, HideText, RenameParticipant,
         FormGroups, Reshuffle, MoveParticipant,
         PickStories, RerollStory,
-        StartPlanning, ExtendTimer, ChooseFormat, EditAnswer,
+        StartPlanning, ExtendTimer, ChooseFormat, EditSheet,
         StartShowcase, ShowcaseStep, ShowcaseGallery,
         Back,
     )
@@ -43,6 +44,7 @@ class Outcome:
     result: dict = field(default_factory=dict)
     error: Rejected | None = None
     groups: frozenset[int] | None = None  # see Change
+    echo: SheetEcho | None = None  # see Change
 
     @property
     def ok(self) -> bool:
@@ -67,10 +69,10 @@ def apply(state: Session, command: Command, actor: Actor, now: float) -> Outcome
     except Rejected as error:
         return Outcome(state=state, error=error)
     return Outcome(state=replace(change.state, version=state.version + 1), phones=change.phones,
-                   result=change.result, groups=change.groups)
+                   result=change.result, groups=change.groups, echo=change.echo)
 
 
 __all__ = [
-    "COMMANDS", "Actor", "Answer", "Command", "Deck", "Group", "Outcome", "Participant", "Phase",
-    "Rejected", "Role", "Session", "Settings", "Story", "Timer", "apply", "new_session",
+    "COMMANDS", "Actor", "Command", "Deck", "Group", "Outcome", "Participant", "Phase",
+    "Rejected", "Role", "Session", "Settings", "Sheet", "SheetEcho", "Story", "Timer", "apply", "new_session",
 ]

@@ -5,11 +5,13 @@ from __future__ import annotations
 from dataclasses import asdict
 
 from .deck import Deck
-from .state import Answer, Group, Participant, Phase, Session, Settings, Showcase, Story, Timer
+from .sheet import Sheet, sheet_id
+from .state import Group, Participant, Phase, Session, Settings, Showcase, Story, Timer
 
-FORMAT = 1  # bump when the shape changes, and teach `decode` the old one
-# Fields added since format 1 have defaults, so older snapshots still decode:
-# Participant.hidden (False), Settings.blocked_words (()).
+FORMAT = 2  # bump when the shape changes, and teach `decode` the old one
+# Format 1 kept each answer as plain text with a revision; format 2 keeps a group's answers as
+# a shared document (`Group.sheet`). Fields added since have defaults, so older snapshots still
+# decode: Participant.hidden (False), Settings.blocked_words (()), Session.sheets_closed_at.
 
 
 def encode(state: Session) -> dict:
@@ -32,12 +34,13 @@ def encode(state: Session) -> dict:
         "draws": state.draws,
         "timer": asdict(state.timer) if state.timer else None,
         "showcase": asdict(state.showcase),
+        "sheets_closed_at": state.sheets_closed_at,
     }
 
 
 def decode(data: dict) -> Session:
     """The session from data made by `encode`."""
-    if data.get("format") != FORMAT:
+    if data.get("format") not in (1, FORMAT):
         raise ValueError(f"unknown session format {data.get('format')!r}")
     return Session(
         id=data["id"],
@@ -51,11 +54,12 @@ def decode(data: dict) -> Session:
         participants={p["id"]: Participant(**p) for p in data["participants"]},
         next_participant=data["next_participant"],
         removed_tokens=frozenset(data["removed_tokens"]),
-        groups=tuple(_group(g) for g in data["groups"]),
+        groups=tuple(_group(g, data["grouping_draw"]) for g in data["groups"]),
         grouping_draw=data["grouping_draw"],
         draws=data["draws"],
         timer=Timer(**data["timer"]) if data["timer"] else None,
         showcase=Showcase(**data["showcase"]),
+        sheets_closed_at=data.get("sheets_closed_at"),
     )
 
 
@@ -65,12 +69,32 @@ def _settings(data: dict) -> Settings:
     return Settings(**data)
 
 
-def _group(data: dict) -> Group:
+def _group(data: dict, grouping_draw: int | None) -> Group:
     story = data["story"]
     return Group(
         number=data["number"],
         members=tuple(data["members"]),
         story=Story(owner=story["owner"], candidates=tuple(story["candidates"]), draw=story["draw"]) if story else None,
         format=data["format"],
-        answers=tuple(Answer(**a) for a in data["answers"]),
+        format_by=data.get("format_by"),
+        sheet=_sheet(data, grouping_draw),
     )
+
+
+def _sheet(group: dict, grouping_draw: int | None) -> Sheet | None:
+    data = group.get("sheet")
+    if data is not None:
+        return Sheet(id=data["id"], texts=tuple(data["texts"]), authors=tuple(map(tuple, data["authors"])),
+                     base=data["base"], tail=tuple(data["tail"]))
+    if "answers" in group:  # format 1: plain texts, each with its last editor
+        answers = group["answers"]
+        return legacy_sheet(sheet_id(grouping_draw, group["number"]), [a["text"] for a in answers],
+                            [a.get("by") for a in answers])
+    return None
+
+
+def legacy_sheet(sheet_id_: str, texts: list[str], by: list[str | None]) -> Sheet:
+    """Answers stored as plain text by a gamehub from before shared sheets, as a sheet."""
+    sheet = Sheet.with_texts(sheet_id_, tuple(texts))
+    return Sheet(id=sheet.id, texts=sheet.texts, base=sheet.base,
+                 authors=tuple((who,) if who and text else () for who, text in zip(by, texts)))

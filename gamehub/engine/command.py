@@ -17,6 +17,17 @@ MEMBERS = frozenset({Role.PARTICIPANT})
 
 
 @dataclass(frozen=True)
+class SheetEcho:
+    """A merged sheet update, for the server to pass on to the group's other screens."""
+
+    group: int
+    sheet: str
+    update: str  # base64, as it came
+    by: str  # participant id
+    fields: tuple[int, ...]  # the questions whose text it changed
+
+
+@dataclass(frozen=True)
 class Change:
     """A command's result: the new state, and which phones must hear of it.
 
@@ -31,6 +42,7 @@ class Change:
     phones: frozenset[str] | None = None
     groups: frozenset[int] | None = None
     result: dict = field(default_factory=dict)  # extra fields for the sender's ack
+    echo: SheetEcho | None = None  # a sheet update to pass on to the groupmates
 
 
 @functools.cache

@@ -8,7 +8,8 @@ from typing import ClassVar
 from . import draws
 from .command import STAFF, Change, Command, require
 from .lobby import known_participant, without_member
-from .state import Actor, Answer, Group, Phase, Session
+from .sheet import Sheet, sheet_id
+from .state import Actor, Group, Phase, Session
 
 
 def formed_groups(state: Session) -> Session:
@@ -16,8 +17,9 @@ def formed_groups(state: Session) -> Session:
     draw = state.draws
     rng = draws.rng_for(state.seed, "groups", draw)
     dealt = draws.deal_groups(list(state.participants), state.settings.group_size, rng)
-    blank = tuple(Answer() for _ in state.deck.questions)
-    groups = tuple(Group(number=i + 1, members=members, answers=blank) for i, members in enumerate(dealt))
+    questions = len(state.deck.questions)
+    groups = tuple(Group(number=i + 1, members=members, sheet=Sheet.blank(sheet_id(draw, i + 1), questions))
+                   for i, members in enumerate(dealt))
     participants = {pid: replace(p, late_group=None) for pid, p in state.participants.items()}
     return replace(state, groups=groups, grouping_draw=draw, draws=draw + 1, participants=participants)
 

@@ -14,7 +14,8 @@ class Back(Command):
     """The facilitator returns to the previous phase. What each step undoes:
 
     groups -> lobby: the groups are dissolved; stories -> groups: the picks are undone;
-    planning -> stories: the timer stops, formats and answers are kept;
+    planning -> stories: the timer stops, formats and answers are kept (late sheet updates
+    are still merged for a short grace, as after the showcase starts);
     showcase -> planning: nothing is lost, the timer is as it was (extend it for more time).
     """
 
@@ -30,5 +31,5 @@ class Back(Command):
             groups = tuple(replace(g, story=None) for g in state.groups)
             return Change(replace(state, phase=Phase.GROUPS, groups=groups))
         if state.phase is Phase.PLANNING:
-            return Change(replace(state, phase=Phase.STORIES, timer=None))
+            return Change(replace(state, phase=Phase.STORIES, timer=None, sheets_closed_at=now))
         return Change(replace(state, phase=Phase.PLANNING))

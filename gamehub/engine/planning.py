@@ -5,9 +5,10 @@ from __future__ import annotations
 from dataclasses import dataclass, replace
 from typing import ClassVar
 
-from .command import MEMBERS, STAFF, Change, Command, require
+from .command import MEMBERS, STAFF, Change, Command, SheetEcho, require
 from .errors import Rejected
-from .state import Actor, Answer, Group, Phase, Session, Timer
+from .sheet import SHEET_GRACE
+from .state import Actor, Group, Phase, Session, Timer
 from .stories import with_missing_stories
 
 
@@ -71,38 +72,43 @@ class ChooseFormat(Command):
         options = state.deck.formats_for(group.number)
         require(0 <= self.format < len(options), "unknown_format",
                 f"Choose a format between 0 and {len(options) - 1}")
-        state = state.with_group(replace(group, format=self.format))
+        state = state.with_group(replace(group, format=self.format, format_by=actor.participant_id))
         return Change(state, phones=frozenset(group.members), groups=frozenset({group.number}))
 
 
 @dataclass(frozen=True)
-class EditAnswer(Command):
-    """A member replaces the text of one answer. `base_rev` is the rev the edit was made
-    against; if someone else saved first, the edit is rejected as stale with the current text.
-    A member's edit over their own later text is no conflict (a resend after a lost ack)."""
+class EditSheet(Command):
+    """A member's change to the group's shared sheet: a Yjs update, merged with everyone
+    else's, character by character. Still taken for `SHEET_GRACE` seconds after planning
+    ends, so what was typed up to the moment the facilitator moved on arrives."""
 
-    event: ClassVar[str] = "edit_answer"
+    event: ClassVar[str] = "sheet_update"
     roles: ClassVar = MEMBERS
-    phases: ClassVar = frozenset({Phase.PLANNING})
 
-    question: int
-    text: str
-    base_rev: int
+    sheet: str
+    update: str
 
     def run(self, state: Session, actor: Actor, now: float) -> Change:
-        group = own_group(state, actor)
-        count = len(group.answers)
-        require(0 <= self.question < count, "unknown_question", f"Questions are numbered 0 to {count - 1}")
-        limit = state.settings.max_answer
-        require(len(self.text) <= limit, "too_long", f"An answer is at most {limit} characters")
-        current = group.answers[self.question]
-        if self.base_rev != current.rev and current.by != actor.participant_id:
-            author = state.participants.get(current.by or "")
-            raise Rejected("stale_edit", "Someone else changed this answer first",
-                           {"question": self.question, "text": current.text, "rev": current.rev,
-                            "by": author.name if author else None})
-        answers = list(group.answers)
-        answers[self.question] = Answer(text=self.text, rev=current.rev + 1, by=actor.participant_id)
-        state = state.with_group(replace(group, answers=tuple(answers)))
-        return Change(state, phones=frozenset(group.members), groups=frozenset({group.number}),
-                      result={"rev": current.rev + 1})
+        if state.phase is not Phase.PLANNING and not sheets_open(state, now):
+            raise Rejected("wrong_phase", "The planning time is over: the sheet no longer takes changes")
+        group = sheet_group(state, actor, self.sheet)
+        sheet, changed = group.sheet.merged(self.update, actor.participant_id, state.settings.max_answer)
+        state = state.with_group(replace(group, sheet=sheet))
+        echo = SheetEcho(group=group.number, sheet=sheet.id, update=self.update, by=actor.participant_id,
+                         fields=changed)
+        # No views: the update itself goes to the groupmates (the echo); the staff get a patch.
+        return Change(state, phones=frozenset(), groups=frozenset({group.number}), echo=echo)
+
+
+def sheets_open(state: Session, now: float) -> bool:
+    """Whether planning ended so recently that late sheet updates are still merged."""
+    return state.sheets_closed_at is not None and now - state.sheets_closed_at <= SHEET_GRACE
+
+
+def sheet_group(state: Session, actor: Actor, sheet_id: str) -> Group:
+    """The sender's group, if `sheet_id` is its current sheet."""
+    group = state.group_of(actor.participant_id or "")
+    current = group.sheet.id if group and group.sheet else None
+    if current is None or current != sheet_id:
+        raise Rejected("not_your_group", "This is not your group's sheet", {"sheet": current})
+    return group

@@ -20,7 +20,7 @@ class StartShowcase(Command):
     phases: ClassVar = frozenset({Phase.PLANNING})
 
     def run(self, state: Session, actor: Actor, now: float) -> Change:
-        return Change(replace(state, phase=Phase.SHOWCASE, showcase=Showcase()))
+        return Change(replace(state, phase=Phase.SHOWCASE, showcase=Showcase(), sheets_closed_at=now))
 
 
 @dataclass(frozen=True)

@@ -12,6 +12,7 @@ from dataclasses import dataclass, field, replace
 from enum import Enum
 
 from .deck import Deck
+from .sheet import Sheet
 
 
 class Phase(str, Enum):
@@ -73,13 +74,6 @@ class Participant:
 
 
 @dataclass(frozen=True)
-class Answer:
-    text: str = ""
-    rev: int = 0  # bumped on every accepted edit; edits must name the rev they were made against
-    by: str | None = None  # participant id of the last editor
-
-
-@dataclass(frozen=True)
 class Story:
     """Whose story a group tells, and how it was drawn, so the pick can be explained."""
 
@@ -94,7 +88,13 @@ class Group:
     members: tuple[str, ...]
     story: Story | None = None
     format: int | None = None  # index into the deck's list for this group
-    answers: tuple[Answer, ...] = ()
+    format_by: str | None = None  # who chose it (participant id), so every phone can say so
+    sheet: Sheet | None = None  # the four answers, a shared document (engine/sheet.py)
+
+    @property
+    def texts(self) -> tuple[str, ...]:
+        """The answers' plain text."""
+        return self.sheet.texts if self.sheet else ()
 
 
 @dataclass(frozen=True)
@@ -129,6 +129,9 @@ class Session:
     draws: int = 0  # every random choice takes the next draw number: seed + number replays it
     timer: Timer | None = None
     showcase: Showcase = Showcase()
+    # When planning last ended: sheet updates are still merged for a short grace after it, so
+    # what a phone typed up to the moment the facilitator moved on is not lost.
+    sheets_closed_at: float | None = None
 
     @functools.cached_property
     def _group_number_of(self) -> dict[str, int]:

@@ -28,7 +28,9 @@ DEFAULTS = {
     "STORE": None,  # a gamehub.store.SessionStore; in memory by default
     "DECK": None,  # a gamehub.engine.Deck; the packaged formats.yaml by default
     "SETTINGS": None,  # a gamehub.engine.Settings; defaults by default
-    "MAX_MESSAGE_BYTES": 64 * 1024,  # no legitimate message comes near this
+    # No legitimate message comes near this: the largest is a sheet update, at most 64 KiB of
+    # base64 (gamehub/engine/sheet.py), which is refused with an error ack, not a closed socket.
+    "MAX_MESSAGE_BYTES": 96 * 1024,
     # Seconds between checks for facilitator keys replaced by `gamehub sessions key` (0: only
     # on each facilitator event and connection).
     "KEY_CHECK_SECONDS": 2.0,

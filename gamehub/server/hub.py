@@ -20,7 +20,8 @@ from collections.abc import Callable
 from typing import Protocol
 
 from .. import views
-from ..engine import Command, Outcome, Rejected, Role, Session, apply
+from ..engine import Command, Outcome, Rejected, Role, Session, SheetEcho, apply
+from ..engine.planning import sheet_group
 from ..store import LogEntry, SessionRecord, SessionStore, VersionConflict
 from .presence import Connection, Presence, phone_room, role_room
 from .throttle import Throttle
@@ -31,7 +32,7 @@ MAX_ATTEMPTS = 20  # writes lost to other processes before a command is refused 
 
 
 class Emitter(Protocol):
-    def emit(self, event: str, data: dict, *, to: str) -> None: ...
+    def emit(self, event: str, data: dict, *, to: str, skip_sid: str | None = None) -> None: ...
 
 
 class Hub:
@@ -47,14 +48,16 @@ class Hub:
         self._clock = clock
         self._locks: dict[str, threading.Lock] = {}
         self._locks_guard = threading.Lock()
-        # Whole staff views and the projector's patches, each at most once per `staff_interval`
-        # per session (0 sends each at once: the in-process tests).
+        # Whole staff views and each staff screen's patches, each at most once per
+        # `staff_interval` per session (0 sends each at once: the in-process tests).
         self._staff_views = Throttle(staff_interval)
-        self._projector_patches = Throttle(staff_interval)
+        self._patches = {Role.FACILITATOR: Throttle(staff_interval), Role.PROJECTOR: Throttle(staff_interval)}
         self._spawn = spawn or (lambda fn, *args: threading.Thread(target=fn, args=args, daemon=True).start())
         self._sleep = sleep
         self._staff_guard = threading.Lock()
         self._shown_on_projector: dict[str, dict[int, dict]] = {}  # what each projector last got
+        # When each group last typed in its sheet, for the facilitator: ephemeral, never stored.
+        self._active_at: dict[str, dict[int, float]] = {}
         # Other processes also send to this session's screens: what this one sent last is no
         # guide to what a projector shows, so its patches always go out.
         self._shared = shared
@@ -67,12 +70,14 @@ class Hub:
         with self._locks_guard:
             return self._locks.setdefault(session_id, threading.Lock())
 
-    def execute(self, session_id: str, command: Command, connection: Connection, cid: str | None = None) -> Outcome:
+    def execute(self, session_id: str, command: Command, connection: Connection, cid: str | None = None,
+                origin: str | None = None) -> Outcome:
         """Apply a command to a session, store it, then send the changed views.
 
         Returns only after the store has it, so an ack means the command is durable. A
         command whose client id `cid` was already applied is not applied again: its outcome
-        repeats the first one's ack fields, with `duplicate` set.
+        repeats the first one's ack fields, with `duplicate` set. `origin` is the sending
+        socket, which a sheet update is not echoed back to.
         """
         with self._lock(session_id):
             # Several server processes on one database: whoever stores a version first wins;
@@ -101,7 +106,7 @@ class Hub:
                     self.store.append(session_id, outcome.state, entry)
                 except VersionConflict:
                     continue
-                self._publish(dataclasses.replace(record, state=outcome.state), outcome, now)
+                self._publish(dataclasses.replace(record, state=outcome.state), outcome, now, origin)
                 return outcome
             raise Rejected("busy", "The session is very busy right now: try again")
 
@@ -126,9 +131,11 @@ class Hub:
         with self._locks_guard:
             self._locks.pop(session_id, None)
         self._staff_views.forget(session_id)
-        self._projector_patches.forget(session_id)
+        for throttle in self._patches.values():
+            throttle.forget(session_id)
         with self._staff_guard:
             self._shown_on_projector.pop(session_id, None)
+            self._active_at.pop(session_id, None)
         return deleted
 
     def drop(self, sid: str) -> None:
@@ -179,7 +186,8 @@ class Hub:
         if connection.role is Role.PROJECTOR:
             return views.projector_view(state, now, self.join_url(state.id))
         if connection.role is Role.FACILITATOR:
-            return views.facilitator_view(state, now, self.links(record), self.online_of(state.id))
+            return views.facilitator_view(state, now, self.links(record), self.online_of(state.id),
+                                          self._active_at.get(state.id))
         return views.guest_view(state, now)
 
     def send_view(self, sid: str, connection: Connection) -> None:
@@ -205,8 +213,21 @@ class Hub:
         with self._lock(session_id):  # in version order with the session's other views
             self._staff_changed(session_id)
 
-    def _publish(self, record: SessionRecord, outcome: Outcome, now: float) -> None:
+    def sheet_sync(self, session_id: str, connection: Connection, sheet_id: str, state_vector: str) -> dict:
+        """What a phone's copy of its group sheet lacks, and the server's state vector: the
+        phone sends back what the server lacks (docs/protocol.md, `sheet_sync`). Changes nothing."""
+        with self._lock(session_id):  # the sheet's live document is only ever used by one at a time
+            record = self.store.get(session_id)
+            if record is None:
+                raise Rejected("unknown_session", "This session no longer exists")
+            sheet = sheet_group(record.state, connection.actor, sheet_id).sheet
+            return {"sheet": sheet.id, "update": sheet.missing_for(state_vector),
+                    "state_vector": sheet.state_vector()}
+
+    def _publish(self, record: SessionRecord, outcome: Outcome, now: float, origin: str | None = None) -> None:
         state: Session = record.state
+        if outcome.echo is not None:
+            self._echo(state, outcome.echo, now, origin)
         if outcome.groups is None:
             self._staff_changed(state.id, record)
         else:
@@ -215,44 +236,52 @@ class Hub:
         for pid in targets:
             self._emitter.emit("view", views.phone_view(state, pid, now), to=phone_room(state.id, pid))
 
+    def _echo(self, state: Session, echo: SheetEcho, now: float, origin: str | None) -> None:
+        """A sheet update goes on to every screen of the group's members but the one that sent it."""
+        self._active_at.setdefault(state.id, {})[echo.group] = now
+        author = state.participants[echo.by]
+        message = {"session": state.id, "sheet": echo.sheet, "update": echo.update,
+                   "by": {"id": author.id, "name": author.name}, "fields": list(echo.fields)}
+        for pid in state.groups[echo.group - 1].members:
+            self._emitter.emit("sheet_update", message, to=phone_room(state.id, pid), skip_sid=origin)
+
     def _patch_staff(self, state: Session, numbers: list[int], now: float) -> None:
-        """Only these groups changed: send them alone; the projector only what it would see change."""
+        """Only these groups changed: send them alone, each staff screen at most one patch per
+        `staff_interval` per session (a room filling in its sheets would otherwise redraw both
+        screens hundreds of times a second); the projector only what it would see change."""
         if self._staff_views.due(state.id):
             return  # a whole view is due, read under the lock after this change: it has it
-        groups = [g for g in (state.group(n) for n in numbers) if g is not None]
-        self._emitter.emit("view_patch", views.group_patch(
-            "facilitator", state, [views.facilitator_group(state, g) for g in groups], now),
-            to=role_room(state.id, Role.FACILITATOR))
-        self._patch_projector(state, [g.number for g in groups], now)
+        for role, throttle in self._patches.items():
+            wait = throttle.offer(state.id, numbers)
+            if wait == 0:
+                self._send_patch(role, state, numbers, now)
+            elif wait is not None:
+                self._spawn(self._send_patch_later, role, state.id, wait)
 
-    def _patch_projector(self, state: Session, numbers: list[int], now: float) -> None:
-        """The projector's progress, at most one patch per `staff_interval` per session: a room
-        filling in its sheets would otherwise redraw the big screen hundreds of times a second."""
-        wait = self._projector_patches.offer(state.id, numbers)
-        if wait == 0:
-            self._send_projector_patch(state, numbers, now)
-        elif wait is not None:
-            self._spawn(self._send_projector_patch_later, state.id, wait)
-
-    def _send_projector_patch_later(self, session_id: str, wait: float) -> None:
+    def _send_patch_later(self, role: Role, session_id: str, wait: float) -> None:
         self._sleep(wait)
         with self._lock(session_id):
-            numbers = sorted(self._projector_patches.take(session_id))
+            numbers = sorted(self._patches[role].take(session_id))
             record = self.store.get(session_id)
             if record is not None and numbers:
-                self._send_projector_patch(record.state, numbers, self._clock())
+                self._send_patch(role, record.state, numbers, self._clock())
 
-    def _send_projector_patch(self, state: Session, numbers: list[int], now: float) -> None:
-        shown = self._shown_on_projector.setdefault(state.id, {})
-        changed = []
-        for group in (g for g in (state.group(n) for n in numbers) if g is not None):
-            rendition = views.projector_group(state, group)
-            if self._shared or shown.get(group.number) != rendition:  # most planning edits change nothing there
-                shown[group.number] = rendition
-                changed.append(rendition)
+    def _send_patch(self, role: Role, state: Session, numbers: list[int], now: float) -> None:
+        groups = [g for g in (state.group(n) for n in numbers) if g is not None]
+        if role is Role.FACILITATOR:
+            active = self._active_at.get(state.id, {})
+            changed = [views.facilitator_group(state, g, active.get(g.number)) for g in groups]
+        else:
+            shown = self._shown_on_projector.setdefault(state.id, {})
+            changed = []
+            for group in groups:
+                rendition = views.projector_group(state, group)
+                if self._shared or shown.get(group.number) != rendition:  # most planning edits change nothing there
+                    shown[group.number] = rendition
+                    changed.append(rendition)
         if changed:
-            self._emitter.emit("view_patch", views.group_patch("projector", state, changed, now),
-                               to=role_room(state.id, Role.PROJECTOR))
+            self._emitter.emit("view_patch", views.group_patch(role.value, state, changed, now),
+                               to=role_room(state.id, role))
 
     def _staff_changed(self, session_id: str, record: SessionRecord | None = None) -> None:
         """Send the staff (and guest) views now, or once the coalescing interval is over."""

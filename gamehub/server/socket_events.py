@@ -120,7 +120,7 @@ def register(socketio: SocketIO, hub: Hub, limiter: RateLimiter, keys: KeyWatch)
                 raise Rejected("not_joined", "Join the session first")
             payload, cid = take_cid(one_payload(args))
             command = command_class.from_payload(payload)
-            return ack(hub.execute(connection.session_id, command, connection, cid))
+            return ack(hub.execute(connection.session_id, command, connection, cid, origin=request.sid))
         handle.__name__ = f"on_{command_class.event}"
         handle.__doc__ = command_class.__doc__
         return guarded(handle)
@@ -200,6 +200,21 @@ def register(socketio: SocketIO, hub: Hub, limiter: RateLimiter, keys: KeyWatch)
         attach(Connection(connection.session_id, Role.PARTICIPANT, participant_id))
         hub.refresh_facilitators(connection.session_id)
         return reply
+
+    @socketio.on("sheet_sync")
+    @guarded
+    def sheet_sync(*args):
+        """A phone sends its group sheet's state vector and gets what it lacks, plus the server's
+        state vector, so it can send what the server lacks. Changes nothing; not stored."""
+        connection = connection_or_reject()
+        if connection.role is not Role.PARTICIPANT:
+            raise Rejected("not_joined" if connection.role is Role.GUEST else "forbidden",
+                           "Only a group member can read its sheet")
+        payload = one_payload(args)
+        sheet, vector = (payload.get("sheet"), payload.get("state_vector")) if isinstance(payload, dict) else (None, None)
+        if not isinstance(sheet, str) or not isinstance(vector, str) or set(payload) - {"sheet", "state_vector", "cid"}:
+            raise Rejected("bad_payload", "sheet_sync: send {sheet: str, state_vector: str}")
+        return {"ok": True, **hub.sheet_sync(connection.session_id, connection, sheet, vector)}
 
     @socketio.on("delete_session")
     @guarded

@@ -1,0 +1,97 @@
+"""A phone's side of the shared group sheet, for tests: a pycrdt peer that types as Yjs does.
+
+The pages edit the sheet with Yjs; pycrdt speaks the same updates, so a `Typist` is what a
+phone sends, byte for byte the protocol's (docs/protocol.md, "The group sheet").
+"""
+
+from __future__ import annotations
+
+import base64
+import itertools
+
+import pycrdt
+
+from gamehub.engine import Actor, Role, Session
+from gamehub.engine.planning import EditSheet
+from gamehub.engine.sheet import EMPTY_STATE_VECTOR, text_name
+
+_client_ids = itertools.count(1_000)
+
+
+def b64(raw: bytes) -> str:
+    return base64.b64encode(raw).decode("ascii")
+
+
+class Typist:
+    """One phone's copy of one sheet. Each edit returns the update to send, base64."""
+
+    def __init__(self, questions: int = 4, client_id: int | None = None):
+        self.doc = pycrdt.Doc(client_id=client_id if client_id is not None else next(_client_ids))
+        self.texts = [self.doc.get(text_name(q), type=pycrdt.Text) for q in range(questions)]
+
+    def text(self, question: int) -> str:
+        return str(self.texts[question])
+
+    def state_vector(self) -> str:
+        return b64(self.doc.get_state())
+
+    def apply(self, update: str) -> None:
+        self.doc.apply_update(base64.b64decode(update))
+
+    def missing_for(self, state_vector: str) -> str:
+        """What a peer with this state vector lacks (`Y.encodeStateAsUpdate(doc, sv)`)."""
+        return b64(self.doc.get_update(base64.b64decode(state_vector)))
+
+    def _change(self, edit) -> str:
+        before = self.doc.get_state()
+        edit()
+        return b64(self.doc.get_update(before))
+
+    def insert(self, question: int, index: int, text: str) -> str:
+        return self._change(lambda: self.texts[question].insert(index, text))
+
+    def append(self, question: int, text: str) -> str:
+        return self.insert(question, len(self.text(question)), text)
+
+    def delete(self, question: int, start: int, end: int) -> str:
+        def edit():
+            del self.texts[question][start:end]
+        return self._change(edit)
+
+    def set_text(self, question: int, new: str) -> str:
+        """Replace the text as a textarea binding does: keep the common prefix and suffix."""
+        old = self.text(question)
+        prefix = 0
+        while prefix < min(len(old), len(new)) and old[prefix] == new[prefix]:
+            prefix += 1
+        suffix = 0
+        while (suffix < min(len(old), len(new)) - prefix
+               and old[len(old) - 1 - suffix] == new[len(new) - 1 - suffix]):
+            suffix += 1
+
+        def edit():
+            text = self.texts[question]
+            if len(old) - suffix > prefix:
+                del text[prefix:len(old) - suffix]
+            if len(new) - suffix > prefix:
+                text.insert(prefix, new[prefix:len(new) - suffix])
+        return self._change(edit)
+
+
+def typist_for(state: Session, group_number: int) -> Typist:
+    """A phone that has synced the group's sheet as the server holds it now."""
+    sheet = state.group(group_number).sheet
+    typist = Typist(len(sheet.texts))
+    typist.apply(sheet.missing_for(EMPTY_STATE_VECTOR))
+    return typist
+
+
+def edit_command(state: Session, pid: str, question: int, text: str) -> EditSheet:
+    """The `sheet_update` a member's phone sends to make answer `question` read `text`."""
+    group = state.group_of(pid)
+    typist = typist_for(state, group.number)
+    return EditSheet(sheet=group.sheet.id, update=typist.set_text(question, text))
+
+
+def member(pid: str) -> Actor:
+    return Actor(Role.PARTICIPANT, pid)
