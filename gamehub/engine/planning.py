@@ -96,8 +96,11 @@ class EditSheet(Command):
         state = state.with_group(replace(group, sheet=sheet))
         echo = SheetEcho(group=group.number, sheet=sheet.id, update=self.update, by=actor.participant_id,
                          fields=changed)
-        # No views: the update itself goes to the groupmates (the echo); the staff get a patch.
-        return Change(state, phones=frozenset(), groups=frozenset({group.number}), echo=echo)
+        # While planning, no views: the update itself goes to the groupmates (the echo), whose
+        # pages edit the document; the staff get a patch. Once planning is over, the phones
+        # show the group's card from their view, so a late update brings them a new one.
+        phones = frozenset() if state.phase is Phase.PLANNING else frozenset(group.members)
+        return Change(state, phones=phones, groups=frozenset({group.number}), echo=echo)
 
 
 def sheets_open(state: Session, now: float) -> bool:

@@ -3,11 +3,13 @@
 Everything that changes a session, from any handler, goes through `Hub.execute`. Updates of
 one session run one at a time (a lock per session), so views go out in version order.
 
-Fan-out is targeted: a phone hears only of its own group. A change to one group (an edit, a
-format, a re-roll) reaches the projector and the facilitator as a `view_patch` of that group
-alone, so its cost does not grow with the room. Whole staff views (after a join, a phase
-change, a phone going offline) are coalesced to at most one per `staff_interval` seconds per
-session, so 500 phones joining in a minute do not mean 500 full rebuilds of two big views.
+Fan-out is targeted: a phone hears only of its own group. A sheet update goes on as it came
+to the groupmates' other screens (their pages merge it into their copy of the document), not
+as views. A change to one group (typing, a format, a re-roll) reaches the projector and the
+facilitator as a `view_patch` of that group alone, at most one per `staff_interval` per session
+and screen, so its cost does not grow with the room. Whole staff views (after a join, a phase
+change, a phone going offline) are coalesced the same way, so 500 phones joining in a minute
+do not mean 500 full rebuilds of two big views.
 """
 
 from __future__ import annotations
