@@ -68,7 +68,7 @@ def apply(state: Session, command: Command, actor: Actor, now: float) -> Outcome
         change: Change = command.run(state, actor, now)
     except Rejected as error:
         return Outcome(state=state, error=error)
-    return Outcome(state=replace(change.state, version=state.version + 1), phones=change.phones,
+    return Outcome(state=change.state.bumped(), phones=change.phones,
                    result=change.result, groups=change.groups, echo=change.echo)
 
 

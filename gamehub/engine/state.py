@@ -154,6 +154,13 @@ class Session:
                 return participant
         return None
 
+    def bumped(self) -> Session:
+        """The next version of this state, keeping its index of who is in which group."""
+        changed = replace(self, version=self.version + 1)
+        if "_group_number_of" in self.__dict__:
+            changed.__dict__["_group_number_of"] = self._group_number_of
+        return changed
+
     def with_group(self, group: Group) -> Session:
         groups = list(self.groups)
         same_members = groups[group.number - 1].members == group.members
