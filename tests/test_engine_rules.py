@@ -29,14 +29,16 @@ from helpers import (
     sizes,
     token_of,
 )
+from sheets import Typist, edit_command, typist_for
 
-from gamehub.engine import COMMANDS, Actor, Answer, Deck, Phase, Role, Settings, Timer
+from gamehub.engine import COMMANDS, Actor, Deck, Phase, Role, Settings, Sheet, Timer
 from gamehub.engine import draws as engine_draws
 from gamehub.engine.draws import rng_for
 from gamehub.engine.groups import FormGroups, MoveParticipant, Reshuffle
 from gamehub.engine.lobby import AddParticipant, Join, RemoveParticipant, SetLocked
 from gamehub.engine.navigation import Back
-from gamehub.engine.planning import ChooseFormat, EditAnswer, ExtendTimer, StartPlanning
+from gamehub.engine.planning import ChooseFormat, EditSheet, ExtendTimer, StartPlanning
+from gamehub.engine.sheet import MAX_UPDATE, SHEET_GRACE
 from gamehub.engine.showcase import ShowcaseGallery, ShowcaseStep, StartShowcase
 from gamehub.engine.state import Showcase
 from gamehub.engine.stories import PickStories, RerollStory
@@ -81,7 +83,7 @@ DOCUMENTED = {  # event: (roles, phases), as docs/protocol.md's command table sa
     "start_planning": ({Role.FACILITATOR}, {"stories"}),
     "extend_timer": ({Role.FACILITATOR}, {"planning"}),
     "choose_format": ({Role.PARTICIPANT}, {"planning"}),
-    "edit_answer": ({Role.PARTICIPANT}, {"planning"}),
+    "sheet_update": ({Role.PARTICIPANT}, {"planning"}),  # and for SHEET_GRACE seconds after (below)
     "start_showcase": ({Role.FACILITATOR}, {"planning"}),
     "showcase_step": ({Role.FACILITATOR}, {"showcase"}),
     "showcase_gallery": ({Role.FACILITATOR}, {"showcase"}),
@@ -103,7 +105,7 @@ SAMPLE = {  # one well-formed command per event
     "start_planning": StartPlanning(),
     "extend_timer": ExtendTimer(),
     "choose_format": ChooseFormat(format=0),
-    "edit_answer": EditAnswer(question=0, text="x", base_rev=0),
+    "sheet_update": EditSheet(sheet="0.1", update=Typist(client_id=1).append(0, "x")),
     "start_showcase": StartShowcase(),
     "showcase_step": ShowcaseStep(delta=1),
     "showcase_gallery": ShowcaseGallery(on=True),
@@ -123,12 +125,18 @@ def allowed_actor(event: str) -> Actor:
     return ACTOR_OF_ROLE[role]
 
 
+# A sheet update is also taken for SHEET_GRACE seconds after planning ends, whatever the phase
+# then: the command lets every phase through and checks planning-or-grace itself.
+PHASE_CHECKED_IN_RUN = {"sheet_update"}
+LATER = NOW + SHEET_GRACE + 1  # long after any planning that `at` ended at NOW
+
+
 def test_the_tables_here_cover_every_engine_command_and_match_its_roles_and_phases():
     assert set(SAMPLE) == set(COMMANDS) == set(DOCUMENTED)
     for event, cls in COMMANDS.items():
         roles, phases = DOCUMENTED[event]
         assert set(cls.roles) == roles, event
-        assert {p.value for p in cls.phases} == phases, event
+        assert {p.value for p in cls.phases} == (ALL if event in PHASE_CHECKED_IN_RUN else phases), event
         assert type(SAMPLE[event]) is cls
 
 
@@ -138,7 +146,7 @@ WRONG_PHASE_CASES = [(event, phase) for event, (_, phases) in DOCUMENTED.items()
 
 @pytest.mark.parametrize(("event", "phase"), WRONG_PHASE_CASES)
 def test_every_command_sent_in_a_phase_it_is_not_allowed_in_is_rejected_as_wrong_phase(event, phase):
-    rejects(at(phase), SAMPLE[event], allowed_actor(event), "wrong_phase")
+    rejects(at(phase), SAMPLE[event], allowed_actor(event), "wrong_phase", now=LATER)
 
 
 RIGHT_PHASE_CASES = [(event, phase) for event, (_, phases) in DOCUMENTED.items() for phase in sorted(phases)]
@@ -191,13 +199,15 @@ def test_every_accepted_command_of_a_whole_game_bumps_the_version_by_exactly_one
         (StartPlanning(minutes=10), FACILITATOR),
         (ExtendTimer(minutes=2), FACILITATOR),
         (ChooseFormat(format=2), participant("p1")),
-        (EditAnswer(question=0, text="Kids", base_rev=0), participant("p2")),
+        (lambda state: edit_command(state, "p2", 0, "Kids"), participant("p2")),
         (StartShowcase(), FACILITATOR),
         (ShowcaseGallery(on=True), FACILITATOR),
         (Back(), FACILITATOR),
         (StartShowcase(), FACILITATOR),
     ]
     for expected_version, (command, actor) in enumerate(script, start=1):
+        if callable(command):  # a sheet update is made against the sheet as it is then
+            command = command(state)
         state = run(state, command, actor)
         assert state.version == expected_version
 
@@ -214,8 +224,12 @@ def test_every_rejected_command_hands_back_the_same_state_with_the_same_version(
         (RerollStory(group=0), FACILITATOR, "unknown_group"),
         (ExtendTimer(minutes=0), FACILITATOR, "bad_minutes"),
         (ChooseFormat(format=3), participant(pid), "unknown_format"),
-        (EditAnswer(question=4, text="x", base_rev=0), participant(pid), "unknown_question"),
-        (EditAnswer(question=0, text="x" * 2001, base_rev=0), participant(pid), "too_long"),
+        (EditSheet(sheet=state.group(2).sheet.id, update=Typist().append(0, "x")), participant(pid),
+         "not_your_group"),
+        (EditSheet(sheet=state.group(1).sheet.id, update="not base64!"), participant(pid), "bad_update"),
+        (EditSheet(sheet=state.group(1).sheet.id, update="A" * (MAX_UPDATE + 4)), participant(pid),
+         "update_too_large"),
+        (edit_command(state, pid, 0, "x" * 2001), participant(pid), "too_long"),
         (FormGroups(), FACILITATOR, "wrong_phase"),
         (FormGroups(), participant(pid), "forbidden"),
     ]
@@ -499,12 +513,14 @@ def test_form_groups_with_nobody_in_the_room_is_rejected():
     rejects(blank(), FormGroups(), FACILITATOR, "no_participants")
 
 
-def test_new_groups_have_no_story_no_format_and_one_blank_answer_per_question():
+def test_new_groups_have_no_story_no_format_and_a_blank_sheet_of_its_own_with_one_answer_per_question():
     state = at("groups")
     for group in state.groups:
-        assert group.story is None and group.format is None
-        assert group.answers == tuple(Answer() for _ in shipped_deck().questions)
-        assert len(group.answers) == 4
+        assert group.story is None and group.format is None and group.format_by is None
+        assert group.sheet == Sheet.blank(f"{state.grouping_draw}.{group.number}", len(shipped_deck().questions))
+        assert group.texts == ("",) * 4 and group.sheet.authors == ((),) * 4
+        assert group.sheet.updates == ()
+    assert len({g.sheet.id for g in state.groups}) == len(state.groups)
 
 
 def test_the_same_seed_deals_the_same_groups():
@@ -609,11 +625,15 @@ def test_moving_someone_who_is_not_the_owner_keeps_both_picks():
 def test_a_moved_persons_answers_stay_with_their_old_group():
     state = at("planning")
     mover = members(state, 1)[0]
-    state = run(state, EditAnswer(question=0, text="mine", base_rev=0), participant(mover))
+    state = run(state, edit_command(state, mover, 0, "mine"), participant(mover))
     after = run(state, MoveParticipant(participant=mover, group=2))
-    assert after.group(1).answers == state.group(1).answers
-    assert after.group(1).answers[0] == Answer(text="mine", rev=1, by=mover)
-    assert after.group(2).answers == state.group(2).answers
+    assert after.group(1).sheet == state.group(1).sheet and after.group(1).sheet.id == state.group(1).sheet.id
+    assert after.group(1).texts[0] == "mine" and after.group(1).sheet.authors[0] == (mover,)
+    assert after.group(2).sheet == state.group(2).sheet
+    # From now on the mover types in the new group's sheet, not the old one.
+    run(after, edit_command(after, mover, 0, "new group"), participant(mover))
+    rejects(after, EditSheet(sheet=state.group(1).sheet.id, update=Typist().append(0, "x")), participant(mover),
+            "not_your_group")
 
 
 def test_a_moved_late_joiner_is_no_longer_marked_late():
@@ -736,10 +756,11 @@ def test_reroll_story_works_in_planning_and_keeps_the_groups_format_and_answers(
     state = at("planning")
     pid = members(state, 1)[0]
     state = run(state, ChooseFormat(format=1), participant(pid))
-    state = run(state, EditAnswer(question=2, text="idea", base_rev=0), participant(pid))
+    state = run(state, edit_command(state, pid, 2, "idea"), participant(pid))
     after = run(state, RerollStory(group=1))
     assert owner(after, 1) != owner(state, 1)
-    assert after.group(1).format == 1 and after.group(1).answers == state.group(1).answers
+    assert after.group(1).format == 1 and after.group(1).format_by == pid
+    assert after.group(1).sheet == state.group(1).sheet and after.group(1).texts[2] == "idea"
 
 
 # ---------------------------------------------------------------------------------------------
@@ -806,8 +827,9 @@ def test_any_member_can_choose_and_change_the_groups_format():
         result = run_outcome(state, ChooseFormat(format=index % 3), participant(pid))
         state = result.state
         assert state.group(1).format == index % 3
+        assert state.group(1).format_by == pid  # so every phone can say who chose it
         assert result.phones == frozenset(members(state, 1))
-    assert state.group(2).format is None
+    assert state.group(2).format is None and state.group(2).format_by is None
 
 
 @pytest.mark.parametrize("index", [-1, 3, 99])
@@ -818,8 +840,9 @@ def test_a_format_index_outside_0_to_2_is_rejected(index):
 
 def test_choosing_a_format_changes_only_the_senders_group():
     state = at("planning")
-    after = run(state, ChooseFormat(format=2), participant(members(state, 2)[0]))
-    assert after.group(2) == replace(state.group(2), format=2)
+    chooser = members(state, 2)[0]
+    after = run(state, ChooseFormat(format=2), participant(chooser))
+    assert after.group(2) == replace(state.group(2), format=2, format_by=chooser)
     assert after.group(1) == state.group(1)
 
 
@@ -842,113 +865,134 @@ def test_a_chosen_format_is_named_from_the_groups_own_list_when_there_are_more_g
 
 def test_a_participant_in_no_group_or_unknown_to_the_session_has_no_group_to_act_for():
     state = at("planning")
+    update = EditSheet(sheet=state.group(1).sheet.id, update=Typist().append(0, "x"))
     for actor in (participant("p99"), Actor(Role.PARTICIPANT)):
         rejects(state, ChooseFormat(format=0), actor, "no_group")
-        rejects(state, EditAnswer(question=0, text="x", base_rev=0), actor, "no_group")
+        # A sheet update names a sheet: not theirs, and they have none (docs/protocol.md).
+        assert rejects(state, update, actor, "not_your_group").details == {"sheet": None}
     gone = members(state, 1)[0]
     state = run(state, RemoveParticipant(participant=gone))
     rejects(state, ChooseFormat(format=0), participant(gone), "no_group")
-    rejects(state, EditAnswer(question=0, text="x", base_rev=0), participant(gone), "no_group")
+    assert rejects(state, update, participant(gone), "not_your_group").details == {"sheet": None}
 
 
 # ---------------------------------------------------------------------------------------------
-# edit_answer
+# sheet_update (the shared document itself: tests/test_sheet.py)
 
-def test_an_edit_against_the_current_rev_is_saved_and_the_ack_carries_the_new_rev():
+def test_a_sheet_update_is_merged_and_goes_to_the_groupmates_as_an_echo_not_as_views():
+    state = at("planning")
+    pid, other = members(state, 1)[:2]
+    phone = Typist()
+    update = phone.append(1, "Teenagers")
+    result = run_outcome(state, EditSheet(sheet=state.group(1).sheet.id, update=update), participant(pid))
+    assert result.state.group(1).texts == ("", "Teenagers", "", "")
+    assert result.state.group(1).sheet.authors == ((), (pid,), (), ())
+    assert result.result == {}  # the ack is {ok, version}
+    assert result.phones == frozenset()  # no phone's view changes: the update itself goes on
+    assert result.groups == frozenset({1})  # the staff get this group alone
+    echo = result.echo
+    assert (echo.group, echo.sheet, echo.update, echo.by, echo.fields) == (1, state.group(1).sheet.id, update, pid, (1,))
+    # A groupmate that applied the echo types on top of it.
+    mate = Typist()
+    mate.apply(echo.update)
+    after = run_outcome(result.state, EditSheet(sheet=echo.sheet, update=mate.set_text(1, "Kids")), participant(other))
+    assert after.state.group(1).texts[1] == "Kids" and after.echo.fields == (1,) and after.echo.by == other
+    assert after.state.group(1).sheet.authors[1] == (pid, other)
+
+
+def test_two_members_who_saw_the_same_text_both_change_one_answer_and_both_changes_are_kept():
+    # Once the second of two edits was refused as stale; in a shared document both merge.
+    state = at("planning")
+    first, second = members(state, 1)[:2]
+    state = run(state, edit_command(state, first, 3, "Time"), participant(first))
+    a, b = typist_for(state, 1), typist_for(state, 1)  # both phones show "Time"
+    sheet = state.group(1).sheet.id
+    state = run(state, EditSheet(sheet=sheet, update=a.append(3, " and money")), participant(first))
+    state = run(state, EditSheet(sheet=sheet, update=b.insert(3, 0, "Lost ")), participant(second))
+    assert state.group(1).texts[3] == "Lost Time and money"
+    assert state.group(1).sheet.authors[3] == (first, second)
+
+
+def test_a_resent_update_is_accepted_again_and_changes_nothing():
+    # A phone that lost the ack sends the same update again (or sheet_sync sends it): Yjs
+    # applies an update once, however often it arrives.
     state = at("planning")
     pid = members(state, 1)[0]
-    result = run_outcome(state, EditAnswer(question=1, text="Teenagers", base_rev=0), participant(pid))
-    assert result.result == {"rev": 1}
-    assert result.state.group(1).answers[1] == Answer(text="Teenagers", rev=1, by=pid)
-    assert result.phones == frozenset(members(state, 1))
-    other = members(state, 1)[1]
-    result = run_outcome(result.state, EditAnswer(question=1, text="Kids", base_rev=1), participant(other))
-    assert result.result == {"rev": 2}
-    assert result.state.group(1).answers[1] == Answer(text="Kids", rev=2, by=other)
+    command = edit_command(state, pid, 0, "draft")
+    state = run(state, command, participant(pid))
+    again = run_outcome(state, command, participant(pid))
+    assert again.state.group(1).sheet == state.group(1).sheet
+    assert again.echo.fields == ()
+    assert again.state.group(1).texts == ("draft", "", "", "")
 
 
-def test_a_stale_edit_is_rejected_with_the_current_text_rev_and_authors_name():
+def test_typing_over_the_text_of_a_removed_member_merges_and_names_only_those_still_here():
     state = at("planning")
     first, second = members(state, 1)[:2]
-    state = run(state, EditAnswer(question=3, text="Time", base_rev=0), participant(first))
-    error = rejects(state, EditAnswer(question=3, text="Money", base_rev=0), participant(second), "stale_edit")
-    assert error.details == {"question": 3, "text": "Time", "rev": 1,
-                             "by": state.participants[first].name}
-
-
-def test_an_edit_by_the_author_of_the_current_text_is_not_stale():
-    state = at("planning")
-    pid = members(state, 1)[0]
-    state = run(state, EditAnswer(question=0, text="draft", base_rev=0), participant(pid))
-    # a resend after a lost ack names the old rev: still accepted, rev goes on
-    result = run_outcome(state, EditAnswer(question=0, text="draft, longer", base_rev=0), participant(pid))
-    assert result.result == {"rev": 2}
-    assert result.state.group(1).answers[0] == Answer(text="draft, longer", rev=2, by=pid)
-
-
-def test_the_first_author_becomes_stale_once_someone_else_saved_over_them():
-    state = at("planning")
-    first, second = members(state, 1)[:2]
-    state = run(state, EditAnswer(question=0, text="one", base_rev=0), participant(first))
-    state = run(state, EditAnswer(question=0, text="two", base_rev=1), participant(second))
-    error = rejects(state, EditAnswer(question=0, text="one again", base_rev=1), participant(first), "stale_edit")
-    assert error.details == {"question": 0, "text": "two", "rev": 2, "by": state.participants[second].name}
-
-
-def test_a_stale_edit_against_text_by_a_removed_member_names_nobody():
-    state = at("planning")
-    first, second = members(state, 1)[:2]
-    state = run(state, EditAnswer(question=0, text="orphan", base_rev=0), participant(first))
+    state = run(state, edit_command(state, first, 0, "orphan"), participant(first))
     state = run(state, RemoveParticipant(participant=first))
-    error = rejects(state, EditAnswer(question=0, text="x", base_rev=0), participant(second), "stale_edit")
-    assert error.details == {"question": 0, "text": "orphan", "rev": 1, "by": None}
+    state = run(state, edit_command(state, second, 0, "orphan text"), participant(second))
+    assert state.group(1).texts[0] == "orphan text"
+    view = facilitator_view(state, NOW, {"join": "j", "projector": "p"}, set())
+    assert view["groups"][0]["answers"][0] == {"text": "orphan text", "authors": [state.participants[second].name]}
 
 
-def test_an_edit_with_a_rev_from_the_future_is_stale():
+def test_an_update_that_builds_on_one_the_server_lacks_waits_and_applies_when_that_one_arrives():
+    # Yjs applies updates in any order: what depends on a missing update is kept, not refused.
     state = at("planning")
-    rejects(state, EditAnswer(question=0, text="x", base_rev=5), participant(members(state, 1)[0]), "stale_edit")
+    pid = members(state, 1)[0]
+    sheet = state.group(1).sheet.id
+    phone = Typist()
+    earlier, later = phone.append(0, "one"), phone.append(0, " two")
+    waiting = run_outcome(state, EditSheet(sheet=sheet, update=later), participant(pid))
+    assert waiting.state.group(1).texts[0] == "" and waiting.echo.fields == ()
+    done = run_outcome(waiting.state, EditSheet(sheet=sheet, update=earlier), participant(pid))
+    assert done.state.group(1).texts[0] == "one two" and done.echo.fields == (0,)
 
 
 def test_an_answer_may_be_2000_characters_but_not_more():
     state = at("planning")
     pid = members(state, 1)[0]
-    run(state, EditAnswer(question=0, text="x" * 2000, base_rev=0), participant(pid))
-    rejects(state, EditAnswer(question=0, text="x" * 2001, base_rev=0), participant(pid), "too_long")
+    assert run(state, edit_command(state, pid, 0, "x" * 2000), participant(pid)).group(1).texts[0] == "x" * 2000
+    error = rejects(state, edit_command(state, pid, 0, "x" * 2001), participant(pid), "too_long")
+    assert error.details == {"question": 0, "length": 2001, "limit": 2000}
+
+
+def test_the_limit_counts_code_points_not_utf16_units():
+    state = at("planning")
+    pid = members(state, 1)[0]
+    run(state, edit_command(state, pid, 2, "😀" * 2000), participant(pid))
+    assert rejects(state, edit_command(state, pid, 2, "😀" * 2001), participant(pid),
+                   "too_long").details["length"] == 2001
 
 
 def test_an_answer_may_be_emptied_again():
     state = at("planning")
     pid = members(state, 1)[0]
-    state = run(state, EditAnswer(question=0, text="x", base_rev=0), participant(pid))
-    state = run(state, EditAnswer(question=0, text="", base_rev=1), participant(pid))
-    assert state.group(1).answers[0] == Answer(text="", rev=2, by=pid)
+    state = run(state, edit_command(state, pid, 0, "x"), participant(pid))
+    state = run(state, edit_command(state, pid, 0, ""), participant(pid))
+    assert state.group(1).texts[0] == "" and state.group(1).sheet.authors[0] == (pid,)
 
 
-@pytest.mark.parametrize("question", [-1, 4, 100])
-def test_a_question_number_outside_0_to_3_is_rejected(question):
+def test_text_outside_the_four_answers_is_stored_but_ignored():
+    # The document has q0..q3 only; another root (a fifth "question", a client's own data)
+    # changes no answer.
     state = at("planning")
-    rejects(state, EditAnswer(question=question, text="x", base_rev=0), participant(members(state, 1)[0]),
-            "unknown_question")
+    pid = members(state, 1)[0]
+    result = run_outcome(state, EditSheet(sheet=state.group(1).sheet.id, update=Typist(questions=5).append(4, "x")),
+                         participant(pid))
+    assert result.state.group(1).texts == ("",) * 4 and result.echo.fields == ()
+    assert result.state.group(1).sheet.authors == ((),) * 4
 
 
-def test_an_edit_changes_only_that_answer_of_the_senders_own_group():
+def test_an_update_changes_only_the_senders_own_group():
     state = at("planning")
     pid = members(state, 2)[0]
-    after = run(state, EditAnswer(question=2, text="ours", base_rev=0), participant(pid))
+    after = run(state, edit_command(state, pid, 2, "ours"), participant(pid))
     assert after.group(1) == state.group(1)
-    answers = list(state.group(2).answers)
-    answers[2] = Answer(text="ours", rev=1, by=pid)
-    assert after.group(2) == replace(state.group(2), answers=tuple(answers))
-
-
-def test_revs_are_counted_per_answer_and_per_group():
-    state = at("planning")
-    a, b = members(state, 1)[0], members(state, 2)[0]
-    state = run(state, EditAnswer(question=0, text="a", base_rev=0), participant(a))
-    state = run(state, EditAnswer(question=0, text="b", base_rev=0), participant(b))
-    state = run(state, EditAnswer(question=1, text="a1", base_rev=0), participant(a))
-    assert [ans.rev for ans in state.group(1).answers] == [1, 1, 0, 0]
-    assert [ans.rev for ans in state.group(2).answers] == [1, 0, 0, 0]
+    assert after.group(2).texts == ("", "", "ours", "")
+    assert after.group(2).sheet.authors == ((), (), (pid,), ())
+    assert replace(after.group(2), sheet=state.group(2).sheet) == state.group(2)
 
 
 # ---------------------------------------------------------------------------------------------
@@ -1025,7 +1069,7 @@ def test_back_from_planning_to_stories_stops_the_timer_and_keeps_formats_answers
     state = at("planning")
     pid = members(state, 1)[0]
     state = run(state, ChooseFormat(format=2), participant(pid))
-    state = run(state, EditAnswer(question=0, text="kept", base_rev=0), participant(pid))
+    state = run(state, edit_command(state, pid, 0, "kept"), participant(pid))
     after = run(state, Back())
     assert after.phase is Phase.STORIES and after.timer is None
     assert after.groups == state.groups
@@ -1037,13 +1081,15 @@ def test_back_from_planning_to_stories_stops_the_timer_and_keeps_formats_answers
 def test_back_from_showcase_to_planning_keeps_everything_and_the_timer_as_it_was():
     state = at("planning")
     pid = members(state, 2)[0]
-    state = run(state, EditAnswer(question=1, text="kept", base_rev=0), participant(pid))
+    state = run(state, edit_command(state, pid, 1, "kept"), participant(pid))
     state = run(run(state, StartShowcase()), ShowcaseStep(delta=1))
     after = run(state, Back(), now=NOW + 10_000)
     assert after.phase is Phase.PLANNING
     assert after.timer == state.timer and after.groups == state.groups
     assert list(after.participants) == list(state.participants)
-    run(after, EditAnswer(question=1, text="more", base_rev=1), participant(pid))
+    # Planning again, long after the grace: the sheet takes changes because it is planning.
+    more = run(after, edit_command(after, pid, 1, "kept, more"), participant(pid), now=NOW + 10_000)
+    assert more.group(2).texts[1] == "kept, more"
 
 
 def test_back_walks_all_the_way_to_the_lobby_and_the_game_can_be_played_again():
