@@ -8,14 +8,17 @@ each answer, and the document as base64 Yjs updates (a merged `base` plus the `t
 updates since). Rebuilding a document from its updates costs milliseconds, so the live
 pycrdt document is kept beside the value and handed on to the sheet that an update makes,
 the way `Session.with_group` hands on its index; any other holder of the old value rebuilds
-it from the updates when it needs it. The document is never shared by two values.
+it from the updates when it needs it. Whoever uses a live document takes it first, so no two
+threads ever use one at once (a store catching up from its log may replay beside the hub).
 """
 
 from __future__ import annotations
 
 import base64
 import binascii
+import contextlib
 import functools
+import threading
 from dataclasses import dataclass, field
 
 import pycrdt
@@ -37,6 +40,9 @@ def text_name(question: int) -> str:
 def sheet_id(grouping_draw: int | None, number: int) -> str:
     """A sheet's id: new for every grouping, so an old grouping's text never merges into a new one."""
     return f"{grouping_draw}.{number}"
+
+
+_taking = threading.Lock()  # guards only the hand-over of live documents, never their use
 
 
 class _Live:
@@ -87,12 +93,15 @@ class Sheet:
     def updates(self) -> tuple[str, ...]:
         return ((self.base,) if self.base else ()) + self.tail
 
-    def _live(self) -> _Live:
-        live = self.__dict__.get("_live_doc")
-        if live is None:
-            live = _Live(len(self.texts), tuple(base64.b64decode(u) for u in self.updates))
-            self.__dict__["_live_doc"] = live
-        return live
+    def _take(self) -> _Live:
+        """This sheet's live document, for the caller alone until it is given back (if ever)."""
+        with _taking:
+            live = self.__dict__.pop("_live_doc", None)
+        return live or _Live(len(self.texts), tuple(base64.b64decode(u) for u in self.updates))
+
+    def _give(self, live: _Live) -> None:
+        with _taking:
+            self.__dict__.setdefault("_live_doc", live)
 
     def merged(self, update: str, author: str, limit: int) -> tuple[Sheet, tuple[int, ...]]:
         """This sheet with a base64 Yjs update merged in, and the answers whose text changed.
@@ -102,20 +111,12 @@ class Sheet:
         if len(update) > MAX_UPDATE:
             raise Rejected("update_too_large", f"An update is at most {MAX_UPDATE} characters", {"limit": MAX_UPDATE})
         raw = decode_b64(update, "update")
-        live = self._live()
         # The document moves to the new sheet. If the update is refused after it was applied,
         # it is dropped, and this sheet rebuilds its own from the updates when next asked.
-        del self.__dict__["_live_doc"]
+        live = self._take()
         live.changed.clear()
-        try:
+        with refused_as("bad_update", "This is not a Yjs update"):
             live.doc.apply_update(raw)
-        except ValueError:
-            raise Rejected("bad_update", "This is not a Yjs update") from None
-        except BaseException as error:
-            # A panic inside yrs reaches Python as pyo3's PanicException, a BaseException.
-            if type(error).__name__ != "PanicException":
-                raise
-            raise Rejected("bad_update", "This Yjs update could not be applied") from None
         changed = tuple(sorted(live.changed))
         texts, authors = list(self.texts), list(self.authors)
         for q in changed:
@@ -134,7 +135,7 @@ class Sheet:
         else:
             base, tail = self.base, (*self.tail, update)
         sheet = Sheet(id=self.id, texts=tuple(texts), authors=tuple(authors), base=base, tail=tail)
-        sheet.__dict__["_live_doc"] = live
+        sheet._give(live)
         return sheet, changed
 
     def missing_for(self, state_vector: str) -> str:
@@ -142,14 +143,34 @@ class Sheet:
         if len(state_vector) > MAX_STATE_VECTOR:
             raise Rejected("bad_update", f"A state vector is at most {MAX_STATE_VECTOR} characters")
         raw = decode_b64(state_vector, "state_vector")
+        live = self._take()
         try:
-            return _b64(self._live().doc.get_update(raw))
-        except ValueError:
-            raise Rejected("bad_update", "This is not a Yjs state vector") from None
+            with refused_as("bad_update", "This is not a Yjs state vector"):
+                return _b64(live.doc.get_update(raw))
+        finally:
+            self._give(live)
 
     def state_vector(self) -> str:
         """The document's state vector, base64."""
-        return _b64(self._live().doc.get_state())
+        live = self._take()
+        try:
+            return _b64(live.doc.get_state())
+        finally:
+            self._give(live)
+
+
+@contextlib.contextmanager
+def refused_as(code: str, message: str):
+    """Malformed input that pycrdt cannot read becomes a rejection."""
+    try:
+        yield
+    except ValueError:
+        raise Rejected(code, message) from None
+    except BaseException as error:
+        # A panic inside yrs reaches Python as pyo3's PanicException, a BaseException.
+        if type(error).__name__ != "PanicException":
+            raise
+        raise Rejected(code, message) from None
 
 
 def decode_b64(value: str, name: str) -> bytes:
