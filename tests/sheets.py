@@ -42,18 +42,26 @@ class Typist:
         """What a peer with this state vector lacks (`Y.encodeStateAsUpdate(doc, sv)`)."""
         return b64(self.doc.get_update(base64.b64decode(state_vector)))
 
+    def _offset(self, question: int, index: int) -> int:
+        """pycrdt's position for the `index`-th character: it counts UTF-8 bytes, where the
+        protocol (and a textarea) counts characters (Yjs itself counts UTF-16 units)."""
+        return len(self.text(question)[:index].encode("utf-8"))
+
     def _change(self, edit) -> str:
         before = self.doc.get_state()
         edit()
         return b64(self.doc.get_update(before))
 
     def insert(self, question: int, index: int, text: str) -> str:
-        return self._change(lambda: self.texts[question].insert(index, text))
+        return self._change(lambda: self.texts[question].insert(self._offset(question, index), text))
 
     def append(self, question: int, text: str) -> str:
         return self.insert(question, len(self.text(question)), text)
 
     def delete(self, question: int, start: int, end: int) -> str:
+        """Delete characters start..end (end excluded)."""
+        start, end = self._offset(question, start), self._offset(question, end)
+
         def edit():
             del self.texts[question][start:end]
         return self._change(edit)
@@ -69,12 +77,14 @@ class Typist:
                and old[len(old) - 1 - suffix] == new[len(new) - 1 - suffix]):
             suffix += 1
 
+        start, end = self._offset(question, prefix), self._offset(question, len(old) - suffix)
+
         def edit():
             text = self.texts[question]
-            if len(old) - suffix > prefix:
-                del text[prefix:len(old) - suffix]
+            if end > start:
+                del text[start:end]
             if len(new) - suffix > prefix:
-                text.insert(prefix, new[prefix:len(new) - suffix])
+                text.insert(start, new[prefix:len(new) - suffix])
         return self._change(edit)
 
 

@@ -15,6 +15,7 @@ import hypothesis
 from helpers import FACILITATOR, GUEST, PROJECTOR, blank, participant, run, run_outcome
 from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
+from sheets import Typist, b64, typist_for
 
 from gamehub.engine import COMMANDS, Actor, Phase, Role, Settings, apply
 from gamehub.engine.codec import decode, encode
@@ -22,7 +23,8 @@ from gamehub.engine.draws import rng_for
 from gamehub.engine.groups import FormGroups, MoveParticipant, Reshuffle
 from gamehub.engine.lobby import AddParticipant, Join, RemoveParticipant, SetLocked
 from gamehub.engine.navigation import Back
-from gamehub.engine.planning import ChooseFormat, EditAnswer, ExtendTimer, StartPlanning
+from gamehub.engine.planning import ChooseFormat, EditSheet, ExtendTimer, StartPlanning
+from gamehub.engine.sheet import SHEET_GRACE
 from gamehub.engine.showcase import ShowcaseGallery, ShowcaseStep, StartShowcase
 from gamehub.engine.stories import PickStories, RerollStory
 from gamehub.views import facilitator_view, guest_view, phone_view, projector_view
@@ -135,12 +137,18 @@ EVENTS = [  # phase-advancing and group commands appear more often
     "join", "join", "add_participant", "remove_participant", "set_locked",
     "form_groups", "form_groups", "reshuffle", "move_participant", "move_participant",
     "pick_stories", "pick_stories", "reroll_story", "start_planning", "start_planning", "extend_timer",
-    "choose_format", "choose_format", "edit_answer", "edit_answer", "edit_answer", "edit_answer",
+    "choose_format", "choose_format", "sheet_update", "sheet_update", "sheet_update", "sheet_update",
+    "sheet_update", "sheet_update",
     "start_showcase", "showcase_step", "showcase_gallery", "back",
 ] + [e for e in ("hide_text", "rename_participant") if e in COMMANDS]  # moderation, newer than these tests
-PARTICIPANT_EVENTS = {"choose_format", "edit_answer"}
+PARTICIPANT_EVENTS = {"choose_format", "sheet_update"}
 NAMES = ["Ada", "  Bo  ", "", "   ", "x" * 41, "Cy\nDee"]
-TEXTS = ["plan", "", "  spaced  ", "ü ✓ 日本", "x" * 2001]
+TEXTS = ["plan", "", "  spaced  ", "ü ✓ 日本 😀", "x" * 2001]
+# Sheet updates sent blind (a stale phone, another group's sheet id, junk); play_random_game
+# also makes real ones from a phone that synced its group's sheet.
+SHEET_IDS = ["0.1", "0.2", "1.1", "2.3", "", "x"]
+UPDATES = ["", "AAA=", "not base64", b64(b"\x01\x02\x03garbage"), Typist(client_id=7).append(0, "blind"),
+           Typist(client_id=8).append(3, "x" * 2001)]
 BOOLS = [False, True]
 
 
@@ -172,9 +180,8 @@ def random_command(choose, state):
         return event, cls(minutes=choose([15, 1, 180, 0, -1, 181]))
     if event == "choose_format":
         return event, ChooseFormat(format=choose([0, 1, 2, -1, 3]))
-    if event == "edit_answer":
-        return event, EditAnswer(question=choose([0, 1, 2, 3, -1, 4]), text=choose(TEXTS),
-                                 base_rev=choose([0, 1, 2, 5]))
+    if event == "sheet_update":
+        return event, EditSheet(sheet=choose(SHEET_IDS), update=choose(UPDATES))
     if event == "showcase_step":
         return event, ShowcaseStep(delta=choose([1, -1, 1, 0, 2, -2]))
     if event == "showcase_gallery":
@@ -206,7 +213,12 @@ def check_invariants(state) -> None:
     if state.groups:
         assert set(seen) == people, "after grouping, everyone is in a group"
     for group in state.groups:
-        assert len(group.answers) == len(state.deck.questions)
+        questions = len(state.deck.questions)
+        assert group.sheet.id == f"{state.grouping_draw}.{group.number}"
+        assert len(group.texts) == len(group.sheet.authors) == questions
+        assert all(len(text) <= state.settings.max_answer for text in group.texts)
+        assert all(len(set(who)) == len(who) for who in group.sheet.authors)
+        assert all(re.fullmatch(r"p\d+", pid) for who in group.sheet.authors for pid in who)
         assert group.format is None or 0 <= group.format < 3
         if group.story is not None:
             assert state.phase not in (Phase.LOBBY, Phase.GROUPS)
@@ -230,6 +242,29 @@ def check_views(state, now: float) -> None:
         assert view["status"] == ("joined" if f"p{k}" in state.participants else "removed")
 
 
+def phone_edit(choose, state, group):
+    """The sheet update of a phone that synced its group's sheet: one change at a random place
+    of a random answer. Returns it with the phone, which now holds what the server should."""
+    phone = typist_for(state, group.number)
+    question = choose([0, 1, 2, 3])
+    text = phone.text(question)
+    kind = choose(["insert", "insert", "delete", "replace"])
+    if kind == "delete" and text:
+        start = choose(range(len(text)))
+        update = phone.delete(question, start, choose(range(start + 1, len(text) + 1)))
+    elif kind == "replace":
+        update = phone.set_text(question, choose(TEXTS))
+    else:
+        update = phone.insert(question, choose(range(len(text) + 1)), choose(TEXTS))
+    return EditSheet(sheet=group.sheet.id, update=update), phone
+
+
+def sheet_open(state, now: float) -> bool:
+    """docs/protocol.md: planning, or at most SHEET_GRACE seconds after it ended."""
+    return state.phase is Phase.PLANNING or (state.sheets_closed_at is not None
+                                             and now - state.sheets_closed_at <= SHEET_GRACE)
+
+
 def play_random_game(choose, state, steps: int, note=lambda text: None):
     """Send `steps` random commands; check the rules after each. Returns how many were accepted."""
     now, accepted = 1000.0, 0
@@ -237,8 +272,9 @@ def play_random_game(choose, state, steps: int, note=lambda text: None):
         name, command = random_command(choose, state)
         actor = random_actor(choose, state, name)
         group = state.group_of(actor.participant_id or "")
-        if name == "edit_answer" and group and 0 <= command.question < len(group.answers) and choose(BOOLS):
-            command = replace(command, base_rev=group.answers[command.question].rev)  # an up-to-date phone
+        phone = None
+        if name == "sheet_update" and group and choose(BOOLS):
+            command, phone = phone_edit(choose, state, group)  # an up-to-date phone
         now += choose([1.5, 0.0, 600.0])
         before = state
         result = apply(state, command, actor, now)  # never raises
@@ -246,6 +282,9 @@ def play_random_game(choose, state, steps: int, note=lambda text: None):
             note(f"rejected {name}: {result.error.code}")
             assert result.state is before and result.state.version == before.version
             assert result.error.code in DOCUMENTED_CODES, result.error.code
+            if phone is not None:  # its own group's sheet, well made: only time or length refuse it
+                expected = "too_long" if sheet_open(before, now) else "wrong_phase"
+                assert result.error.code == expected, result.error.to_dict()
             continue
         state = result.state
         accepted += 1
@@ -253,24 +292,31 @@ def play_random_game(choose, state, steps: int, note=lambda text: None):
         note(f"reached {state.phase.value}")
         assert state.version == before.version + 1
         check_invariants(state)
+        if name == "sheet_update":
+            assert sheet_open(before, now)
+            assert (result.echo.by, result.echo.update, result.echo.sheet) == (
+                actor.participant_id, command.update, group.sheet.id)
         if name in ("form_groups", "reshuffle"):
             check_grouping(state)
         elif name != "back" and len(before.groups) == len(state.groups):
             for old, new in zip(before.groups, state.groups, strict=True):
                 sender = actor.participant_id in old.members
-                if name == "edit_answer" and sender:
-                    changed = [q for q in range(len(old.answers)) if old.answers[q] != new.answers[q]]
-                    assert changed == [command.question] and new.answers[command.question].text == command.text
-                    assert new.answers[command.question].rev == old.answers[command.question].rev + 1
-                    assert result.result == {"rev": new.answers[command.question].rev}
+                if name == "sheet_update" and sender:
+                    changed = {q for q in range(len(old.texts)) if old.texts[q] != new.texts[q]}
+                    assert changed <= set(result.echo.fields)
+                    assert all(actor.participant_id in new.sheet.authors[q] for q in result.echo.fields)
+                    assert new.sheet.id == old.sheet.id and replace(new, sheet=old.sheet) == old
+                    if phone is not None:
+                        assert new.texts == tuple(phone.text(q) for q in range(len(new.texts)))
                 elif name == "choose_format" and sender:
-                    assert new.format == command.format and new.answers == old.answers
+                    assert new.format == command.format and new.format_by == actor.participant_id
+                    assert new.sheet == old.sheet
                 else:  # answers only ever change in the sender's own group
-                    assert new.answers == old.answers
-                    if name in ("edit_answer", "choose_format"):
+                    assert new.sheet == old.sheet
+                    if name in ("sheet_update", "choose_format"):
                         assert new == old
         if name == "back" and before.phase is not Phase.GROUPS:
-            assert [g.answers for g in state.groups] == [g.answers for g in before.groups]
+            assert [g.sheet for g in state.groups] == [g.sheet for g in before.groups]
         check_views(state, now)
         assert decode(json.loads(json.dumps(encode(state)))) == state
     return accepted
