@@ -95,6 +95,9 @@ function errorText(error) {
 
 const plural = (n, one, many) => `${n} ${n === 1 ? one : many}`;
 const groupLabel = (g) => `Group ${g.number} · ${g.colour.name}`;
+const TYPING_S = 5; // a group shows "typing…" this long after its last sheet update
+/** Whether the group typed in its sheet a moment ago (active_at is server time). */
+const typing = (g) => !!g.active_at && conn.now() - g.active_at < TYPING_S;
 const person = (id) => (view && view.participants.find((p) => p.id === id)) || null;
 
 /** Re-render a list of keyed children, reusing the nodes whose signature did not change and
@@ -238,8 +241,14 @@ function renderControls(v) {
   tick();
 }
 
+let typingShown = "";
+
 function tick() {
-  if (!view || view.phase !== "planning") return;
+  if (!view) return;
+  // "typing…" goes away by itself a few seconds after a group's last update.
+  const typingNow = view.groups.map(typing).join();
+  if (typingNow !== typingShown) { typingShown = typingNow; queueRender(); }
+  if (view.phase !== "planning") return;
   const timer = $("#f-timer");
   const text = view.timer ? (() => {
     const left = view.timer.deadline - conn.now();
@@ -263,6 +272,7 @@ function groupCard(v, g) {
     el("h3", { class: "f-group-head", id: `f-group-${g.number}` },
       el("span", { class: "f-swatch", "aria-hidden": "true" }),
       groupLabel(g),
+      planning && typing(g) ? el("span", { class: "f-typing" }, "typing…") : null,
       el("span", { class: "f-group-size" }, plural(g.members.length, "person", "people"))),
     onScreen ? el("p", { class: "f-on-screen" }, "On the projector now") : null,
     el("p", { class: "f-group-members" },
@@ -295,11 +305,13 @@ function groupCard(v, g) {
         ` ${g.answered}/4`),
       el("dl", { class: "f-answers" },
         v.questions.map((q, i) => {
-          const a = g.answers[i] || { text: "" };
+          const a = g.answers[i] || { text: "", authors: [] };
+          const authors = a.authors || [];
           return [
             el("dt", {}, `${i + 1}. ${q}`),
             el("dd", {}, a.text.trim()
-              ? [el("span", { class: "f-answer-text" }, a.text), a.by ? el("span", { class: "f-by" }, ` (${a.by})`) : null]
+              ? [el("span", { class: "f-answer-text" }, a.text),
+                authors.length ? el("span", { class: "f-by" }, ` (by ${authors.join(", ")})`) : null]
               : el("em", { class: "f-empty" }, "no answer yet")),
           ];
         })),
@@ -316,7 +328,7 @@ function renderGroups(v) {
   const phaseKey = `${v.phase}|${JSON.stringify(v.showcase)}|${v.questions.join("|")}`;
   keyed($("#f-groups"), groupCache, v.groups.map((g) => {
     const rerollBusy = busy.has(`reroll:${g.number}`);
-    return { key: String(g.number), sig: `${phaseKey}|${rerollBusy}|${JSON.stringify(g)}`, build: () => groupCard(v, g) };
+    return { key: String(g.number), sig: `${phaseKey}|${rerollBusy}|${typing(g)}|${JSON.stringify(g)}`, build: () => groupCard(v, g) };
   }));
 }
 

@@ -1,6 +1,6 @@
 // The phone screen: join, then follow the game with the group (docs/protocol.md, "Phone").
 // Screens are built once and patched on each view, so nothing the member is typing in is
-// ever rebuilt under their fingers; the shared sheet lives in sheet.js.
+// ever rebuilt under their fingers; the shared sheet lives in sheet.js (a Yjs document).
 import { el, render, clock, randomId, pageCode, $ } from "./dom.js";
 import { connect, startTicker } from "./connection.js";
 import { createSheet, storage, autosize } from "./sheet.js";
@@ -20,6 +20,7 @@ let screen = null;   // {key, node, update(view)}
 let final = null;    // a screen nothing comes after: removed / ended / broken
 let joinNotice = ""; // a sentence shown above the join form
 let timerNode = null;
+let lastFormat = null; // {sheet, format} last shown, to tell the member when a groupmate changes it
 
 const token = () => storage.get(KEYS.token);
 
@@ -41,6 +42,8 @@ const sheet = createSheet({
   conn: { get connected() { return !!conn && conn.connected; }, send: (...args) => conn.send(...args) },
   code: CODE,
   onGone: () => end("ended"),
+  // Whether this phone's last changes reached the server: the showcase card says so.
+  onChange: () => { if (screen && screen.key.startsWith("showcase")) draw(); },
 });
 
 conn = connect({
@@ -51,12 +54,15 @@ conn = connect({
   onView(next) {
     view = next;
     if (view.status === "joined") storage.del(KEYS.pending);
+    if (view.status === "joined" && view.group) sheet.view(view);
+    noticeFormat(view);
     draw();
   },
   onStatus(status) {
     if (final) return;
     showStatus(status);
     if (status === "online") sheet.online(); else sheet.offline();
+    if (screen && screen.key.startsWith("showcase")) draw();
   },
   onRefused(code) {
     if (code === "unknown_participant") {
@@ -73,6 +79,7 @@ conn = connect({
   },
   onDeleted() { end("ended"); },
 });
+sheet.listen(conn.socket);
 
 function end(kind) {
   if (kind === "ended") { forgetIdentity(); sheet.forget(); storage.del(KEYS.form); }
@@ -82,6 +89,34 @@ function end(kind) {
   showStatus("off");
   draw();
   return false;
+}
+
+// -- a groupmate chose the format: say so politely, without taking the focus ------------
+
+const toast = el("div", { class: "toast", role: "status", "aria-live": "polite", hidden: true });
+document.body.append(toast);
+let toastTimer = 0;
+
+function say(text) {
+  clearTimeout(toastTimer);
+  toast.textContent = text;
+  toast.hidden = false;
+  toastTimer = setTimeout(() => { toast.hidden = true; toast.textContent = ""; }, 6000);
+}
+
+const formatName = (g) => (g.format === null || g.format === undefined ? null : g.formats[g.format]);
+
+function noticeFormat(v) {
+  const g = v.status === "joined" ? v.group : null;
+  if (!g || v.phase !== "planning") { lastFormat = null; return; }
+  const before = lastFormat;
+  lastFormat = { sheet: g.sheet, format: g.format };
+  // Only a change seen on this screen: not the format found on arrival, nor our own choice.
+  if (!before || before.sheet !== g.sheet || before.format === g.format || g.format === null) return;
+  const by = g.format_by;
+  if (!by || (v.me && by.id === v.me.id)) return;
+  say(before.format === null ? `${by.name} chose ${formatName(g)} for your group.`
+    : `${by.name} changed your group's format to ${formatName(g)}.`);
 }
 
 // -- choosing and drawing the screen ----------------------------------------------------
@@ -384,6 +419,7 @@ function planningScreen() {
   const storyBody = el("div", { class: "story" });
   const formats = el("div", { class: "formats", role: "group", "aria-labelledby": "formats-h" });
   const formatNote = el("p", { class: "error-text", role: "alert" });
+  const formatBy = el("p", { class: "format-by" });
   const instructions = el("p", { class: "instructions" });
   const sheetSlot = el("div");
   let built = false;
@@ -406,10 +442,19 @@ function planningScreen() {
 
   function paintFormats(g) {
     const chosen = choosing !== null ? choosing : g.format;
-    render(formats, g.formats.map((name, i) => el("button", {
-      type: "button", class: "format", "aria-pressed": String(chosen === i), onclick: () => choose(i),
-    }, el("span", { class: "format-name" }, name),
-    el("span", { class: "format-mark" }, chosen === i ? (choosing === i ? "✓ Choosing…" : "✓ Chosen") : "Choose"))));
+    const buttons = [...formats.children];
+    // Patched in place: a button that is re-made under the thumb loses the tap and the focus.
+    g.formats.forEach((name, i) => {
+      const button = buttons[i] || formats.appendChild(el("button", { type: "button", class: "format", onclick: () => choose(i) },
+        el("span", { class: "format-name" }), el("span", { class: "format-mark" })));
+      button.setAttribute("aria-pressed", String(chosen === i));
+      button.children[0].textContent = name;
+      button.children[1].textContent = chosen === i ? (choosing === i ? "✓ Choosing…" : "✓ Chosen") : "Choose";
+    });
+    const by = g.format_by;
+    const mine = by && view.me && by.id === view.me.id;
+    formatBy.textContent = choosing !== null ? "" : g.format === null || g.format === undefined ? "Nobody has chosen yet."
+      : !by ? `Chosen: ${formatName(g)}` : `${mine ? "You" : by.name} chose ${formatName(g)}.`;
   }
 
   return {
@@ -420,9 +465,9 @@ function planningScreen() {
       el("details", { class: "card story-box", open: true }, storySummary, storyBody),
       el("h2", { id: "formats-h" }, "1. Choose a format"),
       el("p", { class: "hint" }, "Anyone in the group can choose; everyone sees it at once."),
-      formats, formatNote,
+      formats, formatBy, formatNote,
       el("h2", {}, "2. Answer together"),
-      el("p", { class: "hint" }, "Everyone in your group edits these same answers. They save by themselves."),
+      el("p", { class: "hint" }, "Everyone in your group edits these same answers, at the same time. They save by themselves."),
       sheetSlot),
     update(v) {
       const g = v.group;
@@ -430,8 +475,6 @@ function planningScreen() {
         render(bar, groupHeader(g, { timer }));
         render(sheetSlot, sheet.build(v));
         built = true;
-      } else {
-        sheet.update(v);
       }
       render(storySummary, !g.story ? "The story: not picked yet"
         : g.story.title ? `The story: ${g.story.title}` : `The story of ${g.story.mine ? "you" : g.story.owner_name}`);
@@ -442,14 +485,34 @@ function planningScreen() {
   };
 }
 
+/** This phone's changes that are not on the server (yet): said plainly, and shown. */
+function unsentNote() {
+  const report = sheet.report();
+  if (!report) return null;
+  const which = report.questions.map((q) => q + 1).join(", ").replace(/, (\d+)$/, " and $1");
+  const answers = report.questions.length > 1 ? `answers ${which}` : `answer ${which}`;
+  const late = report.state === "late";
+  return el("div", { class: late ? "unsent is-late" : "unsent", role: "status" },
+    el("p", { class: "unsent-title" }, late
+      ? `Your last changes to ${answers} did not reach the server before the sheet closed.`
+      : conn.connected ? `Sending your last changes to ${answers}…`
+        : `Your last changes to ${answers} are not sent yet: they will be when you are back online.`),
+    late ? el("p", {}, "They are not on the big screen or in the results, but they are kept on this phone:") : null,
+    late ? report.questions.map((q, i) => el("p", { class: "unsent-text" },
+      el("strong", {}, `${q + 1}. `), report.texts[i] || "(empty)")) : null);
+}
+
 function showcaseScreen() {
   const card = el("article", { class: "card showcase-card" });
+  const unsent = el("div");
   return {
     node: el("section", { class: "screen screen-showcase" },
       heading("Look at the big screen"),
       el("p", { class: "lead" }, "The groups are presenting. Here is your group's card."),
+      unsent,
       card),
     update(v) {
+      render(unsent, unsentNote());
       const g = v.group;
       const format = g.format === null || g.format === undefined ? "No format chosen" : g.formats[g.format];
       render(card,
@@ -459,6 +522,7 @@ function showcaseScreen() {
         g.story ? storyCard(g.story) : el("p", { class: "muted" }, "No story"),
         el("p", { class: "card-label" }, "Format"),
         el("p", { class: "format-chosen" }, format),
+        g.format_by ? el("p", { class: "muted format-by" }, `Chosen by ${view.me && g.format_by.id === view.me.id ? "you" : g.format_by.name}`) : null,
         el("dl", { class: "answers" }, g.questions.map((q, i) => [
           el("dt", {}, `${i + 1}. ${q}`),
           el("dd", {}, (g.answers && g.answers[i] && g.answers[i].text) || el("span", { class: "muted" }, "(no answer)")),
@@ -467,5 +531,7 @@ function showcaseScreen() {
   };
 }
 
-// Save unsent text when the phone locks or the tab goes to the background.
+// Send (and keep) unsent text when the phone locks, the tab goes to the background or the page
+// is left.
 document.addEventListener("visibilitychange", () => { if (document.visibilityState === "hidden") sheet.flushAll(); });
+window.addEventListener("pagehide", () => sheet.flushAll());

@@ -1,11 +1,17 @@
-// The shared sheet: the four planning answers a group edits together from their phones.
-// The rules are in docs/protocol.md, "Editing an answer": one edit in flight per field,
-// sent after a pause in typing and on leaving the field; a field with unsent text is never
-// overwritten by a view; a stale edit keeps the member's text and shows the other text beside it.
-import { el, render, randomId } from "./dom.js";
+// The group sheet on a phone: the four answers as one shared Yjs document per sheet id,
+// kept in localStorage and synced with the server as docs/protocol.md says ("The group sheet:
+// a shared Yjs document"), with a status per answer that only says what is true. Each
+// textarea is bound to its Y.Text in textbinding.js.
+import { Doc, applyUpdate, encodeStateAsUpdate, encodeStateVector, mergeUpdates } from "../vendor/yjs.esm.min.js";
+import { el } from "./dom.js";
+import { bindTextarea, carry, carried, applyCarried, diff, deltaOf } from "./textbinding.js";
 
-const PAUSE_MS = 700;      // send this long after the last keystroke
-const RETRY_MS = 1500;     // an unanswered send while still connected is tried again after this
+const SEND_EVERY_MS = 150; // while typing, one merged update this often (not after a pause)
+const TYPING_MS = 3000;    // "Amara is typing…" lasts this long after her last update
+const RETRY_MS = 1500;     // no ack while still connected: sync again after this
+const QUESTIONS = 4;
+const LOCAL = "this-phone"; // origin of this page's own changes; anything else came from others
+const REMOTE = "server";
 
 /** localStorage that survives private mode (falls back to memory for this page). */
 const memory = new Map();
@@ -21,297 +27,404 @@ export function autosize(textarea) {
   textarea.style.height = `${textarea.scrollHeight + 4}px`;
 }
 
+// Chunked: String.fromCharCode(...bytes) overflows the stack on a large update.
+export function toBase64(bytes) {
+  let binary = "";
+  for (let i = 0; i < bytes.length; i += 0x8000) binary += String.fromCharCode.apply(null, bytes.subarray(i, i + 0x8000));
+  return btoa(binary);
+}
+export const fromBase64 = (text) => Uint8Array.from(atob(text), (c) => c.charCodeAt(0));
+/** Lengths are code points, as the server counts them (an emoji is one). */
+export const codePoints = (text) => [...text].length;
+const number = (n) => n.toLocaleString("en");
+
 /**
- * The sheet of one phone. `conn` is connection.js's handle; `onGone()` is called when the
- * server says the session no longer exists.
- *   build(view)  the sheet's elements for view.group (kept: patch them with update)
- *   update(view) apply a new view without touching fields the member is busy with
- *   online()     the connection is back: send every field that has unsent text
- *   flushAll()   send what can be sent now (the page is being hidden)
- *   forget()     drop every saved draft (the session ended)
+ * The sheet of one phone. `conn` has `connected` and `send` (connection.js); `onGone()` runs
+ * when the session no longer exists; `onChange()` when what `report()` says may have changed.
+ *   view(v)        every view: follows the group's sheet id and the phase
+ *   build(v)       the planning screen's list of answers, bound to the document
+ *   leave()        that list left the screen (its document goes on syncing)
+ *   listen(socket) take the groupmates' `sheet_update` events
+ *   online(), offline(), flushAll(), forget(), report()
  */
-export function createSheet({ conn, code, onGone = () => {} }) {
-  const fieldsByGroup = new Map(); // group number -> [field], kept across phase changes
-  let current = null;              // group number shown now, or null
+export function createSheet({ conn, code, onGone = () => {}, onChange = () => {} }) {
+  const sheets = new Map(); // sheet id -> its state, kept while the page lives
+  let current = null;
   let planning = false;
   let limit = 2000;
-  let myName = null;
-  const draftKey = (q) => `gamehub:${code}:draft:${q}`;
+  let me = { id: null, name: null };
+  let ui = null;           // {sheet, fields: [...]} while the planning screen shows the sheet
+  const key = (id) => `gamehub:${code}:sheet:${id}`;
 
-  const dirty = (f) => f.draft !== f.base;
-  // While this is true, an incoming view must not overwrite the member's field.
-  const busy = (f) => dirty(f) || f.inFlight || f.conflict !== null || (f.focused && f.touched);
+  // -- the document and what is kept on the phone -----------------------------------------
 
-  function saveDraft(f) {
-    if (!dirty(f)) storage.del(draftKey(f.q));
-    else storage.set(draftKey(f.q), JSON.stringify({ group: f.group, rev: f.rev, base: f.base, text: f.draft }));
-  }
-
-  function loadDraft(q, group) {
-    try {
-      const saved = JSON.parse(storage.get(draftKey(q)) || "null");
-      if (saved && saved.group === group && typeof saved.text === "string"
-          && typeof saved.base === "string" && Number.isInteger(saved.rev)) return saved;
-    } catch { /* unreadable: ignore */ }
-    return null;
-  }
-
-  function makeField(q, answer, group) {
-    const f = {
-      q, group, rev: answer.rev, base: answer.text, draft: answer.text, latest: answer,
-      inFlight: false, pending: null, offline: false, conflict: null, error: null,
-      focused: false, touched: false, timer: null, mine: new Set(), ui: null,
-    };
-    const saved = loadDraft(q, group);
-    if (saved && saved.text !== answer.text) {
-      // Unsent text from before a reload: keep it, based on what it was based on.
-      Object.assign(f, { draft: saved.text, base: saved.base, rev: saved.rev });
-    } else if (saved) storage.del(draftKey(q));
-    return f;
-  }
-
-  // -- the server's side ---------------------------------------------------------------
-
-  /** A view brought `answer` for this field. */
-  function fromServer(f, answer) {
-    if (answer.rev >= f.latest.rev) f.latest = answer;
-    if (f.conflict) {
-      // Still waiting for the member's choice: show the newest other text.
-      if (answer.rev > f.conflict.rev) {
-        f.rev = answer.rev;
-        f.base = answer.text;
-        f.conflict = answer.text === f.draft ? null : { text: answer.text, by: answer.by, rev: answer.rev };
-        saveDraft(f);
-      }
-    } else if (!busy(f) && answer.rev >= f.rev) {
-      f.rev = answer.rev;
-      f.base = f.draft = answer.text;
-      f.error = null;
-      if (f.ui && f.ui.textarea.value !== answer.text) {
-        f.ui.textarea.value = answer.text;
-        autosize(f.ui.textarea);
-      }
-      saveDraft(f);
+  function open(id) {
+    if (sheets.has(id)) return sheets.get(id);
+    // `doc` is this phone's copy; `known` holds only what the server is known to have (others'
+    // updates, and this phone's once acknowledged): what the member's text is carried from if
+    // `doc` must be rebuilt.
+    const s = { id, doc: null, texts: null, known: new Doc(), queue: [], queueFields: new Set(), unacked: new Set(),
+      held: Array(QUESTIONS).fill(null), over: Array(QUESTIONS).fill(0),
+      errors: Array(QUESTIONS).fill(null), typing: [...Array(QUESTIONS)].map(() => new Map()),
+      authors: [...Array(QUESTIONS)].map(() => new Set()), ready: false, needSync: true, busy: false,
+      timer: null, lastSent: 0, urgent: false, late: false, stopped: null, rebuilds: 0, saveTimer: null };
+    let saved = null;
+    try { saved = JSON.parse(storage.get(key(id)) || "null"); } catch { /* unreadable: start afresh */ }
+    fresh(s, saved && saved.state ? fromBase64(saved.state) : null);
+    if (saved && saved.known) applyUpdate(s.known, fromBase64(saved.known), REMOTE);
+    if (saved) {
+      for (const q of saved.unacked || []) s.unacked.add(q);
+      (saved.held || []).forEach((held, q) => { s.held[q] = held; });
     }
-    paint(f);
+    sheets.set(id, s);
+    return s;
   }
 
-  /** Catch up with the newest server text once the member is no longer busy with the field. */
-  function catchUp(f) {
-    if (!busy(f) && f.latest.rev > f.rev) fromServer(f, f.latest);
+  /** A new document for `s`, from a saved state if there is one. */
+  function fresh(s, state) {
+    if (s.doc) s.doc.destroy();
+    const doc = new Doc();
+    s.doc = doc;
+    s.texts = [...Array(QUESTIONS)].map((_, q) => doc.getText(`q${q}`));
+    if (state) applyUpdate(doc, state, REMOTE);
+    s.ready = !!state;
+    doc.on("update", (update, origin) => { if (origin === LOCAL && s.doc === doc) s.queue.push(update); });
   }
 
-  async function flush(f) {
-    clearTimeout(f.timer);
-    f.timer = null;
-    if (!planning || f.group !== current || f.inFlight || f.conflict || !dirty(f)) { paint(f); return; }
-    if (!conn.connected) { f.offline = true; paint(f); return; }
-    const text = f.draft;
-    const base_rev = f.rev;
-    // The same edit again (after no answer) keeps its cid, so the server applies it once.
-    const same = f.pending && f.pending.text === text && f.pending.base_rev === base_rev;
-    const cid = same ? f.pending.cid : randomId(16);
-    f.pending = { cid, text, base_rev };
-    f.inFlight = true;
-    f.error = null;
-    paint(f);
-    const ack = await conn.send("edit_answer", { question: f.q, text, base_rev }, { cid });
-    f.inFlight = false;
+  function save(s) {
+    clearTimeout(s.saveTimer);
+    s.saveTimer = null;
+    storage.set(key(s.id), JSON.stringify({
+      state: s.ready ? toBase64(encodeStateAsUpdate(s.doc)) : null,
+      known: toBase64(encodeStateAsUpdate(s.known)), unacked: [...s.unacked], held: s.held,
+    }));
+  }
+  // Others' changes are on the server already: saving them can wait a little.
+  const saveSoon = (s) => { if (!s.saveTimer) s.saveTimer = setTimeout(() => save(s), 1000); };
+
+  const knownText = (s, q) => s.known.getText(`q${q}`).toString();
+  /** An update from the server: in this phone's copy and in what the server is known to have. */
+  function fromServer(s, update) {
+    applyUpdate(s.doc, update, REMOTE);
+    applyUpdate(s.known, update, REMOTE);
+  }
+  /** What a change held back from `base` makes of the document's text now. */
+  function mergedText(held, text) {
+    const change = carry(held.base, held.text, text === held.base ? [] : [deltaOf(diff(held.base, text))]);
+    return change ? carried(text, change) : text;
+  }
+
+  function markLocal(s, q) {
+    s.unacked.add(q);
+    s.queueFields.add(q);
+    s.held[q] = null;
+    s.errors[q] = null;
+    s.authors[q].add(me.name);
+    save(s);
+    pump(s);
+  }
+
+  const pending = (s) => s.unacked.size > 0 || s.queue.length > 0 || s.held.some(Boolean);
+
+  // -- talking to the server: one sync or one update in flight at a time -----------------
+
+  function pump(s) {
+    paint(s);
+    if (s !== current || s.busy || s.stopped || !conn.connected) return;
+    if (s.late && !planning) return;
+    if (s.needSync) { if (planning || pending(s)) sync(s); return; }
+    if (!s.queue.length) return;
+    const wait = s.urgent ? 0 : s.lastSent + SEND_EVERY_MS - Date.now();
+    if (wait > 0) {
+      if (!s.timer) s.timer = setTimeout(() => { s.timer = null; pump(s); }, wait);
+      return;
+    }
+    const update = s.queue.length === 1 ? s.queue[0] : mergeUpdates(s.queue);
+    const fields = new Set(s.queueFields);
+    s.queue = [];
+    s.queueFields.clear();
+    send(s, update, fields);
+  }
+
+  async function sync(s) {
+    s.busy = true;
+    const wasReady = s.ready;
+    const ack = await conn.send("sheet_sync", { sheet: s.id, state_vector: toBase64(encodeStateVector(s.doc)) });
+    if (!ack.ok) { s.busy = false; return refused(s, ack, () => sync(s)); }
+    fromServer(s, fromBase64(ack.update));
+    s.ready = true;
+    s.needSync = false;
+    if (!wasReady) attachAll(s);
+    // Everything the server lacks goes as one update; it holds every change queued so far.
+    const missing = encodeStateAsUpdate(s.doc, fromBase64(ack.state_vector));
+    const fields = new Set(s.unacked);
+    s.queue = [];
+    s.queueFields.clear();
+    save(s);
+    s.busy = false; // only now: carrying text back in (attachAll) must not send on its own
+    // encodeStateAsUpdate always carries the whole delete set, so "nothing new" is an update
+    // without structs (first byte 0) while this phone has nothing unacknowledged.
+    if (fields.size || missing[0] !== 0) send(s, missing, fields);
+    else pump(s);
+  }
+
+  /** Send one update. With one in flight at a time, everything in the document when it
+   *  leaves is on the server once it is acknowledged: `state` is kept for `known`. */
+  async function send(s, update, fields, again = null) {
+    const job = again || { update: toBase64(update), fields, state: encodeStateAsUpdate(s.doc), cid: undefined };
+    s.busy = true;
+    s.lastSent = Date.now();
+    paint(s);
+    const ack = await conn.send("sheet_update", { sheet: s.id, update: job.update }, job.cid ? { cid: job.cid } : {});
+    s.busy = false;
     if (ack.ok) {
-      f.pending = null;
-      f.offline = false;
-      f.rev = ack.rev;
-      f.base = text;
-      f.mine.add(ack.rev);
-      if (ack.rev >= f.latest.rev) f.latest = { text, rev: ack.rev, by: f.latest.by };
-      saveDraft(f);
-      if (dirty(f)) { if (!f.timer) flush(f); } // typed on meanwhile: send that too
-      else catchUp(f);
+      s.rebuilds = 0;
+      if (!s.queue.length) s.urgent = false;
+      applyUpdate(s.known, job.state, REMOTE);
+      for (const q of job.fields) if (!s.queueFields.has(q)) { s.unacked.delete(q); s.errors[q] = null; }
+      save(s);
+      onChange();
+      return pump(s);
+    }
+    job.cid = ack.cid; // a resend of the very same update keeps its id
+    refused(s, ack, () => send(s, null, null, job), job.fields);
+  }
+
+  /** A refused sync or update. `again()` resends the very same one. */
+  function refused(s, ack, again, fields = null) {
+    const { code: reason, details = {}, message } = ack.error || {};
+    if (reason === "offline") {
+      s.needSync = true; // whatever arrived, the next sync finds out
+      if (conn.connected) setTimeout(() => pump(s), RETRY_MS);
+    } else if (reason === "rate_limited" || reason === "busy") {
+      s.busy = true; // nothing else goes first: the next update waits for this one's ack
+      const wait = reason === "busy" ? 0.3 + Math.random() : Math.max(0.5, Number(details.retry_after) || 2);
+      setTimeout(() => { s.busy = false; if (conn.connected) again(); else { s.needSync = true; pump(s); } }, wait * 1000);
+    } else if (reason === "unknown_session") {
+      onGone();
+    } else if (reason === "wrong_phase" && fields) {
+      s.late = true; // kept: if the facilitator goes back to planning, it is sent then
+      s.needSync = true;
+      onChange();
+    } else if (reason === "not_your_group") {
+      s.stopped = "Not saved: you are in another group now";
+    } else if (fields) {
+      rebuild(s, reason, details, message);
     } else {
-      const { code: reason, details, message } = ack.error || {};
-      if (reason === "offline") {
-        f.offline = true; // keep f.pending: the resend reuses its cid
-        if (conn.connected) f.timer = setTimeout(() => flush(f), RETRY_MS);
-      } else if (reason === "rate_limited" || reason === "busy") {
-        // Refused before it was applied: the same edit (same cid) goes again a little later.
-        const wait = reason === "busy" ? 0.3 + Math.random() : Math.max(1, Number(details && details.retry_after) || 2);
-        f.timer = setTimeout(() => flush(f), wait * 1000);
-      } else {
-        f.pending = null;
-        if (reason === "stale_edit" && details) {
-          f.rev = details.rev;
-          f.base = details.text;
-          f.latest = { text: details.text, rev: details.rev, by: details.by };
-          if (details.text !== f.draft) f.conflict = { text: details.text, by: details.by, rev: details.rev };
-          saveDraft(f);
-        } else if (reason === "too_long") {
-          f.error = `Too long: an answer can have at most ${limit} characters.`;
-        } else if (reason === "wrong_phase") {
-          f.error = "Not saved: the planning time is over. Your text is kept on this phone.";
-        } else if (reason === "unknown_session") {
-          onGone();
-        } else {
-          f.error = `Not saved: ${message || "the server refused it"}`;
-        }
+      setTimeout(() => pump(s), RETRY_MS * 2); // a sync refused by a server bug: try again later
+    }
+    paint(s);
+  }
+
+  /** The document holds changes the server will never take: make it again from the server
+   *  and carry the member's text back in as a fresh change once it fits. */
+  function rebuild(s, reason, details, message) {
+    for (let q = 0; q < QUESTIONS; q++) {
+      const field = ui && ui.sheet === s ? ui.fields[q] : null;
+      const text = s.texts[q].toString();
+      // The member's text with everything this phone has of the others', as one text...
+      const mine = field ? field.binding.merged : s.held[q] ? mergedText(s.held[q], text) : text;
+      if (field && field.binding.value !== mine) field.textarea.value = mine;
+      if (field) field.binding.detach();
+      // ...carried from what the server is known to have (pinned now: the member may type on
+      // while the document is rebuilt, and the sync brings `known` up to date).
+      const base = knownText(s, q);
+      s.held[q] = mine === base && !field ? null : { text: mine, base };
+      if (mine === base) s.unacked.delete(q);
+    }
+    if (reason === "too_long" && Number.isInteger(details.question)) {
+      s.errors[details.question] = `Too long for the server: an answer can have at most ${number(limit)} characters. Shorten it to save it.`;
+    } else if (reason !== "too_long") {
+      for (const q of s.unacked) s.errors[q] = `Not saved yet: ${message || reason}. Trying again…`;
+    }
+    s.queue = [];
+    s.queueFields.clear();
+    fresh(s, null);
+    s.needSync = true;
+    s.busy = true;
+    save(s);
+    const wait = Math.min(30, 2 ** s.rebuilds++) * 1000;
+    setTimeout(() => { s.busy = false; pump(s); }, reason === "too_long" ? 0 : wait);
+  }
+
+  /** After a (re)built document first synced: bind or carry every answer back in. */
+  function attachAll(s) {
+    for (let q = 0; q < QUESTIONS; q++) {
+      const held = s.held[q];
+      const field = ui && ui.sheet === s ? ui.fields[q] : null;
+      if (field) {
+        // A read-only textarea only showed the view's text; any other holds what the member
+        // typed while the document was being rebuilt.
+        const keepLocal = !!held && !field.textarea.readOnly;
+        field.textarea.readOnly = false;
+        field.binding.attach(s.texts[q], keepLocal ? { keepLocal, base: held.base } : {});
+        if (!field.binding.held) s.held[q] = null;
+      } else if (held) {
+        const text = s.texts[q].toString();
+        const change = carry(held.base, held.text, text === held.base ? [] : [deltaOf(diff(held.base, text))]);
+        if (!change) s.held[q] = null;
+        else if (codePoints(carried(text, change)) <= limit) { applyCarried(s.texts[q], change, LOCAL); markLocal(s, q); }
+        else s.over[q] = codePoints(carried(text, change));
       }
     }
-    paint(f);
   }
 
-  // -- the member's side ---------------------------------------------------------------
-
-  function typed(f) {
-    f.draft = f.ui.textarea.value;
-    f.touched = true;
-    f.error = null;
-    saveDraft(f);
-    autosize(f.ui.textarea);
-    clearTimeout(f.timer);
-    f.timer = setTimeout(() => flush(f), PAUSE_MS);
-    paint(f);
+  function onRemote(event) {
+    const s = event && event.session === code ? sheets.get(event.sheet) : null;
+    if (!s || typeof event.update !== "string") return;
+    try { fromServer(s, fromBase64(event.update)); } catch { return; }
+    saveSoon(s);
+    const by = event.by || {};
+    if (by.name && by.id !== me.id && Array.isArray(event.fields)) {
+      for (const q of event.fields) {
+        if (!s.typing[q]) continue;
+        s.typing[q].set(by.name, Date.now() + TYPING_MS);
+        s.authors[q].add(by.name);
+      }
+      setTimeout(() => paint(s), TYPING_MS + 50);
+    }
+    paint(s);
   }
 
-  function useTheirs(f) {
-    const { text, rev } = f.conflict;
-    f.conflict = null;
-    f.rev = rev;
-    f.base = f.draft = text;
-    f.touched = false;
-    f.ui.textarea.value = text;
-    autosize(f.ui.textarea);
-    saveDraft(f);
-    paint(f);
-    f.ui.textarea.focus();
-    catchUp(f);
-  }
+  // -- the answers on screen ---------------------------------------------------------------
 
-  function keepMine(f) {
-    f.conflict = null; // f.rev is already the other text's rev
-    f.ui.textarea.focus();
-    flush(f);
-  }
-
-  // -- drawing -------------------------------------------------------------------------
-
-  function status(f) {
-    if (f.conflict) return ["conflict", "Not saved yet: choose below"];
-    if (f.error) return ["error", f.error];
-    if (dirty(f) && (f.offline || !conn.connected)) return ["offline", "Not sent yet (offline)"];
-    if (dirty(f) || f.inFlight) return ["saving", "Saving…"];
-    if (f.rev === 0 && !f.base) return ["empty", "Nothing written yet"];
+  function statusOf(s, q) {
+    const field = ui && ui.sheet === s ? ui.fields[q] : null;
+    if (s.stopped) return ["error", s.stopped];
+    if (s.over[q]) return ["error", "Too long to save: shorten it"];
+    if (s.errors[q]) return ["error", s.errors[q]];
+    const waiting = s.unacked.has(q) || s.held[q] || (field && s.ready && field.binding.held);
+    if (waiting && s.late) return ["error", "Not saved: planning had ended. Kept on this phone"];
+    if (waiting) return conn.connected ? ["saving", "Sending…"] : ["offline", "Not sent yet, will send when you are back online"];
+    if (!s.ready) return ["loading", conn.connected ? "Loading the sheet…" : "Will load when you are back online"];
+    if (!s.texts[q].toString()) return ["empty", "Nothing written yet"];
     return ["saved", "Saved"];
   }
 
-  function paint(f) {
-    const ui = f.ui;
-    if (!ui) return;
-    const [state, text] = status(f);
-    ui.status.dataset.state = state;
-    ui.statusText.textContent = text;
-    const by = f.latest.by;
-    const me = f.mine.has(f.latest.rev) || (by && by === myName);
-    ui.by.textContent = !by && !f.mine.has(f.latest.rev) ? "" : me ? "Last edited by you" : `Last edited by ${by}`;
-    ui.count.textContent = f.draft.length > limit - 200 ? `${f.draft.length} / ${limit} characters` : "";
-    ui.textarea.setAttribute("aria-invalid", state === "error" ? "true" : "false");
-    if (!f.conflict) { if (!ui.conflict.hidden) render(ui.conflict); ui.conflict.hidden = true; return; }
-    const shown = ui.conflict.dataset.rev;
-    if (!ui.conflict.hidden && shown === String(f.conflict.rev)) return;
-    ui.conflict.dataset.rev = String(f.conflict.rev);
-    ui.conflict.hidden = false;
-    render(ui.conflict,
-      el("p", { class: "conflict-title" }, `${f.conflict.by || "Someone"} also edited this:`),
-      el("p", { class: "conflict-text" }, f.conflict.text || "(they emptied it)"),
-      el("div", { class: "conflict-actions" },
-        el("button", { type: "button", class: "button", onclick: () => useTheirs(f) }, "Use theirs"),
-        el("button", { type: "button", class: "button primary", onclick: () => keepMine(f) }, "Keep mine")));
+  const list = (names) => (names.length < 2 ? names.join("") : `${names.slice(0, -1).join(", ")} and ${names[names.length - 1]}`);
+
+  function paint(s) {
+    if (!ui || ui.sheet !== s) return;
+    const now = Date.now();
+    ui.fields.forEach((f, q) => {
+      const [state, text] = statusOf(s, q);
+      f.status.dataset.state = state;
+      if (f.statusText.textContent !== text) f.statusText.textContent = text;
+      f.textarea.setAttribute("aria-invalid", state === "error" ? "true" : "false");
+      const typing = [...s.typing[q]].filter(([, until]) => until > now).map(([name]) => name);
+      const typingText = typing.length ? `${list(typing)} ${typing.length > 1 ? "are" : "is"} typing…` : "";
+      if (f.typing.textContent !== typingText) f.typing.textContent = typingText;
+      const authors = [...s.authors[q]].filter(Boolean).map((name) => (name === me.name ? "you" : name));
+      const byText = authors.length ? `Written by ${list([...new Set(authors)])}` : "";
+      if (f.by.textContent !== byText) f.by.textContent = byText;
+      // Over the limit, the length that counts is what the answer would be with the others' text.
+      const n = s.over[q] || codePoints(f.textarea.value);
+      f.count.dataset.state = n > limit ? "over" : n > limit - 100 ? "near" : "";
+      const countText = n > limit - 200 ? `${number(n)} / ${number(limit)} characters` : "";
+      if (f.count.textContent !== countText) f.count.textContent = countText;
+    });
   }
 
-  function fieldNode(f, question) {
-    const id = `answer-${f.q}`;
+  function fieldNode(s, q, question, answer) {
+    const id = `answer-${q}`;
     const textarea = el("textarea", {
-      id, name: id, maxlength: limit, rows: 4, spellcheck: "true", autocapitalize: "sentences",
-      "aria-describedby": `${id}-status ${id}-by ${id}-count`,
+      id, name: id, rows: 4, spellcheck: "true", autocapitalize: "sentences",
+      "aria-describedby": `${id}-status ${id}-count`,
     });
-    textarea.value = f.draft;
-    textarea.addEventListener("input", () => typed(f));
-    textarea.addEventListener("focus", () => { f.focused = true; });
-    textarea.addEventListener("blur", () => {
-      f.focused = false;
-      f.touched = false;
-      flush(f);
-      catchUp(f);
+    textarea.value = s.held[q] ? s.held[q].text : s.ready ? s.texts[q].toString() : (answer && answer.text) || "";
+    // Nothing to edit before the first sync (the view's text would be typed in twice), unless
+    // it holds the member's own text.
+    textarea.readOnly = !s.ready && !s.held[q];
+    const f = { textarea, statusText: el("span", { class: "q-status-text" }) };
+    f.status = el("span", { class: "q-status", id: `${id}-status` }, el("span", { class: "q-dot", "aria-hidden": "true" }), f.statusText);
+    f.typing = el("span", { class: "q-typing" });
+    f.by = el("span", { class: "q-by" });
+    f.count = el("span", { class: "q-count", id: `${id}-count` });
+    f.binding = bindTextarea(textarea, {
+      origin: LOCAL,
+      fits: (text) => { const n = codePoints(text); s.over[q] = n > limit ? n : 0; return !s.over[q]; },
+      onLocal: () => markLocal(s, q),
+      onShown: () => { autosize(textarea); paint(s); },
     });
-    const statusText = el("span", { class: "q-status-text" });
-    const ui = {
-      textarea, statusText,
-      status: el("span", { class: "q-status", id: `${id}-status` }, el("span", { class: "q-dot", "aria-hidden": "true" }), statusText),
-      by: el("span", { class: "q-by", id: `${id}-by` }),
-      count: el("span", { class: "q-count", id: `${id}-count` }),
-      conflict: el("div", { class: "conflict", hidden: true, role: "group", "aria-label": "Another version of this answer" }),
-    };
-    f.ui = ui;
-    const node = el("li", { class: "q" },
-      el("label", { for: id, class: "q-label" }, el("span", { class: "q-num", "aria-hidden": "true" }, f.q + 1), el("span", {}, question)),
+    textarea.addEventListener("input", () => {
+      autosize(textarea);
+      // Text the document cannot take yet (too long) is kept on the phone all the same.
+      if (s.ready && f.binding.held) { s.held[q] = { text: textarea.value, base: f.binding.shown }; save(s); }
+      else if (!f.binding.held && (s.held[q] || s.over[q])) { s.held[q] = null; s.over[q] = 0; save(s); }
+      paint(s);
+    });
+    if (s.ready) f.binding.attach(s.texts[q], s.held[q] ? { keepLocal: true, base: s.held[q].base } : {});
+    f.node = el("li", { class: "q" },
+      el("div", { class: "q-head" },
+        el("label", { for: id, class: "q-label" }, el("span", { class: "q-num", "aria-hidden": "true" }, q + 1), el("span", {}, question)),
+        f.typing),
       textarea,
-      el("p", { class: "q-meta" }, ui.status, ui.by, ui.count),
-      // Polite live region: the conflict box appears here while the member may be typing elsewhere.
-      el("div", { "aria-live": "polite" }, ui.conflict));
-    paint(f);
+      el("p", { class: "q-meta" }, f.status, f.count),
+      f.by);
     requestAnimationFrame(() => autosize(textarea));
-    return node;
+    return f;
   }
 
-  function fieldsFor(group) {
-    let fields = fieldsByGroup.get(group.number);
-    if (!fields) {
-      fields = group.answers.map((answer, q) => makeField(q, answer, group.number));
-      fieldsByGroup.set(group.number, fields);
-    }
-    return fields;
+  function flush(s) {
+    if (!s) return;
+    clearTimeout(s.timer);
+    s.timer = null;
+    s.urgent = true;
+    save(s);
+    pump(s);
   }
 
   return {
-    build(view) {
-      const group = view.group;
-      limit = (view.limits && view.limits.answer) || limit;
-      myName = view.me ? view.me.name : myName;
-      current = group.number;
-      planning = view.phase === "planning";
-      const fields = fieldsFor(group);
-      const list = el("ol", { class: "sheet" }, fields.map((f, q) => fieldNode(f, group.questions[q])));
-      group.answers.forEach((answer, q) => fromServer(fields[q], answer));
-      fields.forEach((f) => { if (dirty(f)) flush(f); }); // text saved before a reload or a phase change
-      return list;
+    view(v) {
+      limit = (v.limits && v.limits.answer) || limit;
+      if (v.me) me = { id: v.me.id, name: v.me.name };
+      const was = planning;
+      planning = v.phase === "planning";
+      const id = v.group && v.group.sheet;
+      if (id && (!current || current.id !== id)) {
+        current = open(id);
+        current.needSync = true;
+        current.stopped = null;
+      }
+      if (!current) return;
+      (v.group && v.group.answers || []).forEach((a, q) => { for (const name of a.authors || []) current.authors[q].add(name); });
+      if (planning && current.late) { current.late = false; current.needSync = true; }
+      if (was && !planning) flush(current); // the facilitator moved on: what was typed goes now
+      else pump(current);
     },
-    update(view) {
-      const group = view.group;
-      if (!group || !group.answers || group.number !== current) return;
-      planning = view.phase === "planning";
-      myName = view.me ? view.me.name : myName;
-      const fields = fieldsFor(group);
-      group.answers.forEach((answer, q) => fromServer(fields[q], answer));
+    build(v) {
+      this.view(v);
+      const s = current;
+      ui = { sheet: s, fields: [] };
+      ui.fields = v.group.questions.map((question, q) => fieldNode(s, q, question, v.group.answers && v.group.answers[q]));
+      paint(s);
+      return el("ol", { class: "sheet" }, ui.fields.map((f) => f.node));
     },
-    /** The sheet is no longer on screen (another phase or group). */
     leave() {
-      planning = false;
-      for (const fields of fieldsByGroup.values()) for (const f of fields) { clearTimeout(f.timer); f.timer = null; f.ui = null; f.focused = false; f.touched = false; }
+      if (!ui) return;
+      for (const f of ui.fields) f.binding.detach();
+      flush(ui.sheet);
+      ui = null;
     },
-    online() {
-      for (const f of fieldsByGroup.get(current) || []) { f.offline = false; if (dirty(f)) flush(f); else paint(f); }
-    },
-    offline() {
-      for (const f of fieldsByGroup.get(current) || []) paint(f);
-    },
-    flushAll() {
-      for (const f of fieldsByGroup.get(current) || []) if (dirty(f)) flush(f);
-    },
-    /** Unsent text in the current group's fields, e.g. to warn before the phase moves on. */
-    unsent() {
-      return (fieldsByGroup.get(current) || []).filter(dirty).length;
+    listen(socket) { socket.on("sheet_update", onRemote); },
+    online() { if (current) { current.needSync = true; pump(current); } },
+    offline() { if (current) paint(current); },
+    flushAll() { flush(current); },
+    /** What the showcase screen should say about this phone's changes that are not saved. */
+    report() {
+      const s = current;
+      if (!s || !pending(s)) return null;
+      const questions = [...Array(QUESTIONS).keys()].filter((q) => s.unacked.has(q) || s.held[q]);
+      const texts = questions.map((q) => (s.held[q] ? mergedText(s.held[q], s.texts[q].toString()) : s.texts[q].toString()));
+      return { state: s.late ? "late" : "sending", questions, texts };
     },
     forget() {
-      for (let q = 0; q < 4; q++) storage.del(draftKey(q));
-      fieldsByGroup.clear();
+      for (const id of sheets.keys()) storage.del(key(id));
+      try {
+        for (const k of Object.keys(localStorage)) if (k.startsWith(`gamehub:${code}:sheet:`)) localStorage.removeItem(k);
+      } catch { /* private mode */ }
+      sheets.clear();
+      current = null;
     },
   };
 }

@@ -1,0 +1,250 @@
+"""The group sheet in real browsers: phones of one group typing into the same answers at once.
+
+Debian's Chromium under Playwright's async API (so several phones can type at the same
+moment, key by key), against a real `gamehub serve`. What each test checks is what the room
+would see: the text on every phone, on the facilitator's screen and in the export.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import re
+import urllib.parse
+import urllib.request
+
+from playwright.async_api import async_playwright, expect
+
+from browser import CHROMIUM, CHROMIUM_ARGS, LAPTOP, PHONE, SCREENSHOTS, require_tools
+from server_process import ServerProcess
+from test_real_server import Client
+
+WAIT = 10_000  # ms: every live update must arrive well within this
+SAVED = "Saved"
+OFFLINE = "Not sent yet, will send when you are back online"
+
+# The browser's own messages when a test takes a phone offline, or asks for no favicon.
+EXPECTED_ERRORS = re.compile(r"favicon|ERR_INTERNET_DISCONNECTED")
+
+# Every input event's value, kept in sessionStorage, which survives a reload: what a textarea
+# held the moment before the page went away. (An init script is not subject to the page's CSP.)
+RECORD_TYPING = """
+document.addEventListener("input", (event) => {
+  if (event.target.id) sessionStorage.setItem("typed:" + event.target.id, event.target.value);
+}, true);
+"""
+
+
+def export(server: ServerProcess) -> dict:
+    """The results as the facilitator downloads them (POST /s/<CODE>/export, JSON)."""
+    links = server.sessions[0]
+    form = urllib.parse.urlencode({"key": links.facilitator_token, "format": "json"}).encode()
+    with urllib.request.urlopen(f"{server.url}/s/{links.code}/export", data=form, timeout=10) as response:
+        return json.loads(response.read())
+
+
+def answers_in_export(server: ServerProcess, group: int = 1) -> list[str]:
+    found = [g for g in export(server)["groups"] if g["number"] == group]
+    return [a["answer"] for a in found[0]["answers"]] if found else []
+
+
+async def eventually(check, timeout: float = WAIT / 1000, message: str = "") -> None:
+    """Wait until `check()` (a plain function, run off the event loop) is true."""
+    deadline = asyncio.get_running_loop().time() + timeout
+    while True:
+        if await asyncio.to_thread(check):
+            return
+        if asyncio.get_running_loop().time() > deadline:
+            raise AssertionError(message or f"never true: {check}")
+        await asyncio.sleep(0.2)
+
+
+class Room:
+    """A session with a facilitator (a Socket.IO client standing in for the control screen,
+    plus its page when a test needs the buttons) and phones that joined through the join page."""
+
+    def __init__(self, server: ServerProcess, browser):
+        self.server = server
+        self.browser = browser
+        self.links = server.sessions[0]
+        self.errors: list[str] = []
+        self.facilitator = Client(server.url, {"session": self.links.code, "role": "facilitator",
+                                               "token": self.links.facilitator_token})
+
+    async def page(self, options: dict, url: str):
+        context = await self.browser.new_context(**options)
+        await context.add_init_script(RECORD_TYPING)
+        page = await context.new_page()
+        page.on("pageerror", lambda error: self.errors.append(str(error)))
+        page.on("console", lambda m: m.type == "error" and not EXPECTED_ERRORS.search(m.text) and self.errors.append(m.text))
+        await page.goto(url)
+        return page
+
+    async def join(self, name: str):
+        phone = await self.page(PHONE, self.links.join)
+        await phone.get_by_label("Your name").fill(name)
+        await phone.get_by_label("Your research story: a title").fill(f"{name}'s research")
+        await phone.get_by_role("button", name="Join").click()
+        await expect(phone.locator("h1")).to_have_text(f"You're in, {name}.", timeout=WAIT)
+        return phone
+
+    def command(self, event: str, payload: dict | None = None) -> None:
+        reply = self.facilitator.call(event, payload)
+        assert reply["ok"], reply
+
+    async def into_planning(self, phones) -> None:
+        """Form groups, pick stories and start planning; every phone shows an editable sheet."""
+        for event, payload, phase in (("form_groups", None, "groups"), ("pick_stories", None, "stories"),
+                                      ("start_planning", {"minutes": 20}, "planning")):
+            await asyncio.to_thread(self.command, event, payload)
+            await asyncio.to_thread(self.facilitator.wait_for, lambda v, p=phase: v["phase"] == p)
+        for phone in phones:
+            await expect(phone.locator("#answer-0")).to_be_editable(timeout=WAIT)
+
+    def answer_on_server(self, question: int, group: int = 1) -> str:
+        return answers_in_export(self.server, group)[question]
+
+
+async def typed(page, field: str) -> str:
+    """What the field held at its last input event, even across a reload (RECORD_TYPING)."""
+    return await page.evaluate("id => sessionStorage.getItem('typed:' + id) || ''", field)
+
+
+def status(page, question: int):
+    return page.locator(f"#answer-{question}-status")
+
+
+def run(scenario) -> None:
+    """Run an async scenario with Chromium and a fresh server."""
+    require_tools()
+
+    async def main():
+        with ServerProcess() as server:
+            async with async_playwright() as playwright:
+                browser = await playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+                room = Room(server, browser)
+                try:
+                    await scenario(room)
+                finally:
+                    room.facilitator.sio.disconnect()
+                    await browser.close()
+                assert room.errors == [], room.errors
+
+    asyncio.run(main())
+
+
+def test_two_phones_typing_in_one_answer_at_once_both_keep_their_words_and_a_reload_loses_nothing():
+    async def scenario(room: Room):
+        amara, kwame, lin = [await room.join(name) for name in ("Amara", "Kwame", "Lin")]
+        await room.into_planning([amara, kwame, lin])
+        facilitator = await room.page(LAPTOP, room.links.facilitator)
+
+        # Amara and Kwame type into the same answer at the same moment, key by key.
+        first, second = "night-shift nurses", "teenage gamers"
+        await amara.locator("#answer-0").click()
+        await kwame.locator("#answer-0").click()
+        both = asyncio.gather(amara.keyboard.type(first, delay=45), kwame.keyboard.type(second, delay=50))
+        # While they type, Lin's phone says who is typing where; the facilitator sees the group typing.
+        await expect(lin.locator(".q").nth(0).locator(".q-typing")).to_contain_text("typing…", timeout=WAIT)
+        await expect(facilitator.locator(".f-typing")).to_have_text("typing…", timeout=WAIT)
+        SCREENSHOTS.mkdir(parents=True, exist_ok=True)
+        await lin.locator("#answer-0").scroll_into_view_if_needed()
+        await lin.screenshot(path=str(SCREENSHOTS / "phone-sheet-two-typing.png"))
+        await both
+
+        for phone in (amara, kwame, lin):
+            for word in (first, second):
+                await expect(phone.locator("#answer-0")).to_have_value(re.compile(re.escape(word)), timeout=WAIT)
+        merged = await amara.locator("#answer-0").input_value()
+        assert len(merged) == len(first) + len(second), merged  # every key, once
+        for phone in (kwame, lin):
+            await expect(phone.locator("#answer-0")).to_have_value(merged, timeout=WAIT)
+        await expect(amara.locator("#answer-0-status")).to_have_text(SAVED, timeout=WAIT)
+        await kwame.screenshot(path=str(SCREENSHOTS / "phone-sheet-merged.png"))
+        for word in (first, second):
+            await expect(facilitator.locator(".f-answers").first).to_contain_text(word, timeout=WAIT)
+        await expect(facilitator.locator(".f-answers dd").first).to_contain_text(
+            re.compile(r"by (Amara, Kwame|Kwame, Amara)\)"))
+        await eventually(lambda: room.answer_on_server(0) == merged, message="the export has the merged answer")
+
+        # Lin reloads in the middle of typing: the text typed up to the reload survives it,
+        # reaches the server and the others' screens.
+        await lin.locator("#answer-1").click()
+        typing = asyncio.ensure_future(lin.keyboard.type("posters in the hospital canteen, with QR codes", delay=35))
+        await asyncio.sleep(0.9)
+        typing.cancel()
+        await lin.reload()
+        before = await typed(lin, "answer-1")
+        assert len(before) >= 10, before
+        await expect(lin.locator("#answer-1")).to_have_value(before, timeout=WAIT)
+        for phone in (amara, kwame):
+            await expect(phone.locator("#answer-1")).to_have_value(before, timeout=WAIT)
+        await expect(lin.locator("#answer-1-status")).to_have_text(SAVED, timeout=WAIT)
+        await eventually(lambda: room.answer_on_server(1) == before, message="the reloaded phone's text is on the server")
+        await expect(lin.locator("#answer-0")).to_have_value(merged)
+
+        # No conflict box or "use theirs" choice anywhere: merging is the only behaviour.
+        for page in (amara, kwame, lin, facilitator):
+            text = await page.evaluate("() => document.body.innerText")
+            assert "Use theirs" not in text and "Keep mine" not in text
+            assert await page.locator(".conflict").count() == 0
+
+    run(scenario)
+
+
+def test_what_a_phone_typed_until_the_facilitator_starts_the_showcase_is_in_the_export():
+    async def scenario(room: Room):
+        amara, kwame = [await room.join(name) for name in ("Amara", "Kwame")]
+        await room.into_planning([amara, kwame])
+        facilitator = await room.page(LAPTOP, room.links.facilitator)
+        await expect(facilitator.locator("#btn-start-showcase")).to_be_visible(timeout=WAIT)
+
+        await amara.locator("#answer-3").click()
+        long_text = "Keeping the science right while the jokes land, " * 4
+        typing = asyncio.ensure_future(amara.keyboard.type(long_text, delay=30))
+        await asyncio.sleep(1.5)
+        await facilitator.locator("#btn-start-showcase").click()  # while Amara is still typing
+        await expect(amara.locator("h1")).to_have_text("Look at the big screen", timeout=WAIT)
+        typing.cancel()
+        held = await typed(amara, "answer-3")  # everything the textarea held, up to the very end
+        assert len(held) > 20, held
+        await eventually(lambda: room.answer_on_server(3) == held,
+                         message=f"the export lacks what was typed before the showcase: {held!r}")
+        # The phone's own card shows it too, and says nothing is left unsent.
+        await expect(amara.locator(".showcase-card")).to_contain_text(held.strip(), timeout=WAIT)
+        await expect(amara.locator(".unsent")).to_have_count(0, timeout=WAIT)
+        await expect(kwame.locator(".showcase-card")).to_contain_text(held.strip(), timeout=WAIT)
+
+    run(scenario)
+
+
+def test_saved_only_once_the_server_has_it_and_not_sent_yet_while_offline():
+    async def scenario(room: Room):
+        amara, kwame = [await room.join(name) for name in ("Amara", "Kwame")]
+        await room.into_planning([amara, kwame])
+
+        # Online: "Saved" appears only when the server already has the text.
+        await amara.locator("#answer-2").click()
+        await amara.keyboard.type("a comic strip in the lab newsletter", delay=20)
+        await expect(status(amara, 2)).to_have_text(SAVED, timeout=WAIT)
+        assert room.answer_on_server(2) == "a comic strip in the lab newsletter"
+
+        # Offline: the phone says so, and keeps what is typed.
+        await amara.context.set_offline(True)
+        await amara.keyboard.type(", and stickers", delay=20)
+        await expect(status(amara, 2)).to_have_text(OFFLINE, timeout=WAIT)
+        await expect(status(amara, 0)).not_to_have_text(OFFLINE)  # only the answer with changes
+        assert room.answer_on_server(2) == "a comic strip in the lab newsletter"
+        await kwame.locator("#answer-0").click()
+        await kwame.keyboard.type("postdocs", delay=20)  # the others go on meanwhile
+        await expect(status(kwame, 0)).to_have_text(SAVED, timeout=WAIT)
+
+        # Back online: sent by itself, then (and only then) "Saved"; nothing lost either side.
+        await amara.context.set_offline(False)
+        await expect(status(amara, 2)).to_have_text(SAVED, timeout=WAIT)
+        assert room.answer_on_server(2) == "a comic strip in the lab newsletter, and stickers"
+        await expect(amara.locator("#answer-0")).to_have_value("postdocs", timeout=WAIT)
+        await expect(kwame.locator("#answer-2")).to_have_value("a comic strip in the lab newsletter, and stickers",
+                                                               timeout=WAIT)
+
+    run(scenario)
