@@ -158,17 +158,24 @@ def test_a_whole_game_with_nine_phones_a_projector_and_a_facilitator(chromium):
         group_one = [phone for (name, _, _), phone in zip(PEOPLE, phones) if group_of[name] == 1]
         group_two = [phone for (name, _, _), phone in zip(PEOPLE, phones) if group_of[name] == 2]
         first, second, third = group_one[:3]
-        format_name = view["groups"][0]["formats"][1] if "formats" in view["groups"][0] else None
-        format_button = first.locator("button.format").nth(1)
-        format_button.click()
+        first_name = next(name for (name, _, _), phone in zip(PEOPLE, phones) if phone is first)
+        format_name = first.locator("button.format").nth(1).locator(".format-name")
+        format_name = format_name.text_content()
+        first.locator("button.format").nth(1).click()
         expect(second.locator("button.format").nth(1)).to_have_attribute("aria-pressed", "true", timeout=WAIT)
         expect(second.locator("button.format").nth(1)).to_contain_text("Chosen")
+        # Who chose it, on every phone of the group; the others are told politely, once.
+        expect(first.locator(".format-by")).to_have_text(f"You chose {format_name}.")
+        expect(second.locator(".format-by")).to_have_text(f"{first_name} chose {format_name}.")
+        expect(second.locator(".toast")).to_have_text(f"{first_name} chose {format_name} for your group.")
+        expect(first.locator(".toast")).to_be_hidden()
+        # The answers are typed key by key, on two phones at once (they merge; see test_browser_sheet.py).
         audience = "Night-shift nurses who love puzzles"
         challenge = "Keeping the science right while it stays funny <img src=x onerror=alert(3)>"
-        first.locator("#answer-0").fill(audience)
-        second.locator("#answer-3").fill(challenge)
-        first.locator("#answer-0").blur()
-        second.locator("#answer-3").blur()
+        first.locator("#answer-0").press_sequentially(audience, delay=5)
+        second.locator("#answer-3").press_sequentially(challenge, delay=5)
+        expect(first.locator("#answer-0-status")).to_have_text("Saved", timeout=WAIT)
+        expect(second.locator("#answer-3-status")).to_have_text("Saved", timeout=WAIT)
         expect(third.locator("#answer-0")).to_have_value(audience, timeout=WAIT)
         expect(third.locator("#answer-3")).to_have_value(challenge, timeout=WAIT)
         expect(facilitator.get_by_text(audience)).to_be_visible(timeout=WAIT)
