@@ -75,6 +75,13 @@ class Screen:
     def received(self, event: str) -> list:
         return [m["args"] for m in self.client.queue if m["name"] == event]
 
+    def events(self, event: str) -> list[dict]:
+        """The payloads of every `event` received since the last call, in order; other
+        messages (views) stay for `views()`."""
+        queue = self.client.queue
+        self.client.queue = [m for m in queue if m["name"] != event]
+        return [m["args"][0] for m in queue if m["name"] == event]
+
     def views(self) -> list[dict]:
         """Every view received since the last call, with `view_patch`es merged into the view
         before them as the pages do (docs/protocol.md)."""

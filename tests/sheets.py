@@ -16,6 +16,7 @@ from gamehub.engine.planning import EditSheet
 from gamehub.engine.sheet import EMPTY_STATE_VECTOR, text_name
 
 _client_ids = itertools.count(1_000)
+NOTHING = "AAA="  # Yjs's encoding of an empty update
 
 
 def b64(raw: bytes) -> str:
@@ -105,3 +106,47 @@ def edit_command(state: Session, pid: str, question: int, text: str) -> EditShee
 
 def member(pid: str) -> Actor:
     return Actor(Role.PARTICIPANT, pid)
+
+
+class SheetPhone:
+    """A phone's copy of its group sheet over a connection (a Screen of tests/conftest.py, or
+    anything with `call(event, payload)` and `events(event)`), doing what the pages do."""
+
+    def __init__(self, screen, sheet: str, questions: int = 4):
+        self.screen, self.sheet, self.typist = screen, sheet, Typist(questions)
+
+    def text(self, question: int) -> str:
+        return self.typist.text(question)
+
+    @property
+    def texts(self) -> tuple[str, ...]:
+        return tuple(self.typist.text(q) for q in range(len(self.typist.texts)))
+
+    def send(self, update: str, cid: str | None = None) -> dict:
+        payload = {"sheet": self.sheet, "update": update}
+        if cid is not None:
+            payload["cid"] = cid
+        return self.screen.call("sheet_update", payload)
+
+    def type(self, question: int, text: str, cid: str | None = None) -> dict:
+        """Append `text` to an answer and send it; returns the ack."""
+        return self.send(self.typist.append(question, text), cid)
+
+    def sync(self) -> dict:
+        """`sheet_sync`: take what the server has and this phone lacks, send what it lacks."""
+        reply = self.screen.call("sheet_sync", {"sheet": self.sheet, "state_vector": self.typist.state_vector()})
+        assert reply["ok"], reply
+        self.typist.apply(reply["update"])
+        back = self.typist.missing_for(reply["state_vector"])
+        if back != NOTHING:
+            ack = self.send(back)
+            assert ack["ok"], ack
+        return reply
+
+    def hear(self) -> list[dict]:
+        """Apply every `sheet_update` event received since the last call; returns them."""
+        messages = self.screen.events("sheet_update")
+        for message in messages:
+            assert message["sheet"] == self.sheet, message
+            self.typist.apply(message["update"])
+        return messages

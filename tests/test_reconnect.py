@@ -1,9 +1,10 @@
 """Nothing typed is lost: a phone that drops mid-edit, a resent command, two members typing into
-one answer at once (docs/protocol.md, "Editing an answer")."""
+one answer at once (docs/protocol.md, "The group sheet")."""
 
 from __future__ import annotations
 
 import pytest
+from sheets import SheetPhone, Typist
 
 PEOPLE = 8  # two groups of four
 
@@ -27,54 +28,67 @@ def group_members(room, number):
     return list(room.state.groups[number - 1].members)
 
 
-def answer(room, number, question):
-    return room.state.groups[number - 1].answers[question]
+def text(room, number, question):
+    return room.state.groups[number - 1].texts[question]
 
 
-def test_a_phone_that_drops_mid_edit_comes_back_to_the_latest_sheet_and_its_stale_edit_is_not_lost(room, planning):
+def sheet_phone(room, screen, pid) -> SheetPhone:
+    """The phone's sheet, synced as the page does on connecting."""
+    phone = SheetPhone(screen, room.state.group_of(pid).sheet.id)
+    phone.sync()
+    return phone
+
+
+def test_a_phone_that_drops_mid_edit_comes_back_and_what_it_typed_offline_merges_in(room, planning):
     facilitator, phones, tokens = planning
     ada, bob, cy, _ = group_members(room, 1)
-    assert phones[ada].call("edit_answer", {"question": 0, "text": "A first draft", "base_rev": 0})["ok"]
+    sheets = {pid: sheet_phone(room, phones[pid], pid) for pid in (ada, bob, cy)}
+    assert sheets[ada].type(0, "A first draft")["ok"]
+    sheets[bob].hear()
 
     phones[ada].client.disconnect()  # the wifi drops while Ada keeps typing
-    assert phones[bob].call("edit_answer", {"question": 0, "text": "Bob's version", "base_rev": 1})["ok"]
+    sheets[ada].typist.append(0, ", now longer")  # kept on the phone (localStorage), not sent
+    assert sheets[bob].send(sheets[bob].typist.insert(0, 0, "Bob: "))["ok"]
+    assert text(room, 1, 0) == "Bob: A first draft"
     people_before = len(room.state.participants)
 
     back = room.connect("phone", tokens[ada])
     view = back.views()[-1]
     assert view["me"]["id"] == ada and view["phase"] == "planning"
-    assert view["group"]["answers"][0] == {"text": "Bob's version", "rev": 2, "by": room.state.participants[bob].name}
+    assert view["group"]["sheet"] == sheets[ada].sheet
+    assert view["group"]["answers"][0] == {"text": "Bob: A first draft", "authors": [
+        room.state.participants[ada].name, room.state.participants[bob].name]}
     assert len(room.state.participants) == people_before  # the same participant, not a new one
 
-    # The edit Ada typed offline was made against rev 1: it is refused with Bob's text, so her
-    # phone can show both, and nothing changes on the server.
+    # On reconnecting the page syncs: it gets Bob's words, the server gets what Ada typed offline.
+    sheets[ada].screen = back
     version = room.state.version
-    stale = back.call("edit_answer", {"question": 0, "text": "A first draft, now longer", "base_rev": 1, "cid": "ada-7"})
-    assert stale["ok"] is False and stale["error"]["code"] == "stale_edit"
-    assert stale["error"]["details"] == {"question": 0, "text": "Bob's version", "rev": 2,
-                                         "by": room.state.participants[bob].name}
-    assert room.state.version == version and answer(room, 1, 0).text == "Bob's version"
-
-    # "Keep mine": the same words against the rev the phone now knows.
-    kept = back.call("edit_answer", {"question": 0, "text": "A first draft, now longer", "base_rev": 2, "cid": "ada-8"})
-    assert kept == {"ok": True, "version": version + 1, "rev": 3}
-    assert phones[cy].views()[-1]["group"]["answers"][0]["text"] == "A first draft, now longer"
+    sheets[ada].sync()
+    assert room.state.version == version + 1  # the offline typing, sent back by the sync
+    assert text(room, 1, 0) == sheets[ada].text(0) == "Bob: A first draft, now longer"
+    # Cy's phone heard every change as it was made, and shows the same.
+    sheets[cy].hear()
+    assert sheets[cy].text(0) == text(room, 1, 0)
 
 
-def test_a_command_resent_with_the_same_client_id_is_applied_once(room, planning):
+def test_a_sheet_update_resent_with_the_same_client_id_is_applied_once(room, planning):
     facilitator, phones, tokens = planning
     ada = group_members(room, 1)[0]
-    first = phones[ada].call("edit_answer", {"question": 1, "text": "Once", "base_rev": 0, "cid": "edit-1"})
-    assert first["ok"] and first["rev"] == 1
+    phone = sheet_phone(room, phones[ada], ada)
+    update = phone.typist.append(1, "Once")
+    first = phone.send(update, cid="edit-1")
+    assert first == {"ok": True, "version": room.state.version}
     version = room.state.version
 
-    # The ack was lost; the phone reconnects and sends the very same command again.
+    # The ack was lost; the phone reconnects and sends the very same update again.
     phones[ada].client.disconnect()
-    again = room.connect("phone", tokens[ada])
-    replay = again.call("edit_answer", {"question": 1, "text": "Once", "base_rev": 0, "cid": "edit-1"})
-    assert replay["ok"] is True and replay["duplicate"] is True and replay["rev"] == 1
-    assert room.state.version == version and answer(room, 1, 1).rev == 1
+    phone.screen = room.connect("phone", tokens[ada])
+    replay = phone.send(update, cid="edit-1")
+    assert replay == {"ok": True, "version": version, "duplicate": True}
+    assert room.state.version == version and text(room, 1, 1) == "Once"
     assert [e.cid for e in room.hub.store.log(room.code)].count(f"{ada}:edit-1") == 1
+    # Without its cid it would be stored again, and still change nothing: Yjs applies it once.
+    assert phone.send(update)["ok"] and text(room, 1, 1) == "Once"
 
 
 def test_a_facilitator_command_resent_with_its_client_id_extends_the_timer_once(room, planning):
@@ -88,29 +102,32 @@ def test_a_facilitator_command_resent_with_its_client_id_extends_the_timer_once(
 def test_client_ids_are_per_sender_so_nobody_can_swallow_another_phones_command(room, planning):
     facilitator, phones, tokens = planning
     ada, bob = group_members(room, 1)[:2]
-    assert phones[ada].call("edit_answer", {"question": 2, "text": "Ada's", "base_rev": 0, "cid": "same"})["ok"]
-    reply = phones[bob].call("edit_answer", {"question": 3, "text": "Bob's", "base_rev": 0, "cid": "same"})
+    assert sheet_phone(room, phones[ada], ada).type(2, "Ada's", cid="same")["ok"]
+    reply = sheet_phone(room, phones[bob], bob).type(3, "Bob's", cid="same")
     assert reply["ok"] and "duplicate" not in reply
-    assert answer(room, 1, 3).text == "Bob's"
+    assert text(room, 1, 3) == "Bob's"
 
 
-def test_two_members_typing_into_one_answer_at_once_neither_text_silently_disappears(room, planning):
+def test_two_members_typing_into_one_answer_at_once_both_texts_are_kept(room, planning):
     facilitator, phones, tokens = planning
     ada, bob, cy, _ = group_members(room, 1)
-    # Both phones last saw rev 0; both send.
-    first = phones[ada].call("edit_answer", {"question": 2, "text": "Ada: a puppet show", "base_rev": 0})
-    second = phones[bob].call("edit_answer", {"question": 2, "text": "Bob: a cooking show", "base_rev": 0})
-    assert first["ok"] and second["error"]["code"] == "stale_edit"
-    # Bob's phone is given Ada's text (to show beside his own, which it keeps)...
-    assert second["error"]["details"]["text"] == "Ada: a puppet show"
-    # ...and Bob chooses to keep both.
-    merged = "Ada: a puppet show / Bob: a cooking show"
-    assert phones[bob].call("edit_answer", {"question": 2, "text": merged,
-                                            "base_rev": second["error"]["details"]["rev"]})["ok"]
-    assert phones[cy].views()[-1]["group"]["answers"][2]["text"] == merged
-    # Both accepted texts stay in the session's log.
-    texts = [e.payload["text"] for e in room.hub.store.log(room.code) if e.event == "edit_answer"]
-    assert texts == ["Ada: a puppet show", merged]
+    sheets = {pid: sheet_phone(room, phones[pid], pid) for pid in (ada, bob, cy)}
+    # Neither phone has heard of the other's typing yet; both send.
+    first = sheets[ada].type(2, "Ada: a puppet show")
+    second = sheets[bob].type(2, "Bob: a cooking show")
+    assert first["ok"] and second["ok"]  # nothing is refused because someone typed first
+    merged = text(room, 1, 2)
+    assert sorted([merged[:18], merged[18:]]) == ["Ada: a puppet show", "Bob: a cooking show"]
+    for pid in (ada, bob, cy):
+        sheets[pid].hear()
+        assert sheets[pid].text(2) == merged
+    # Both updates are in the session's log, and replaying them gives the same text.
+    logged = [e.payload for e in room.hub.store.log(room.code) if e.event == "sheet_update"]
+    assert len(logged) == 2
+    again = Typist()
+    for payload in logged:
+        again.apply(payload["update"])
+    assert again.text(2) == merged
 
 
 def test_joining_again_with_the_same_device_token_is_the_same_participant(room):
