@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import json
 
+from sheets import Typist
+
 from gamehub.server.tokens import token_hash
 
 
@@ -42,24 +44,31 @@ def test_an_edit_in_group_1_reaches_group_1_phones_and_the_staff_but_no_phone_of
     for screen in (facilitator, projector, *phones.values()):
         screen.views()  # drain
     writer, *others = members_of(room, 1)
+    sheet = room.state.groups[0].sheet.id
 
     assert phones[writer].call("choose_format", {"format": 1})["ok"]
-    reply = phones[writer].call("edit_answer", {"question": 0, "text": "Secret plan of group one", "base_rev": 0})
-    assert reply == {"ok": True, "version": room.state.version, "rev": 1}
+    update = Typist().append(0, "Secret plan of group one")
+    reply = phones[writer].call("sheet_update", {"sheet": sheet, "update": update})
+    assert reply == {"ok": True, "version": room.state.version}
 
+    name = room.state.participants[writer].name
     for pid in others:
-        latest = phones[pid].views()[-1]
-        assert latest["group"]["format"] == 1
-        assert latest["group"]["answers"][0] == {
-            "text": "Secret plan of group one", "rev": 1, "by": room.state.participants[writer].name}
+        (echo,) = phones[pid].events("sheet_update")
+        assert echo == {"session": room.code, "sheet": sheet, "update": update,
+                        "by": {"id": writer, "name": name}, "fields": [0]}
+        latest = phones[pid].views()[-1]  # the format's view; the text came as the update
+        assert latest["group"]["format"] == 1 and latest["group"]["format_by"] == {"id": writer, "name": name}
+    assert phones[writer].events("sheet_update") == []  # not back to the phone that sent it
     for pid in members_of(room, 2) + members_of(room, 3):
-        assert "Secret plan of group one" not in json.dumps(phones[pid].views())
+        assert "Secret plan of group one" not in json.dumps(phones[pid].client.queue)
+        assert phones[pid].events("sheet_update") == []
     facilitator_view = facilitator.views()[-1]
-    assert facilitator_view["groups"][0]["answers"][0]["text"] == "Secret plan of group one"
+    assert facilitator_view["groups"][0]["answers"][0] == {"text": "Secret plan of group one", "authors": [name]}
     assert facilitator_view["groups"][0]["answered"] == 1
     progress = projector.views()[-1]["groups"][0]
     assert progress["answered"] == 1 and progress["format"] == room.state.deck.formats_for(1)[1]
     assert progress["answers"] is None  # the room sees answers in the showcase, not while planning
+    assert "Secret plan" not in json.dumps(projector.client.queue)
 
     assert facilitator.call("start_showcase")["ok"]
     assert projector.views()[-1]["groups"][0]["answers"][0] == "Secret plan of group one"
@@ -92,7 +101,10 @@ def test_a_phone_cannot_send_facilitator_commands_and_nothing_changes(room):
 def test_a_guest_phone_may_only_join(room):
     guest = room.connect("phone")
     assert guest.views()[-1]["status"] == "guest"
-    assert guest.call("edit_answer", {"question": 0, "text": "x", "base_rev": 0})["error"]["code"] == "not_joined"
+    update = {"sheet": "0.1", "update": Typist().append(0, "x")}
+    assert guest.call("sheet_update", update)["error"]["code"] == "not_joined"
+    assert guest.call("sheet_sync", {"sheet": "0.1", "state_vector": "AA=="})["error"]["code"] == "not_joined"
+    assert guest.call("edit_answer", {"question": 0, "text": "x", "base_rev": 0})["error"]["code"] == "unknown_event"
     assert guest.call("form_groups")["error"]["code"] == "forbidden"
 
 
