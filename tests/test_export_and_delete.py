@@ -17,6 +17,7 @@ from conftest import PUBLIC_URL, Room
 from gamehub.server import create_app
 from gamehub.sqlstore import open_store
 from server_process import ServerProcess
+from sheets import SheetPhone
 from test_real_server import Client
 
 HOSTILE = "<img src=x onerror=alert(1)>"
@@ -36,8 +37,9 @@ def play(room: Room) -> dict:
         writer = phones[group.members[0]]
         assert writer.call("choose_format", {"format": group.number % 3})["ok"]
         texts = [f"Group {group.number} answer {q}" + (f" {HOSTILE}" if q == 3 else "") for q in range(4)]
+        sheet = SheetPhone(writer, group.sheet.id)
         for question, text in enumerate(texts):
-            assert writer.call("edit_answer", {"question": question, "text": text, "base_rev": 0})["ok"]
+            assert sheet.type(question, text)["ok"]
         written[group.number] = texts
     assert facilitator.call("start_showcase")["ok"]
     return written
