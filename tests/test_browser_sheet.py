@@ -229,10 +229,13 @@ def test_saved_only_once_the_server_has_it_and_not_sent_yet_while_offline():
         await expect(status(amara, 2)).to_have_text(SAVED, timeout=WAIT)
         assert room.answer_on_server(2) == "a comic strip in the lab newsletter"
 
+        SCREENSHOTS.mkdir(parents=True, exist_ok=True)
         # Offline: the phone says so, and keeps what is typed.
         await amara.context.set_offline(True)
         await amara.keyboard.type(", and stickers", delay=20)
         await expect(status(amara, 2)).to_have_text(OFFLINE, timeout=WAIT)
+        await amara.locator("#answer-2").scroll_into_view_if_needed()
+        await amara.screenshot(path=str(SCREENSHOTS / "phone-sheet-offline.png"))
         await expect(status(amara, 0)).not_to_have_text(OFFLINE)  # only the answer with changes
         assert room.answer_on_server(2) == "a comic strip in the lab newsletter"
         await kwame.locator("#answer-0").click()
@@ -246,5 +249,45 @@ def test_saved_only_once_the_server_has_it_and_not_sent_yet_while_offline():
         await expect(amara.locator("#answer-0")).to_have_value("postdocs", timeout=WAIT)
         await expect(kwame.locator("#answer-2")).to_have_value("a comic strip in the lab newsletter, and stickers",
                                                                timeout=WAIT)
+
+    run(scenario)
+
+
+def test_an_answer_too_long_once_merged_stays_on_the_phone_until_it_is_short_enough():
+    async def scenario(room: Room):
+        amara, kwame = [await room.join(name) for name in ("Amara", "Kwame")]
+        await room.into_planning([amara, kwame])
+        mine, theirs = "amara " * 184, "kwame " * 167  # 1,104 + 1,002 characters: over 2,000 together
+
+        # Amara writes offline while Kwame fills the same answer online.
+        await amara.context.set_offline(True)
+        await amara.locator("#answer-0").click()
+        await amara.keyboard.insert_text(mine)
+        await expect(status(amara, 0)).to_have_text(OFFLINE, timeout=WAIT)
+        await kwame.locator("#answer-0").click()
+        await kwame.keyboard.insert_text(theirs)
+        await expect(status(kwame, 0)).to_have_text(SAVED, timeout=WAIT)
+
+        # Back online, the server refuses the merge (too_long): Amara's text stays on her phone,
+        # the status and the counter say by how much it is over, and nothing else is lost.
+        await amara.context.set_offline(False)
+        await expect(status(amara, 0)).to_have_text("Too long: remove 106 characters to save it", timeout=WAIT)
+        await expect(amara.locator("#answer-0-count")).to_have_text("2,106 / 2,000 characters")
+        await expect(amara.locator("#answer-0")).to_have_value(mine)
+        assert room.answer_on_server(0) == theirs
+        await amara.locator("#answer-0").scroll_into_view_if_needed()
+        await amara.screenshot(path=str(SCREENSHOTS / "phone-sheet-too-long.png"))
+
+        # She shortens it: it goes in as a fresh change, merged with Kwame's, and is saved.
+        await amara.locator("#answer-0").press("End")
+        for _ in range(110):
+            await amara.keyboard.press("Backspace")
+        await expect(status(amara, 0)).to_have_text(SAVED, timeout=WAIT)
+        kept = mine[:-110]
+        await eventually(lambda: room.answer_on_server(0) in (kept + theirs, theirs + kept),
+                         message="the server has both texts once they fit")
+        merged = room.answer_on_server(0)
+        for phone in (amara, kwame):
+            await expect(phone.locator("#answer-0")).to_have_value(merged, timeout=WAIT)
 
     run(scenario)

@@ -291,7 +291,7 @@ export function createSheet({ conn, code, onGone = () => {}, onChange = () => {}
   function statusOf(s, q) {
     const field = ui && ui.sheet === s ? ui.fields[q] : null;
     if (s.stopped) return ["error", s.stopped];
-    if (s.over[q]) return ["error", "Too long to save: shorten it"];
+    if (s.over[q]) return ["error", `Too long: remove ${number(s.over[q] - limit)} characters to save it`];
     if (s.errors[q]) return ["error", s.errors[q]];
     const waiting = s.unacked.has(q) || s.held[q] || (field && s.ready && field.binding.held);
     if (waiting && s.late) return ["error", "Not saved: planning had ended. Kept on this phone"];
