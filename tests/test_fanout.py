@@ -1,6 +1,6 @@
-"""Targeted fan-out: an edit in group k goes to group k's phones and, as a patch of group k
-alone, to the staff; whole staff views are coalesced. The cost of an edit does not grow with
-the room."""
+"""Targeted fan-out: a sheet update in group k goes to group k's other phones (as the update
+itself) and, as a patch of group k alone, to the staff; whole staff views and patches are
+coalesced. The cost of an edit does not grow with the room."""
 
 from __future__ import annotations
 
@@ -8,6 +8,8 @@ import json
 import time
 
 from conftest import PUBLIC_URL, Room, merge_patch
+from sheets import Typist
+
 from gamehub.server import create_app
 
 
@@ -27,27 +29,36 @@ def planning(room: Room, people: int):
     return facilitator, projector, phones
 
 
+def everything(screen) -> list[str]:
+    return [m["name"] for m in screen.client.get_received()]
+
+
 def test_an_edit_goes_to_its_group_and_as_a_one_group_patch_to_the_staff(room):
     facilitator, projector, phones = planning(room, 12)
     for screen in (facilitator, projector, *phones.values()):
         received(screen)  # drain
     one, two, three = room.state.groups
-    writer = phones[one.members[0]]
+    writer, typist = phones[one.members[0]], Typist()
 
-    assert writer.call("edit_answer", {"question": 0, "text": "First words", "base_rev": 0})["ok"]
+    def send(update):
+        return writer.call("sheet_update", {"sheet": one.sheet.id, "update": update})
+
+    assert send(typist.append(0, "First words"))["ok"]
     patch, = received(facilitator)
     assert patch["name"] == "view_patch"
     assert [g["number"] for g in patch["args"][0]["groups"]] == [1]
     assert patch["args"][0]["groups"][0]["answers"][0]["text"] == "First words"
+    assert patch["args"][0]["groups"][0]["active_at"] == patch["args"][0]["now"]  # typing just now
     shown, = received(projector)  # the field went from empty to written: 1/4 answered
     assert shown["name"] == "view_patch" and shown["args"][0]["groups"][0]["answered"] == 1
-    for pid in one.members[1:]:
-        assert [m["name"] for m in received(phones[pid])] == ["view"]
+    for pid in one.members[1:]:  # the update itself, no view
+        assert everything(phones[pid]) == ["sheet_update"]
+    assert everything(writer) == []
     for pid in two.members + three.members:
-        assert received(phones[pid]) == []
+        assert everything(phones[pid]) == []
 
     # Rewording a written answer changes nothing the projector shows during planning.
-    assert writer.call("edit_answer", {"question": 0, "text": "Better words", "base_rev": 1})["ok"]
+    assert send(typist.set_text(0, "Better words"))["ok"]
     assert received(projector) == []
     assert [m["name"] for m in received(facilitator)] == ["view_patch"]
 
@@ -65,7 +76,8 @@ def test_what_one_edit_sends_does_not_grow_with_the_number_of_groups():
         for event in ("form_groups", "pick_stories", "start_planning"):
             assert facilitator.call(event)["ok"]
         received(facilitator), received(projector), received(writer)
-        assert writer.call("edit_answer", {"question": 1, "text": "x" * 300, "base_rev": 0})["ok"]
+        sheet = room.state.group_of(reply["participant_id"]).sheet.id
+        assert writer.call("sheet_update", {"sheet": sheet, "update": Typist(client_id=7).append(1, "x" * 300)})["ok"]
         sent = received(facilitator) + received(projector) + received(writer)
         sizes[people] = sum(len(json.dumps(m["args"][0])) - len(json.dumps(m["args"][0].get("now"))) for m in sent)
     assert sizes[400] <= sizes[8] * 1.1, sizes
@@ -94,15 +106,20 @@ def test_the_projector_gets_a_rooms_progress_a_few_times_a_second_not_once_per_e
     room = Room(app)
     facilitator, projector, phones = planning(room, 48)
     time.sleep(0.5)
-    projector.views()  # drain, keeping the latest whole view
+    projector.views(), facilitator.views()  # drain, keeping the latest whole views
     started = time.monotonic()
     for group in room.state.groups:  # every group writes its first answer at once
-        assert phones[group.members[0]].call("edit_answer", {"question": 0, "text": "Hi", "base_rev": 0})["ok"]
+        update = Typist().append(0, "Hi")
+        assert phones[group.members[0]].call("sheet_update", {"sheet": group.sheet.id, "update": update})["ok"]
     took = time.monotonic() - started
     time.sleep(0.5)
-    patches = [m for m in projector.client.get_received() if m["name"] == "view_patch"]
-    assert len(patches) <= took / 0.2 + 2, (len(patches), took)
-    shown = projector.latest
-    for patch in patches:
-        shown = merge_patch(shown, patch["args"][0]) if patch["args"][0]["version"] > shown["version"] else shown
-    assert [g["answered"] for g in shown["groups"]] == [1] * len(room.state.groups)
+    # The facilitator's patches are coalesced the same way, and between them carry every group.
+    for screen, check in ((projector, lambda g: g["answered"] == 1),
+                          (facilitator, lambda g: g["answers"][0]["text"] == "Hi" and g["active_at"] is not None)):
+        patches = [m for m in screen.client.get_received() if m["name"] == "view_patch"]
+        assert len(patches) <= took / 0.2 + 2, (screen, len(patches), took)
+        shown = screen.latest
+        for patch in patches:
+            shown = merge_patch(shown, patch["args"][0]) if patch["args"][0]["version"] > shown["version"] else shown
+        assert len(shown["groups"]) == len(room.state.groups) == 12
+        assert all(check(g) for g in shown["groups"]), shown["groups"]
