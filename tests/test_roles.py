@@ -13,8 +13,11 @@ import json
 import pytest
 
 from conftest import PUBLIC_URL, Room, dump
+from sheets import Typist
+
 from gamehub.engine import COMMANDS, Phase, Role
 from gamehub.engine.codec import encode
+from gamehub.engine.sheet import EMPTY_STATE_VECTOR
 from gamehub.server import create_app
 
 ROLES = ("guest", "member", "other_member", "projector", "facilitator", "other_facilitator")
@@ -30,6 +33,9 @@ MEMBERS = {"guest": "not_joined", "member": OK, "other_member": ELSEWHERE, "proj
 GUESTS = {"guest": OK, "member": "already_joined", "other_member": "already_joined", "projector": "forbidden",
           "facilitator": "forbidden", "other_facilitator": "forbidden"}
 DELETE = {**STAFF, "other_facilitator": "bad_payload"}  # it must type back its own room code
+# The payload names group 1's sheet: a member of another group is refused, not sent elsewhere.
+SHEET = {**MEMBERS, "other_member": "not_your_group"}
+NOT_STORED = {"sheet_sync"}  # answered, never a change
 
 # event -> (phase to try it in, payload given the target room, who may send it)
 EVENTS = {
@@ -47,7 +53,8 @@ EVENTS = {
     "start_planning": ("stories", lambda r: {"minutes": 5}, STAFF),
     "extend_timer": ("planning", lambda r: {"minutes": 5}, STAFF),
     "choose_format": ("planning", lambda r: {"format": 1}, MEMBERS),
-    "edit_answer": ("planning", lambda r: {"question": 0, "text": "Our plan", "base_rev": 0}, MEMBERS),
+    "sheet_update": ("planning", lambda r: {"sheet": r.sheet, "update": Typist().append(0, "Our plan")}, SHEET),
+    "sheet_sync": ("planning", lambda r: {"sheet": r.sheet, "state_vector": EMPTY_STATE_VECTOR}, SHEET),
     "start_showcase": ("planning", lambda r: {}, STAFF),
     "showcase_step": ("showcase", lambda r: {"delta": 1}, STAFF),
     "showcase_gallery": ("showcase", lambda r: {"on": True}, STAFF),
@@ -59,11 +66,13 @@ STEPS = (("form_groups", {}), ("pick_stories", {}), ("start_planning", {"minutes
 
 
 def test_the_table_covers_every_event_and_matches_the_engines_roles():
-    assert set(EVENTS) == set(COMMANDS) | {"delete_session"}
+    assert set(EVENTS) == set(COMMANDS) | {"delete_session", "sheet_sync"}
     for event, command in COMMANDS.items():
         phase, _, expected = EVENTS[event]
         assert Phase(phase) in command.phases, event
-        if event != "join":
+        if event == "sheet_update":
+            assert command.roles == {Role.PARTICIPANT}
+        elif event != "join":
             assert expected is (MEMBERS if Role.PARTICIPANT in command.roles else STAFF), event
 
 
@@ -86,8 +95,10 @@ class PlayedRoom(Room):
         if self.state.groups:
             self.member_id, self.target = self.state.groups[0].members[:2]
             self.other_member_id = self.state.groups[1].members[0]
+            self.sheet = self.state.groups[0].sheet.id
         else:
             self.member_id, self.target, self.other_member_id = "p1", "p2", "p3"
+            self.sheet = "0.1"
 
     def group_dump(self, number: int) -> str:
         return json.dumps(encode(self.state)["groups"][number - 1], sort_keys=True)
@@ -131,6 +142,8 @@ def test_every_event_from_every_role(app, event, role):
         assert reply["ok"], reply
         if event == "delete_session":
             assert room.hub.store.get(room.code) is None
+        elif event in NOT_STORED:
+            assert room.state.version == version and dump(room.state) == before
         else:
             assert room.state.version == version + 1
     elif outcome == ELSEWHERE:
