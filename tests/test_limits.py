@@ -18,6 +18,7 @@ from gamehub.server.ratelimit import client_address
 from gamehub.server.sessions import TooManySessions, open_session
 from gamehub.store import MemoryStore
 from server_process import ServerProcess
+from sheets import SheetPhone, Typist
 
 
 def app_with(async_mode="threading", settings=None, **config):
@@ -55,16 +56,45 @@ def test_joining_texts_are_held_to_their_limits(room, field, limit):
     assert reply["ok"]
 
 
-def test_an_answer_is_held_to_its_limit(room):
+def test_an_answer_is_held_to_its_limit_on_the_text_merged_from_everyone(room):
     facilitator = room.facilitator()
     phones = [room.join(f"P{i}")[0] for i in range(4)]
     for event, payload in (("form_groups", {}), ("pick_stories", {}), ("start_planning", {"minutes": 5})):
         assert facilitator.call(event, payload)["ok"]
-    before = dump(room.state)
+    sheet = room.state.groups[0].sheet.id
     limit = Settings().max_answer
-    reply = phones[0].call("edit_answer", {"question": 0, "text": "x" * (limit + 1), "base_rev": 0})
-    assert reply["error"]["code"] == "too_long" and dump(room.state) == before
-    assert phones[0].call("edit_answer", {"question": 0, "text": "x" * limit, "base_rev": 0})["ok"]
+    before = dump(room.state)
+    reply = SheetPhone(phones[0], sheet).type(0, "x" * (limit + 1))
+    assert reply["error"] == {"code": "too_long", "message": reply["error"]["message"],
+                              "details": {"question": 0, "length": limit + 1, "limit": limit}}
+    assert dump(room.state) == before
+    # Each under the limit, together over it: the second is refused, and its groupmates hear nothing.
+    first, second = SheetPhone(phones[0], sheet), SheetPhone(phones[1], sheet)
+    assert first.type(0, "a" * (limit // 2 + 1))["ok"]
+    phones[2].events("sheet_update")
+    before = dump(room.state)
+    reply = second.type(0, "b" * (limit // 2 + 1))
+    assert reply["error"]["code"] == "too_long" and reply["error"]["details"]["length"] == limit + 2
+    assert dump(room.state) == before and phones[2].events("sheet_update") == []
+    second = SheetPhone(phones[1], sheet)  # the page starts again from the server's document
+    second.sync()
+    assert second.type(0, "b" * (limit // 2 - 1))["ok"]
+    assert len(room.state.groups[0].texts[0]) == limit
+
+
+def test_an_update_over_its_limit_gets_an_error_ack_and_the_connection_stays(room):
+    facilitator = room.facilitator()
+    phone = room.join("P0")[0]
+    for event, payload in (("form_groups", {}), ("pick_stories", {}), ("start_planning", {"minutes": 5})):
+        assert facilitator.call(event, payload)["ok"]
+    sheet = room.state.groups[0].sheet.id
+    before = dump(room.state)
+    big = Typist().append(0, "x" * 60_000)  # a paste far over any answer: 80,000 base64 characters
+    assert 65_536 < len(big) < room.app.config["MAX_MESSAGE_BYTES"]
+    reply = phone.call("sheet_update", {"sheet": sheet, "update": big})
+    assert reply["error"]["code"] == "update_too_large" and reply["error"]["details"] == {"limit": 65_536}
+    assert phone.connected and dump(room.state) == before
+    assert phone.call("sheet_update", {"sheet": sheet, "update": Typist().append(0, "fine")})["ok"]
 
 
 @pytest.mark.parametrize("flag,value", [("--group-size", "1"), ("--group-size", "13"), ("--max-participants", "0"),
@@ -148,9 +178,10 @@ def test_a_flood_of_a_thousand_events_is_cut_off_while_another_phone_goes_on_pro
     codes: dict[str, int] = {}
     calm_replies, calm_times, sent = [], [], 0
     started = time.monotonic()
+    flooding, calming = Typist(), Typist()
     for i in range(1000):
         try:
-            reply = flooder.call("edit_answer", {"question": 0, "text": f"spam {i}", "base_rev": i})
+            reply = flooder.call("sheet_update", {"sheet": group.sheet.id, "update": flooding.append(0, f"spam {i}")})
         except RuntimeError:  # the server closed the connection
             break
         sent += 1
@@ -158,19 +189,21 @@ def test_a_flood_of_a_thousand_events_is_cut_off_while_another_phone_goes_on_pro
         codes[code] = codes.get(code, 0) + 1
         if i % 10 == 0:
             t = time.monotonic()
-            calm_replies.append(calm.call("edit_answer", {"question": 1, "text": f"calm {i}", "base_rev": i // 10}))
+            calm_replies.append(calm.call("sheet_update", {"sheet": group.sheet.id,
+                                                           "update": calming.append(1, f"calm {i}")}))
             calm_times.append(time.monotonic() - t)
     elapsed = time.monotonic() - started
 
     assert not flooder.client.is_connected(), "a sustained flood must be disconnected"
     assert sent < 1000 and elapsed < 5
     # The bucket's burst of 20, plus what it refills (10 a second) while the flood lasts.
-    assert codes.get("ok", 0) + codes.get("stale_edit", 0) <= 20 + 10 * elapsed, (codes, elapsed)
+    assert codes.get("ok", 0) <= 20 + 10 * elapsed, (codes, elapsed)
+    assert set(codes) == {"ok", "rate_limited"}, codes
     assert codes["rate_limited"] >= 90 and codes["rate_limited"] > sent * 0.8, codes
     assert all(r["ok"] for r in calm_replies), calm_replies
     assert max(calm_times) < 0.5
-    assert calm.call("edit_answer", {"question": 2, "text": "still here", "base_rev": 0})["ok"]
-    assert room.state.groups[0].answers[1].text.startswith("calm")
+    assert calm.call("sheet_update", {"sheet": group.sheet.id, "update": calming.append(2, "still here")})["ok"]
+    assert room.state.groups[0].texts[1] == calming.text(1) and calming.text(1).startswith("calm 0")
 
 
 def test_a_rate_limited_event_costs_no_state_and_says_when_to_retry():
