@@ -14,6 +14,7 @@ from gamehub.engine.codec import decode, encode
 from gamehub.server import create_app
 from gamehub.views import HIDDEN_NAME, HIDDEN_TEXT
 from server_process import ServerProcess
+from sheets import SheetPhone
 
 
 def app_with(async_mode="threading", **settings):
@@ -46,7 +47,7 @@ def test_hiding_a_participant_takes_their_name_story_and_answers_off_the_project
     owner = group.story.owner
     other = next(pid for pid in group.members if pid != owner)
     person = room.state.participants[owner]
-    assert phones[owner].call("edit_answer", {"question": 0, "text": "Rude words here", "base_rev": 0})["ok"]
+    assert SheetPhone(phones[owner], group.sheet.id).type(0, "Rude words here")["ok"]
 
     reply = facilitator.call("hide_text", {"participant": owner, "hidden": True})
     assert reply["ok"], reply
@@ -78,6 +79,43 @@ def test_hiding_a_participant_takes_their_name_story_and_answers_off_the_project
         assert secret in shown, secret
     assert latest(phones[other])["group"]["story"]["title"] == person.title
     assert next(p for p in latest(facilitator)["participants"] if p["id"] == owner)["hidden"] is False
+
+
+def test_hiding_someone_hides_every_answer_they_typed_in_on_the_projector_only_and_showing_restores_it(room):
+    facilitator, projector, phones = play_to_planning(room)
+    group = room.state.groups[0]
+    hidden, other, third = group.members[:3]
+    sheets = {pid: SheetPhone(phones[pid], group.sheet.id) for pid in (hidden, other, third)}
+    assert sheets[hidden].type(0, "Rude words here")["ok"]
+    assert sheets[other].type(1, "Clean words")["ok"]
+    assert sheets[other].type(2, "Shared start, ")["ok"]
+    sheets[hidden].hear()
+    assert sheets[hidden].type(2, "rude end")["ok"]  # one answer typed by two people
+    texts = ["Rude words here", "Clean words", "Shared start, rude end", ""]
+    assert list(room.state.groups[0].texts) == texts
+
+    assert facilitator.call("hide_text", {"participant": hidden, "hidden": True})["ok"]
+    assert facilitator.call("start_showcase")["ok"]
+    assert latest(projector)["groups"][0]["answers"] == [HIDDEN_TEXT, "Clean words", HIDDEN_TEXT, ""]
+    assert "rude" not in json.dumps(latest(projector)).lower()
+    # Everywhere else the answers are whole: the facilitator, the group's phones, the export.
+    assert [a["text"] for a in latest(facilitator)["groups"][0]["answers"]] == texts
+    for pid in (hidden, other, third):
+        assert [a["text"] for a in latest(phones[pid])["group"]["answers"]] == texts
+    exported = room.app.test_client().post(f"/s/{room.code}/export",
+                                           data={"key": room.facilitator_token, "format": "json"}).get_json()
+    assert [a["answer"] for a in exported["groups"][0]["answers"]] == texts
+
+    # Typing in the grace after planning: an answer the hidden person joins is hidden too.
+    sheets[hidden].hear()
+    assert sheets[hidden].type(1, " (and mine)")["ok"]
+    texts[1] = "Clean words (and mine)"
+    assert latest(projector)["groups"][0]["answers"] == [HIDDEN_TEXT, HIDDEN_TEXT, HIDDEN_TEXT, ""]
+    assert [a["text"] for a in latest(facilitator)["groups"][0]["answers"]] == texts
+    assert [a["text"] for a in latest(phones[third])["group"]["answers"]] == texts
+
+    assert facilitator.call("hide_text", {"participant": hidden, "hidden": False})["ok"]
+    assert latest(projector)["groups"][0]["answers"] == texts
 
 
 def test_a_hidden_name_is_hidden_in_the_lobby_list_of_the_projector(room):
