@@ -10,12 +10,13 @@ from pathlib import Path
 
 import pytest
 from helpers import GUEST, NOW, participant, run
+from sheets import edit_command
 
 from gamehub.engine import Phase, Settings, new_session
 from gamehub.engine.groups import FormGroups, MoveParticipant
 from gamehub.engine.lobby import AddParticipant, Join, RemoveParticipant, SetLocked
 from gamehub.engine.navigation import Back
-from gamehub.engine.planning import ChooseFormat, EditAnswer, StartPlanning
+from gamehub.engine.planning import ChooseFormat, StartPlanning
 from gamehub.engine.showcase import StartShowcase
 from gamehub.engine.stories import PickStories
 from gamehub.formats import load_deck
@@ -73,7 +74,7 @@ def scenario() -> dict[str, object]:
         state = run(state, ChooseFormat(format=group.number % 3), participant(group.members[0]))
         for q in range(4):
             author = group.members[q % len(group.members)]
-            state = run(state, EditAnswer(question=q, text=answer(group.number, q), base_rev=0), participant(author))
+            state = run(state, edit_command(state, author, q, answer(group.number, q)), participant(author))
     states["planning"] = state
     states["stories_after_back"] = run(state, Back())  # answers kept, phase before planning
     state = run(state, StartShowcase())
@@ -92,7 +93,7 @@ def number_of(pid: str) -> int:
 
 
 def all_answers(state) -> set[str]:
-    return {a.text for g in state.groups for a in g.answers if a.text}
+    return {text for g in state.groups for text in g.texts if text}
 
 
 # ---------------------------------------------------------------------------------------------
@@ -106,7 +107,7 @@ def test_a_phone_never_sees_another_groups_answers_any_token_the_seed_or_others_
         for secret in SECRETS:
             assert secret not in text, (name, pid, secret)
         group = state.group_of(pid)
-        own = {a.text for a in group.answers if a.text} if group else set()
+        own = {text for text in group.texts if text} if group else set()
         for other in all_answers(state) - own:
             assert other not in text, (name, pid, other)
         visible = {pid}
@@ -241,7 +242,7 @@ def test_the_projector_shows_every_groups_answers_in_the_showcase():
 def test_the_projector_counts_answered_questions_during_planning_without_showing_them():
     state = scenario()["planning"]
     pid = state.groups[0].members[0]
-    state = run(state, EditAnswer(question=0, text="   ", base_rev=1), participant(pid))
+    state = run(state, edit_command(state, pid, 0, "   "), participant(pid))
     counts = [g["answered"] for g in projector_view(state, NOW, JOIN_URL)["groups"]]
     assert counts == [3] + [4] * (len(state.groups) - 1)
     assert [g["answered"] for g in projector_view(scenario()["planning_empty"], NOW, JOIN_URL)["groups"]] == \
@@ -286,9 +287,29 @@ def test_the_facilitator_sees_every_groups_answers_with_authors_names():
     state = scenario()["planning"]
     view = facilitator_view(state, NOW, LINKS, set())
     for g, group in zip(view["groups"], state.groups, strict=True):
-        assert g["answers"] == [{"text": a.text, "rev": a.rev, "by": state.participants[a.by].name}
-                                for a in group.answers]
+        assert g["answers"] == [{"text": answer(group.number, q),
+                                 "authors": [state.participants[group.members[q % len(group.members)]].name]}
+                                for q in range(4)]
         assert g["answered"] == 4
+        assert g["active_at"] is None  # the server's own record, not the state's
+
+
+def test_the_facilitator_sees_when_each_group_last_typed():
+    state = scenario()["planning"]
+    view = facilitator_view(state, NOW, LINKS, set(), {2: NOW - 3.5})
+    assert [g["active_at"] for g in view["groups"]] == [None, NOW - 3.5, None]
+
+
+def test_every_phone_of_a_group_gets_its_sheet_id_and_who_chose_the_format():
+    state = scenario()["planning"]
+    for pid in state.participants:
+        group = state.group_of(pid)
+        view = phone_view(state, pid, NOW)["group"]
+        assert view["sheet"] == group.sheet.id == f"{state.grouping_draw}.{group.number}"
+        chooser = group.members[0]
+        assert view["format_by"] == {"id": chooser, "name": state.participants[chooser].name}
+    for pid in scenario()["stories"].participants:
+        assert phone_view(scenario()["stories"], pid, NOW)["group"]["format_by"] is None
 
 
 def test_the_facilitator_sees_who_is_connected_and_who_joined_late():
@@ -364,8 +385,9 @@ def test_a_joined_phone_view_has_the_documented_shape(name):
         if state.phase is Phase.LOBBY:
             assert group is None
             continue
-        check_keys(group, {"number", "colour", "members", "story", "formats", "format", "questions",
-                           "instructions", "answers"}, "phone group")
+        check_keys(group, {"number", "colour", "members", "story", "formats", "format", "format_by", "questions",
+                           "instructions", "sheet", "answers"}, "phone group")
+        assert group["sheet"] == state.group_of(pid).sheet.id
         check_colour(group["colour"])
         for member in group["members"]:
             check_keys(member, {"id", "name", "me"}, "phone member")
@@ -380,9 +402,9 @@ def test_a_joined_phone_view_has_the_documented_shape(name):
         if state.phase in (Phase.PLANNING, Phase.SHOWCASE):
             assert len(group["answers"]) == 4
             for a in group["answers"]:
-                check_keys(a, {"text", "rev", "by"}, "phone answer")
+                check_keys(a, {"text", "authors"}, "phone answer")
             names = {p.name for p in state.participants.values()}
-            assert all(a["by"] is None or a["by"] in names for a in group["answers"])
+            assert all(set(a["authors"]) <= names and (a["authors"] or not a["text"]) for a in group["answers"])
         else:
             assert group["answers"] is None
 
@@ -439,7 +461,7 @@ def test_the_facilitator_view_has_the_documented_shape(name):
                    "facilitator participant")
     for g in view["groups"]:
         check_keys(g, {"number", "colour", "members", "story", "formats", "format", "format_name", "answered",
-                       "answers"}, "facilitator group")
+                       "answers", "active_at"}, "facilitator group")
         check_colour(g["colour"])
         for member in g["members"]:
             check_keys(member, {"id", "name"}, "facilitator member")
@@ -448,7 +470,7 @@ def test_the_facilitator_view_has_the_documented_shape(name):
                        "facilitator story")
         assert len(g["formats"]) == 3 and len(g["answers"]) == 4
         for a in g["answers"]:
-            check_keys(a, {"text", "rev", "by"}, "facilitator answer")
+            check_keys(a, {"text", "authors"}, "facilitator answer")
         assert (g["format"] is None) == (g["format_name"] is None)
 
 
