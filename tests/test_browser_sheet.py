@@ -291,3 +291,39 @@ def test_an_answer_too_long_once_merged_stays_on_the_phone_until_it_is_short_eno
             await expect(phone.locator("#answer-0")).to_have_value(merged, timeout=WAIT)
 
     run(scenario)
+
+
+def test_changes_that_arrive_after_the_sheet_closed_are_said_to_be_kept_on_the_phone():
+    async def scenario(room: Room):
+        amara, kwame = [await room.join(name) for name in ("Amara", "Kwame")]
+        await room.into_planning([amara, kwame])
+        await amara.locator("#answer-1").click()
+        await amara.keyboard.type("saved in time", delay=10)
+        await expect(status(amara, 1)).to_have_text(SAVED, timeout=WAIT)
+
+        # Amara goes on typing offline; the showcase starts and its 30 s grace runs out.
+        await amara.context.set_offline(True)
+        await amara.keyboard.type(", and then some", delay=10)
+        await expect(status(amara, 1)).to_have_text(OFFLINE, timeout=WAIT)
+        await asyncio.to_thread(room.command, "start_showcase")
+        await asyncio.sleep(31)
+
+        # Back online, the server refuses the late update; the phone says so plainly and shows
+        # what it kept. The big screen and the export have what arrived in time.
+        await amara.context.set_offline(False)
+        await expect(amara.locator("h1")).to_have_text("Look at the big screen", timeout=WAIT)
+        note = amara.locator(".unsent.is-late")
+        await expect(note).to_contain_text("did not reach the server", timeout=WAIT)
+        await expect(note).to_contain_text("saved in time, and then some")
+        await expect(amara.locator(".showcase-card")).to_contain_text("saved in time")
+        assert room.answer_on_server(1) == "saved in time"
+        SCREENSHOTS.mkdir(parents=True, exist_ok=True)
+        await amara.screenshot(path=str(SCREENSHOTS / "phone-sheet-late.png"))
+
+        # The facilitator goes back to planning: the kept text is sent after all.
+        await asyncio.to_thread(room.command, "back")
+        await expect(status(amara, 1)).to_have_text(SAVED, timeout=WAIT)
+        assert room.answer_on_server(1) == "saved in time, and then some"
+        await expect(kwame.locator("#answer-1")).to_have_value("saved in time, and then some", timeout=WAIT)
+
+    run(scenario)

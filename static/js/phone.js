@@ -93,15 +93,16 @@ function end(kind) {
 
 // -- a groupmate chose the format: say so politely, without taking the focus ------------
 
-const toast = el("div", { class: "toast", role: "status", "aria-live": "polite", hidden: true });
-document.body.append(toast);
+// The live region is always there (a region that appears with its text is often not read
+// out); the note inside it comes and goes.
+const toastRegion = el("div", { class: "toast-region", role: "status", "aria-live": "polite" });
+document.body.append(toastRegion);
 let toastTimer = 0;
 
 function say(text) {
   clearTimeout(toastTimer);
-  toast.textContent = text;
-  toast.hidden = false;
-  toastTimer = setTimeout(() => { toast.hidden = true; toast.textContent = ""; }, 6000);
+  render(toastRegion, el("p", { class: "toast" }, text));
+  toastTimer = setTimeout(() => render(toastRegion), 6000);
 }
 
 const formatName = (g) => (g.format === null || g.format === undefined ? null : g.formats[g.format]);
