@@ -9,6 +9,8 @@ import time
 import pytest
 import sqlalchemy
 
+from sheets import Typist
+
 from gamehub import sqlstore
 from gamehub.engine import COMMANDS, Actor, Role, Settings, apply
 from gamehub.formats import load_deck
@@ -106,13 +108,19 @@ def test_a_session_comes_back_whole_from_a_reopened_store(store_factory):
     store = store_factory()
     record, _ = new_session(store)
     state = play(store, record, a_game())
-    member = state.groups[0].members[0]
+    member, mate = state.groups[0].members[:2]
+    sheet, phone = state.groups[0].sheet.id, Typist()
     state = play(store, dataclasses.replace(record, state=state), [
-        ("edit_answer", {"question": 1, "text": "Ünïcode ✓ and\nnewlines", "base_rev": 0},
-         Actor(Role.PARTICIPANT, member))])
+        ("sheet_update", {"sheet": sheet, "update": phone.append(1, "Ünïcode ✓ and\nnewlines 😀")},
+         Actor(Role.PARTICIPANT, member)),
+        ("sheet_update", {"sheet": sheet, "update": phone.insert(1, 8, "(mate) ")}, Actor(Role.PARTICIPANT, mate))])
+    assert state.groups[0].texts[1] == "Ünïcode (mate) ✓ and\nnewlines 😀"
 
     again = store_factory().get(record.state.id)
     assert again.state == state
+    assert again.state.groups[0].texts[1].encode("utf-8") == state.groups[0].texts[1].encode("utf-8")
+    assert again.state.groups[0].sheet.authors[1] == (member, mate)
+    assert again.state.groups[0].sheet.updates == state.groups[0].sheet.updates
     assert again.state.timer.deadline == state.timer.deadline  # a deadline, not a countdown
     assert again.facilitator_hash == record.facilitator_hash and again.projector_key == record.projector_key
     assert [e.version for e in store_factory().log(record.state.id)] == list(range(1, state.version + 1))
@@ -213,6 +221,37 @@ def test_a_shared_store_sees_what_another_process_stored_and_loses_no_update(kin
     finally:
         first.delete(record.state.id)
         first.close(), second.close()
+
+
+@pytest.mark.parametrize("kind", ["sqlite", "postgresql"])
+def test_two_processes_taking_turns_on_one_sheet_both_end_with_every_keystroke(kind, request, tmp_path):
+    """Each store catches up from the log (replaying the other's sheet updates) before it applies its own."""
+    url = sqlstore.sqlite_url(str(tmp_path / "shared.sqlite3")) if kind == "sqlite" \
+        else request.getfixturevalue("postgres_url")
+    stores = SqlStore(url, shared=True), SqlStore(url, shared=True), SqlStore(url)  # the last loads at the end
+    record, _ = new_session(stores[0])
+    try:
+        state = play(stores[0], record, a_game())
+        group = state.groups[0]
+        phones = {pid: Typist() for pid in group.members[:2]}
+        for k in range(40):
+            store, pid = stores[k % 2], group.members[k % 2]
+            current = store.get(record.state.id).state
+            command = COMMANDS["sheet_update"].from_payload({"sheet": group.sheet.id,
+                                                             "update": phones[pid].append(k % 2, f"{k}ü,")})
+            actor = Actor(Role.PARTICIPANT, pid)
+            outcome = apply(current, command, actor, now=2000.0 + k)
+            assert outcome.ok, outcome.error.to_dict()
+            store.append(record.state.id, outcome.state, LogEntry(
+                version=outcome.state.version, event="sheet_update", payload=command.as_record(),
+                actor={"role": "participant", "participant": pid}, at=2000.0 + k))
+        expected = ("".join(f"{k}ü," for k in range(0, 40, 2)), "".join(f"{k}ü," for k in range(1, 40, 2)), "", "")
+        for store in stores:
+            assert store.get(record.state.id).state.groups[0].texts == expected
+    finally:
+        stores[0].delete(record.state.id)
+        for store in stores:
+            store.close()
 
 
 def test_sqlite_runs_in_wal_mode_in_a_private_data_dir(tmp_path):
