@@ -327,3 +327,37 @@ def test_changes_that_arrive_after_the_sheet_closed_are_said_to_be_kept_on_the_p
         await expect(kwame.locator("#answer-1")).to_have_value("saved in time, and then some", timeout=WAIT)
 
     run(scenario)
+
+
+def test_a_word_being_composed_by_the_keyboard_is_not_broken_by_a_groupmates_typing():
+    """Android keyboards compose each word (IME composition): a remote change shown in the
+    middle of it would break the word, so it waits for the word to end, and both are kept."""
+    async def scenario(room: Room):
+        amara, kwame = [await room.join(name) for name in ("Amara", "Kwame")]
+        await room.into_planning([amara, kwame])
+        await amara.locator("#answer-0").click()
+        await amara.keyboard.type("Hello ", delay=10)
+        await expect(kwame.locator("#answer-0")).to_have_value("Hello ", timeout=WAIT)
+
+        ime = await amara.context.new_cdp_session(amara)
+        for partial in ("w", "wo", "wor"):
+            await ime.send("Input.imeSetComposition", {"text": partial, "selectionStart": len(partial),
+                                                        "selectionEnd": len(partial)})
+        await kwame.locator("#answer-0").press("Home")
+        await kwame.keyboard.type("Dear ", delay=10)
+        await expect(kwame.locator("#answer-0")).to_have_value("Dear Hello wor", timeout=WAIT)
+        await asyncio.sleep(0.5)  # Kwame's change has reached Amara's phone, mid-word
+        await expect(amara.locator("#answer-0")).to_have_value("Hello wor")
+        for partial in ("worl", "world"):
+            await ime.send("Input.imeSetComposition", {"text": partial, "selectionStart": len(partial),
+                                                        "selectionEnd": len(partial)})
+        await ime.send("Input.insertText", {"text": "world"})  # the word ends: composition over
+
+        for phone in (amara, kwame):
+            await expect(phone.locator("#answer-0")).to_have_value("Dear Hello world", timeout=WAIT)
+        caret = await amara.locator("#answer-0").evaluate("t => [t.selectionStart, t.selectionEnd]")
+        assert caret == [len("Dear Hello world")] * 2, caret  # still right after her word
+        await expect(status(amara, 0)).to_have_text(SAVED, timeout=WAIT)
+        await eventually(lambda: room.answer_on_server(0) == "Dear Hello world")
+
+    run(scenario)
