@@ -23,7 +23,12 @@ def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="python -m bench", description=__doc__)
     parser.add_argument("--phones", type=int, default=1000, help=f"simulated phones in all (at most {MAX_PHONES})")
     parser.add_argument("--sessions", type=int, default=1, help="sessions the phones are spread over")
-    parser.add_argument("--duration", type=int, default=30, help="seconds of planning (editing) to measure")
+    parser.add_argument("--duration", type=int, default=30, help="seconds of planning (typing) to measure")
+    parser.add_argument("--typing", type=int, default=None,
+                        help="members typing at once in all, each sending a Yjs update every 150 ms "
+                             "(default: a tenth of the phones)")
+    parser.add_argument("--typists-per-group", type=int, default=2,
+                        help="members typing together in each group that types (1..4)")
     parser.add_argument("--workers", type=int, default=None,
                         help="processes that hold the phones (default: 1 up to 200 phones, else 2)")
     parser.add_argument("--concurrency", type=int, default=50, help="phones connecting at once, all workers together")
@@ -82,7 +87,8 @@ async def run_all(args, targets: list[str]) -> dict:
             continue
         print(f"bench: {label} ...", file=sys.stderr, flush=True)
         raws[label] = await load.run_target(kind, args.phones, args.sessions, args.duration, args.workers,
-                                            args.concurrency, deadline, args.relay_nodelay, processes, label)
+                                            args.concurrency, deadline, args.relay_nodelay, processes, label,
+                                            args.typing, args.typists_per_group)
         print(f"bench: {label} done in {raws[label]['marks']['end'] - raws[label]['marks']['start']:.0f} s",
               file=sys.stderr, flush=True)
     return raws
@@ -108,6 +114,9 @@ def main(argv: list[str] | None = None) -> int:
         return _usage(f"--sessions must be between 1 and --phones, with at most {MAX_PER_SESSION} phones a session")
     if not 1 <= args.duration <= 600 or not 10 <= args.timeout <= 3600:
         return _usage("--duration must be 1..600 and --timeout 10..3600 seconds")
+    args.typing = max(1, args.phones // 10) if args.typing is None else args.typing
+    if not 1 <= args.typing <= args.phones or not 1 <= args.typists_per_group <= 4:
+        return _usage("--typing must be 1..--phones, and --typists-per-group 1..4 (a group has four)")
     args.workers = args.workers or (1 if args.phones <= 200 else 2)
     if not 1 <= args.workers <= 8 or args.concurrency < 1:
         return _usage("--workers must be 1..8 and --concurrency at least 1")
@@ -133,8 +142,8 @@ def main(argv: list[str] | None = None) -> int:
     doc = {"command": "python -m bench " + " ".join(argv if argv is not None else sys.argv[1:]),
            "machine": report.machine(), "started": time.strftime("%Y-%m-%d %H:%M:%S", time.localtime(started)),
            "wall_s": round(time.time() - started, 1),
-           "params": {k: getattr(args, k) for k in ("phones", "sessions", "duration", "workers", "concurrency",
-                                                    "relay_nodelay", "processes")},
+           "params": {k: getattr(args, k) for k in ("phones", "sessions", "duration", "typing", "typists_per_group",
+                                                    "workers", "concurrency", "relay_nodelay", "processes")},
            "results": {label: report.summarise(raw) for label, raw in raws.items() if raw is not None}}
     if "gamehub" in doc["results"] and "relay" in doc["results"]:
         doc.update(report.compare(doc["results"]["gamehub"], doc["results"]["relay"]))

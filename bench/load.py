@@ -9,8 +9,10 @@ Shape of one run (the same for gamehub and the relay, `kind` says which):
   so decoding the phones' views can spread over both cores (one process copes with 1,000
   phones at this rate, measured; more workers are a margin);
 - phases: phones connect and join (bounded concurrency), the facilitator forms groups, picks
-  stories and starts planning, every group edits about once a second for `duration`
-  seconds, then the showcase, then everyone disconnects and the server is stopped.
+  stories and starts planning, the typing members of every group type in the group's shared
+  sheet for `duration` seconds (a Yjs update every 150 ms each: `bench.typists`), a member
+  of each group reads the sheet back (`sheet_sync`), then the showcase, then everyone
+  disconnects and the server is stopped.
 
 Every timestamp is `time.time()`: the wall clock is shared by all processes on the machine, so
 a send in one process and a receipt in another can be subtracted.
@@ -39,15 +41,10 @@ from pathlib import Path
 import psutil
 import socketio
 
-from . import cluster
+from . import cluster, typists
 
 ACK_TIMEOUT = 30.0  # an ack slower than this is an error, not a latency
 CONNECT_TIMEOUT = 30.0
-QUESTIONS = 4
-TEXT_LENGTH = 300
-MAX_RETRIES = 10  # stale_edit / rate_limited resends of one edit
-FILLER = ("We retell the story as a two-minute street theatre piece: one narrator, three props, "
-          "and the audience votes with coloured cards on how the experiment should end. ")
 
 # Every child process and subprocess we start, so `stop_children` can end them by PID even
 # when a run is interrupted (timeout, Ctrl+C).
@@ -56,19 +53,7 @@ TEMP_DIRS: list[str] = []  # gamehub's data directories, removed by `stop_childr
 CLEANUPS: list = []  # callables run by `stop_children` after the processes are stopped (drop a schema)
 
 
-# -- texts and addresses -------------------------------------------------------------------
-
-def edit_text(marker: str) -> str:
-    """About 300 characters that start with a marker unique to one edit."""
-    head = f"[{marker}] "
-    return head + (FILLER * 3)[: TEXT_LENGTH - len(head)]
-
-
-def marker_of(text: str) -> str | None:
-    if text.startswith("[") and "]" in text[:40]:
-        return text[1:text.index("]")]
-    return None
-
+# -- addresses -----------------------------------------------------------------------------
 
 def fake_address(n: int) -> str:
     """A distinct client address per simulated screen, sent as X-Forwarded-For to a gamehub
@@ -510,9 +495,11 @@ class Stats:
         self.window = (float("inf"), float("-inf"))  # the planning phase
         self.window_events = 0
         self.last_event = 0.0
-        self.edits: list[dict] = []
-        self.phone_seen: list[tuple[str, float, str]] = []  # (marker, time, receiver)
-        self.skipped = 0  # edits not sent: that phone still had one in flight for the field
+        self.updates: list[dict] = []  # acked sheet updates (bench.typists.send)
+        self.received: list[tuple[str, float, str]] = []  # (update, time, receiver) of each echo
+        self.lags: list[float] = []  # how late each typing tick was against its schedule
+        self.merged = 0  # ticks typed while an update was in flight: sent with the next one
+        self.sheet_full = 0  # ticks not typed: every answer was nearly full
 
     def event(self) -> float:
         t = time.time()
@@ -568,44 +555,40 @@ class Phone(Client):
                          spec["name"], stats)
         self.kind, self.spec = kind, spec
         self.version = -1
-        self.revs = [0] * QUESTIONS  # the rev this phone last saw per field: its next base_rev
         self.group: int | None = None
+        self.sheet: str | None = None  # the group sheet's id (the relay: any string)
         self.joined = False
-        self.planning = asyncio.Event()  # gamehub: the view shows this phone's group's answers
-        self.in_flight: set[int] = set()
-        self.mine: set[str] = set()  # markers this phone sent (not "seen by another member")
+        self.planning = asyncio.Event()  # gamehub: the view shows this phone's group's sheet
+        self.typist = typists.Typist(spec["index"])  # every phone holds the sheet, typing or not
+        self.in_flight = False  # one sheet_update at a time, as the page sends them
         self.sio.on("view", self._view)
         self.sio.on("view_patch", self._ignored)
-        self.sio.on("edit", self._relay_edit)
+        self.sio.on("sheet_update", self._sheet_update)
 
     def _ignored(self, data=None) -> None:
         self.stats.event()
 
     def _view(self, view: dict) -> None:
-        t = self.stats.event()
+        self.stats.event()
         if view.get("version", 0) < self.version:
             return  # an older view than one already shown (the protocol's rule)
         self.version = view.get("version", 0)
         group = view.get("group")
         if not group:
             return
-        self.group = group["number"]
-        answers = group.get("answers")
-        if answers is None:
-            return
-        self.planning.set()
-        for q, answer in enumerate(answers):
-            if answer["rev"] != self.revs[q]:
-                self.revs[q] = answer["rev"]
-                marker = marker_of(answer["text"])
-                if marker and marker not in self.mine:
-                    self.stats.phone_seen.append((marker, t, self.spec["name"]))
+        self.group, self.sheet = group["number"], group.get("sheet")
+        if group.get("answers") is not None and self.sheet:
+            self.planning.set()
 
-    def _relay_edit(self, message: dict) -> None:
+    def _sheet_update(self, message: dict) -> None:
+        """A groupmate's update, passed on by the server: apply it, and note when it came."""
         t = self.stats.event()
-        marker = marker_of(message.get("text") or "")
-        if marker and marker not in self.mine:
-            self.stats.phone_seen.append((marker, t, self.spec["name"]))
+        update = message.get("update") or ""
+        self.stats.received.append((update, t, self.spec["name"]))
+        try:
+            self.typist.apply(update)
+        except Exception as error:  # noqa: BLE001 -- a broken update is a result, not a crash
+            self.stats.error("bad_echo", f"{self.label}: {error!r}")
 
     async def join(self) -> dict:
         record = {"name": self.spec["name"], "session": self.spec["session"], "ok": False,
@@ -624,6 +607,7 @@ class Phone(Client):
                 return record
             if self.kind == "relay":
                 self.group = ack["group"]
+                self.sheet = f"R{self.spec['session']}.{self.group}"
             self.joined = record["ok"] = True
         except socketio.exceptions.TimeoutError:
             self.stats.error("ack_timeout", f"{self.label}: join")
@@ -631,51 +615,17 @@ class Phone(Client):
             self.stats.error("connect", f"{self.label}: {error!r}")
         return record
 
-    async def edit(self, question: int, marker: str, lag: float) -> None:
-        """One edit as the phone page sends it: one in flight per field, `base_rev` from the
-        last view, resent against the current rev on `stale_edit`."""
-        if question in self.in_flight:
-            self.stats.skipped += 1
-            return
-        self.in_flight.add(question)
-        self.mine.add(marker)
-        text, cid, retries = edit_text(marker), secrets.token_hex(8), 0
-        base = self.revs[question]
+    async def sync(self) -> str | None:
+        """The whole sheet as the server has it (`sheet_sync` from an empty state vector)."""
         try:
-            while True:
-                t_send = time.time()
-                if self.kind == "gamehub":
-                    ack = await self.call("edit_answer", {"question": question, "text": text, "base_rev": base, "cid": cid})
-                else:
-                    ack = await self.call("edit", {"question": question, "text": text})
-                t_ack = time.time()
-                if ack.get("ok"):
-                    if "rev" in ack:
-                        self.revs[question] = max(self.revs[question], ack["rev"])
-                    self.stats.edits.append({
-                        "marker": marker, "sender": self.spec["name"], "session": self.spec["session"],
-                        "group": self.group, "question": question, "t_send": t_send,
-                        "t_ack": t_ack, "rev": ack.get("rev"), "version": ack.get("version"),
-                        "retries": retries, "lag": lag})
-                    return
-                error = ack.get("error") or {}
-                code = error.get("code")
-                if code == "stale_edit" and retries < MAX_RETRIES:
-                    retries += 1
-                    base = error["details"]["rev"]  # another member saved first: resend on top of theirs
-                    continue
-                self.stats.error(f"edit:{code}", f"{self.label}: {error}")
-                if code == "rate_limited" and retries < MAX_RETRIES:
-                    retries += 1  # an error all the same, but resent as the page does
-                    await asyncio.sleep(float((error.get("details") or {}).get("retry_after") or 1))
-                    continue
-                return
-        except socketio.exceptions.TimeoutError:
-            self.stats.error("ack_timeout", f"{self.label}: edit {marker}")
+            ack = await self.call("sheet_sync", {"sheet": self.sheet, "state_vector": typists.EMPTY_STATE_VECTOR})
         except Exception as error:  # noqa: BLE001
-            self.stats.error("exception", f"{self.label}: {error!r}")
-        finally:
-            self.in_flight.discard(question)
+            self.stats.error("sheet_sync", f"{self.label}: {error!r}")
+            return None
+        if not ack.get("ok"):
+            self.stats.error(f"sheet_sync:{(ack.get('error') or {}).get('code')}", f"{self.label}: {ack}")
+            return None
+        return ack["update"]
 
 
 class Watcher(Client):
@@ -691,13 +641,9 @@ class Watcher(Client):
         self.view: dict | None = None
         self.first_view = asyncio.Event()
         self.names_seen: dict[str, float] = {}
-        self.markers: dict[str, float] = {}  # marker -> first time this screen showed it
-        self.revs: dict[tuple[int, int], int] = {}
-        self.answered: dict[int, list[tuple[float, int, int]]] = {}  # group -> [(t, answered, version)]
         self.patches_skipped = 0
         self.sio.on("view", self._view)
         self.sio.on("view_patch", self._patch)
-        self.sio.on("edit", self._relay_edit)
         self.sio.on("joined", self._relay_joined)
 
     def _view(self, view: dict) -> None:
@@ -710,11 +656,9 @@ class Watcher(Client):
         names = view.get("names") or []
         for name in names[len(self.names_seen):]:  # names come in join order: only new ones
             self.names_seen.setdefault(name, t)
-        for group in view.get("groups") or []:
-            self._group(group, t, self.version)
 
     def _patch(self, patch: dict) -> None:
-        t = self.stats.event()
+        self.stats.event()
         # Equal versions are applied too: they carry the same state, and a server that flushes
         # several groups at one version may send several patches.
         if self.view is None or patch.get("version", 0) < self.version:
@@ -725,29 +669,6 @@ class Watcher(Client):
         self.view = {**self.view, "version": self.version,
                      "groups": [replaced.pop(g["number"], g) for g in self.view.get("groups") or []]
                      + list(replaced.values())}
-        for group in patch.get("groups") or []:
-            self._group(group, t, self.version)
-
-    def _group(self, group: dict, t: float, version: int) -> None:
-        number = group["number"]
-        if self.role == "projector":
-            # During planning the projector shows how many answers a group has, not the texts.
-            history = self.answered.setdefault(number, [])
-            if not history or history[-1][1] != group.get("answered"):
-                history.append((t, group.get("answered") or 0, version))
-            return
-        for q, answer in enumerate(group.get("answers") or []):
-            if isinstance(answer, dict) and answer.get("rev", 0) > self.revs.get((number, q), 0):
-                self.revs[(number, q)] = answer["rev"]
-                marker = marker_of(answer.get("text") or "")
-                if marker:
-                    self.markers.setdefault(marker, t)
-
-    def _relay_edit(self, message: dict) -> None:
-        t = self.stats.event()
-        marker = marker_of(message.get("text") or "")
-        if marker:
-            self.markers.setdefault(marker, t)
 
     def _relay_joined(self, message: dict) -> None:
         t = self.stats.event()
@@ -811,12 +732,19 @@ async def _worker(conn, kind, url, specs, worker, concurrency) -> None:
                     joined = [p for p in joined if p.planning.is_set()]
                 conn.send(("groups", [(p.spec["session"], p.group, p.spec["name"]) for p in joined]))
             elif op == "plan":
-                start_at, duration, membership = args
+                start_at, duration, typing = args
                 stats.window = (start_at, start_at + duration)
                 settle_gc()
-                await plan(phones, membership, start_at, duration, worker, stats)
-                conn.send(("planned", {"edits": stats.edits, "phone_seen": stats.phone_seen,
-                                       "window_events": stats.window_events, "skipped": stats.skipped}))
+                await plan(phones, typing, start_at, duration, stats)
+                conn.send(("planned", {"updates": stats.updates, "received": stats.received, "lags": stats.lags,
+                                       "merged": stats.merged, "sheet_full": stats.sheet_full,
+                                       "window_events": stats.window_events}))
+            elif op == "sync":  # one member of each group reads the whole sheet back
+                local = {p.spec["name"]: p for p in phones}
+                readers = [local[name] for name in args[0] if name in local]
+                found = await asyncio.gather(*(p.sync() for p in readers))
+                conn.send(("synced", [((p.spec["session"], p.group), update)
+                                      for p, update in zip(readers, found) if update is not None]))
             elif op == "close":
                 await asyncio.gather(*(p.close() for p in phones))
                 conn.send(("closed", {"errors": stats.errors, "events": stats.events}))
@@ -825,31 +753,11 @@ async def _worker(conn, kind, url, specs, worker, concurrency) -> None:
         conn.send(("failed", traceback.format_exc()))
 
 
-async def plan(phones: list[Phone], membership: dict, start_at: float, duration: int, worker: int,
-               stats: Stats) -> None:
-    """Every group edits about once a second. Every worker computes the same schedule (seeded
-    per group and tick) and sends only the edits of its own phones."""
-    local = {p.spec["name"]: p for p in phones}
-    schedule = []
-    for key in membership:
-        offset = random.Random(f"offset:{key}").random()  # spread groups over the second
-        schedule += [(start_at + tick + offset, key, tick) for tick in range(duration)]
-    schedule.sort()
-    tasks, seq = [], 0
-    for at, key, tick in schedule:
-        draw = random.Random(f"edit:{key}:{tick}")
-        who, question = draw.choice(membership[key]), draw.randrange(QUESTIONS)
-        phone = local.get(who)
-        if phone is None or not phone.sio.connected:
-            continue
-        delay = at - time.time()
-        if delay > 0:
-            await asyncio.sleep(delay)
-        seq += 1
-        # `lag`: how late the generator sends against its schedule; large values mean the
-        # load generator itself is saturated.
-        tasks.append(asyncio.create_task(phone.edit(question, f"w{worker}e{seq}", max(0.0, -delay))))
-    await asyncio.gather(*tasks)
+async def plan(phones: list[Phone], typing: dict[str, int], start_at: float, duration: int, stats: Stats) -> None:
+    """The typing members among this worker's phones (`typing`: name -> the answer each starts
+    in) type for `duration` seconds from `start_at`, all workers on the same clock."""
+    await asyncio.gather(*(typists.type_along(p, typing[p.spec["name"]], start_at, duration, stats)
+                           for p in phones if p.spec["name"] in typing and p.joined and p.sheet))
     await stats.quiet(1.0, 15)
 
 
@@ -878,15 +786,16 @@ async def ask(workers: list, message: tuple, timeout: float) -> list:
 
 async def run_target(kind: str, phones: int, sessions: int, duration: int, workers: int, concurrency: int,
                      deadline: float, relay_nodelay: bool = False, processes: int | None = None,
-                     label: str | None = None) -> dict:
+                     label: str | None = None, typing: int = 1, typists_per_group: int = 2) -> dict:
     """Play one whole game against `kind` ("gamehub" or "relay"); return the raw observations.
     With `processes`, gamehub runs as that many processes on PostgreSQL and Redis behind nginx
     (`start_cluster`); without, as one process on SQLite."""
     quiet_logs()
     stats = Stats()
     raw = {"kind": kind, "label": label or kind, "processes": processes, "phones": phones, "sessions": sessions,
-           "duration": duration, "workers": workers, "marks": {"start": time.time()}, "completed": False,
-           "source": source()}
+           "duration": duration, "workers": workers, "typing_asked": typing,
+           "typists_per_group": typists_per_group,
+           "marks": {"start": time.time()}, "completed": False, "source": source()}
     server = sampler = None
     procs: list = []
     watchers: list[Watcher] = []
@@ -916,7 +825,8 @@ async def run_target(kind: str, phones: int, sessions: int, duration: int, worke
             procs.append((proc, parent))
             sampler.add_client(proc.pid)
         raw["worker_pids"] = [proc.pid for proc, _ in procs]
-        await asyncio.wait_for(_play(kind, server, procs, watchers, stats, raw, duration),
+        await asyncio.wait_for(_play(kind, server, procs, watchers, stats, raw, duration, typing,
+                                     typists_per_group),
                                max(1.0, deadline - time.time()))
         raw["completed"] = True
     except asyncio.TimeoutError:
@@ -954,7 +864,7 @@ async def run_target(kind: str, phones: int, sessions: int, duration: int, worke
                 sampler.stop()
                 raw["samples"] = sampler.samples
     try:
-        if kind == "gamehub" and "edits" in raw:  # planning happened: check the stored answers
+        if kind == "gamehub" and "updates" in raw:  # planning happened: check the stored answers
             try:
                 raw["export"] = export_answers(server)
             except Exception as error:  # noqa: BLE001
@@ -966,13 +876,9 @@ async def run_target(kind: str, phones: int, sessions: int, duration: int, worke
             except Exception as error:  # noqa: BLE001
                 stats.error("cleanup", repr(error))
     projectors = [w for w in watchers if w.role == "projector"]
-    facilitators = [w for w in watchers if w.role == "facilitator"]
     raw.update(
         errors=stats.errors,
         names_seen={(w.index, name): t for w in projectors for name, t in w.names_seen.items()},
-        facilitator_seen={m: t for w in facilitators for m, t in w.markers.items()},
-        projector_seen={m: t for w in projectors for m, t in w.markers.items()},
-        projector_answered={(w.index, g): h for w in projectors for g, h in w.answered.items()},
         patches_skipped=sum(w.patches_skipped for w in watchers),
         watcher_window_events=stats.window_events,
     )
@@ -980,7 +886,7 @@ async def run_target(kind: str, phones: int, sessions: int, duration: int, worke
 
 
 async def _play(kind: str, server: Server, procs: list, watchers: list[Watcher], stats: Stats, raw: dict,
-                duration: int) -> None:
+                duration: int, typing: int, typists_per_group: int) -> None:
     marks = raw["marks"]
     raw["phase"] = "connect"
     for index, session in enumerate(server.sessions):
@@ -1014,19 +920,30 @@ async def _play(kind: str, server: Server, procs: list, watchers: list[Watcher],
         for session, group, name in batch:
             membership.setdefault((session, group), []).append(name)
     raw["membership"] = membership
+    typing = typists.typists_of(membership, typing, typists_per_group)
+    raw["typing"] = typing
 
     raw["phase"] = "planning"
     settle_gc()
-    start_at = time.time() + 1.0  # every worker starts the same schedule at the same moment
+    start_at = time.time() + 2.0  # every worker starts the same schedule at the same moment (after its gc)
     stats.window = (start_at, start_at + duration)
     marks["plan_start"], marks["plan_end"] = start_at, start_at + duration
-    planned = await ask(procs, ("plan", start_at, duration, membership), duration + ACK_TIMEOUT * (MAX_RETRIES + 2))
+    planned = await ask(procs, ("plan", start_at, duration, typing),
+                        duration + ACK_TIMEOUT * (typists.MAX_RESENDS + 2))
     await stats.quiet(1.0, 10)
     marks["drained"] = time.time()
-    raw["edits"] = [e for p in planned for e in p["edits"]]
-    raw["phone_seen"] = [s for p in planned for s in p["phone_seen"]]
+    raw["updates"] = [u for p in planned for u in p["updates"]]
+    raw["received"] = [r for p in planned for r in p["received"]]
+    raw["lags"] = [x for p in planned for x in p["lags"]]
+    raw["merged"] = sum(p["merged"] for p in planned)
+    raw["sheet_full"] = sum(p["sheet_full"] for p in planned)
     raw["window_events"] = sum(p["window_events"] for p in planned) + stats.window_events
-    raw["skipped"] = sum(p["skipped"] for p in planned)
+    if kind == "gamehub":
+        # What the server holds now, read back by one member of each group (the first by name).
+        raw["phase"] = "sync"
+        readers = [sorted(members)[0] for members in membership.values()]
+        raw["synced"] = dict(pair for batch in await ask(procs, ("sync", readers), 120) for pair in batch)
+        marks["synced"] = time.time()
 
     raw["phase"] = "showcase"
     if kind == "gamehub":

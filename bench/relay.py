@@ -2,8 +2,10 @@
 
 It carries the same traffic shape as gamehub so the benchmark can report ratios instead of
 absolute times: phones join and are put in groups of four, the projector and facilitator
-watch, and an edit from a phone is re-broadcast unchanged to its group and to the watchers.
-Whatever gamehub costs beyond this (rules, views, the store, rate limits) is its own overhead.
+watch, and a sheet update from a phone (a Yjs update, base64) is passed on unchanged to the
+other members of its group, as gamehub's `sheet_update` event, without being read, merged or
+stored. Whatever gamehub costs beyond this (rules, the CRDT, views, the store, rate limits) is
+its own overhead.
 
     python -m bench.relay --port 5001
 
@@ -27,6 +29,7 @@ def create():
                         ping_interval=10, ping_timeout=10)
     sessions: dict[str, str] = {}  # sid -> session code
     groups: dict[str, int] = {}  # sid -> group number, once joined
+    names: dict[str, str] = {}  # sid -> the name it joined with
     joined: dict[str, int] = {}  # session code -> phones joined so far
 
     def watch_room(session: str) -> str:
@@ -49,6 +52,7 @@ def create():
     def disconnect(reason=None):
         sessions.pop(request.sid, None)
         groups.pop(request.sid, None)
+        names.pop(request.sid, None)
 
     @socketio.on("join")
     def join(data):
@@ -57,21 +61,22 @@ def create():
         joined[session] = count + 1
         number = count // 4 + 1  # the first four joins are group 1, the next four group 2, ...
         groups[request.sid] = number
+        names[request.sid] = str(data.get("name"))
         join_room(group_room(session, number))
         # The bare version of "the projector shows the new name".
         emit("joined", {"name": data.get("name"), "count": count + 1}, to=watch_room(session))
         return {"ok": True, "group": number}
 
-    @socketio.on("edit")
-    def edit(data):
+    @socketio.on("sheet_update")
+    def sheet_update(data):
         session, number = sessions[request.sid], groups.get(request.sid)
         if number is None:
             return {"ok": False, "error": {"code": "not_joined"}}
-        message = {"group": number, "question": data.get("question"), "text": data.get("text")}
-        # To every member (the sender too, as gamehub sends its view to the whole group) and
-        # to the watchers: the same fan-out as gamehub, 4 + 2 messages per edit.
-        emit("edit", message, to=group_room(session, number))
-        emit("edit", message, to=watch_room(session))
+        # The message gamehub sends, to the same screens: the sender's groupmates, not the
+        # sender. Nothing is decoded or kept; `fields` would need the update read, so it is empty.
+        message = {"session": session, "sheet": data.get("sheet"), "update": data.get("update"),
+                   "by": {"id": request.sid, "name": names.get(request.sid)}, "fields": []}
+        emit("sheet_update", message, to=group_room(session, number), include_self=False)
         return {"ok": True}
 
     return app, socketio

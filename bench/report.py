@@ -1,7 +1,9 @@
 """From the raw observations of `bench.load.run_target` to numbers: percentiles per metric,
 the ratios gamehub / relay, the issue's targets as pass/fail marks, a JSON document and a
-short table. Latencies are in milliseconds, measured from the send of the accepted edit (a
-resend after `stale_edit` counts from the resend; the retries are counted separately).
+short table. Latencies are in milliseconds. Keystroke -> groupmates is measured from the send
+of the acknowledged sheet update (a resend after `rate_limited` or `busy` counts from the
+resend); typed -> groupmates from when its first character was typed (a tick typed while
+another update was in flight waits for it, as on the phones).
 """
 
 from __future__ import annotations
@@ -14,15 +16,14 @@ from collections import Counter, defaultdict
 
 import psutil
 
-from .load import edit_text
+from .typists import check_sheets
 
 # The issue's targets: gamehub / relay in the same run.
 TARGETS = {
-    "edit_to_members_p99": 1.5,
-    "edit_to_projector_p99": 1.5,
-    "edit_to_facilitator_p99": 1.5,
-    "all_joined": 2.0,
+    "keystroke_to_groupmates_p99": 1.5,
+    "cpu_per_update": 2.0,
     "peak_rss": 2.0,
+    "all_joined": 2.0,
 }
 
 
@@ -55,7 +56,6 @@ def summarise(raw: dict) -> dict:
     joins = raw.get("joins", [])
     ok = [j for j in joins if j["ok"]]
     membership = raw.get("membership", {})
-    edits = raw.get("edits", [])
     out = {
         "target": raw.get("label", kind), "processes": raw.get("processes"), "completed": raw["completed"],
         "phones": raw["phones"], "sessions": raw["sessions"],
@@ -73,65 +73,39 @@ def summarise(raw: dict) -> dict:
         "visible_on_projector_ms": pct(visible), "not_visible": len(ok) - len(visible),
     }
 
-    # Edits, and who saw each one when.
+    # Typing: each acknowledged update, and when each groupmate got it.
+    updates = raw.get("updates", [])
     seen: dict[str, dict[str, float]] = defaultdict(dict)
-    for marker, t, receiver in raw.get("phone_seen", []):
-        seen[marker].setdefault(receiver, t)
-    newest = {}  # field -> highest acked rev (gamehub): an older edit may be superseded before a view shows it
-    for e in edits:
-        field = (e["session"], e["group"], e["question"])
-        if e["rev"] is not None:
-            newest[field] = max(newest.get(field, 0), e["rev"])
-
-    def superseded(e: dict) -> bool:
-        return e["rev"] is not None and e["rev"] < newest[(e["session"], e["group"], e["question"])]
-
-    members, facilitator, projector = [], [], []
+    for update, t, receiver in raw.get("received", []):
+        seen[update].setdefault(receiver, t)
+    keystroke, typed = [], []
     missing = Counter()
-    for e in edits:
-        for member in membership.get((e["session"], e["group"]), []):
-            if member == e["sender"]:
+    for u in updates:
+        for member in membership.get((u["session"], u["group"]), []):
+            if member == u["sender"]:
                 continue
-            if member in seen[e["marker"]]:
-                members.append(seen[e["marker"]][member] - e["t_send"])
+            if member in seen[u["key"]]:
+                keystroke.append(seen[u["key"]][member] - u["t_send"])
+                typed.append(seen[u["key"]][member] - u["t_typed"])
             else:
-                missing["members (superseded)" if superseded(e) else "members"] += 1
-        if e["marker"] in raw["facilitator_seen"]:
-            facilitator.append(raw["facilitator_seen"][e["marker"]] - e["t_send"])
-        else:
-            missing["facilitator (superseded)" if superseded(e) else "facilitator"] += 1
-    if kind == "relay":
-        projector = [raw["projector_seen"][e["marker"]] - e["t_send"] for e in edits if e["marker"] in raw["projector_seen"]]
-        missing["projector"] += len(edits) - len(projector)
-        projector_note = "every edit (the relay sends each edit to the watchers)"
-    else:
-        # During planning the projector shows how many answers each group has, not the texts:
-        # only an edit that fills an empty field (acked rev 1) changes it. The k-th fill of a
-        # group (in session-version order) is visible once the projector shows answered >= k.
-        fills = defaultdict(list)
-        for e in edits:
-            if e["rev"] == 1:
-                fills[(e["session"], e["group"])].append(e)
-        for key, group_fills in fills.items():
-            history = raw["projector_answered"].get(key, [])
-            for k, e in enumerate(sorted(group_fills, key=lambda e: e["version"]), start=1):
-                t = next((t for t, answered, _ in history if answered >= k), None)
-                if t is None:
-                    missing["projector"] += 1
-                else:
-                    projector.append(t - e["t_send"])
-        projector_note = "edits that fill an empty field: the projector's 'answered' count for the group changes"
-    out["edits"] = {
-        "acked": len(edits), "stale_retries": sum(e["retries"] for e in edits),
-        "acked_per_s": round(len(edits) / raw["duration"], 1),
-        "skipped_in_flight": raw.get("skipped", 0), "ack_ms": pct([e["t_ack"] - e["t_send"] for e in edits]),
-        "schedule_lag_ms": pct([e["lag"] for e in edits]),
+                missing["groupmates"] += 1
+    start, end = marks.get("plan_start", 0), marks.get("plan_end", 0)
+    in_window = [u for u in updates if start <= u["t_send"] <= end]
+    out["typing"] = {
+        "typing_asked": raw.get("typing_asked"), "typists_per_group": raw.get("typists_per_group"),
+        "typists": len(raw.get("typing") or {}),
+        "groups_typing": len({(u["session"], u["group"]) for u in updates}),
+        "typing_at_once": len({u["sender"] for u in in_window}),
+        "updates_acked": len(updates), "updates_in_window": len(in_window),
+        "acked_per_s": round(len(in_window) / raw["duration"], 1),
+        "ticks": sum(u["ticks"] for u in updates), "ticks_merged": raw.get("merged", 0),
+        "resends": sum(u["resends"] for u in updates), "sheet_full": raw.get("sheet_full", 0),
+        "update_chars_mean": round(sum(len(u["key"]) for u in updates) / len(updates), 1) if updates else None,
+        "ack_ms": pct([u["t_ack"] - u["t_send"] for u in updates]),
+        "schedule_lag_ms": pct(raw.get("lags", [])),
+        "server_cpu_ms_per_update": None,  # below, once the CPU is known
     }
-    out["latency_ms"] = {"edit_to_members": pct(members), "edit_to_facilitator": pct(facilitator),
-                         "edit_to_projector": pct(projector)}
-    out["projector_measures"] = projector_note
-    # "(superseded)": not shown, but a newer edit of the same field was acked (a screen that
-    # coalesces or falls behind may skip straight to it); the others never arrived at all.
+    out["latency_ms"] = {"keystroke_to_groupmates": pct(keystroke), "typed_to_groupmates": pct(typed)}
     out["undelivered"] = {k: v for k, v in missing.items() if v}
     out["events"] = {"in_planning": raw.get("window_events", 0),
                      "per_second": round(raw.get("window_events", 0) / raw["duration"], 1),
@@ -156,6 +130,10 @@ def summarise(raw: dict) -> dict:
                                     for c in raw.get("server_log_counts", [])],
                      # The first 60 different lines each printed after the start, in order (a traceback whole).
                      "log_first": [list(c)[:60] for c in raw.get("server_log_counts", [])]}
+    if out["server"]["mean_cpu_planning"] is not None and in_window:
+        # CPU time over the planning window (mean % x its length) per update sent in it.
+        out["typing"]["server_cpu_ms_per_update"] = round(
+            out["server"]["mean_cpu_planning"] / 100 * (end - start) * 1000 / len(in_window), 3)
     out["load_generator"] = {"mean_cpu_planning": mean(planning, 3),
                              "peak_rss_mb": round(max(s[4] for s in samples) / 2**20, 1) if samples else None}
     extras = [s[5] for s in planning if len(s) > 5]
@@ -186,41 +164,25 @@ def summarise(raw: dict) -> dict:
     errors = [tuple(e) for e in raw.get("errors", [])]
     if raw["completed"] and len(ok) < raw["phones"]:
         errors.append(("not_joined", f"{raw['phones'] - len(ok)} phones did not join"))
-    missed = {k: v for k, v in missing.items() if "superseded" not in k and v}
-    for what, count in missed.items():
-        errors.append(("undelivered", f"{count} deliveries to {what} never arrived"))
+    for what, count in out["undelivered"].items():
+        errors.append(("undelivered", f"{count} updates never reached one of the {what}"))
     out["errors"] = {"total": len(errors), "by_kind": dict(Counter(k for k, _ in errors)),
                      "first": [f"{k}: {m}" for k, m in errors[:8]]}
-    out["lost_updates"], out["lost_detail"] = lost_updates(raw) if kind == "gamehub" else (None, [])
+    if kind == "gamehub":
+        sheets = check_sheets(updates, raw.get("synced") or {}, raw.get("export"))
+        out["sheets"] = {k: v for k, v in sheets.items() if k != "detail"}
+        out["lost_updates"], out["nothing_lost"], out["lost_detail"] = (
+            sheets["missing_updates"], sheets["nothing_lost"], sheets["detail"])
+    else:
+        out["lost_updates"], out["nothing_lost"], out["lost_detail"] = None, None, []
     # When each step began, in seconds from the start of planning (to place the server's log lines).
     out["marks_s"] = {name: round(t - marks.get("plan_start", marks["start"]), 1) for name, t in marks.items()}
     out["phases_s"] = {name: round(marks[b] - marks[a], 2) for name, a, b in (
         ("join", "join_start", "join_end"), ("setup", "setup_start", "setup_end"),
-        ("planning_and_drain", "plan_start", "drained"), ("showcase", "showcase_start", "showcase_end"))
+        ("planning_and_drain", "plan_start", "drained"), ("sync", "drained", "synced"),
+        ("showcase", "showcase_start", "showcase_end"))
         if a in marks and b in marks}
     return out
-
-
-def lost_updates(raw: dict) -> tuple[int | None, list[str]]:
-    """Acked edits missing from the final export: per field, the edit acked with the highest
-    rev must be its text, and no two acked edits may share a rev (one would be lost)."""
-    export = raw.get("export")
-    if export is None:
-        return None, ["no export"]
-    fields = defaultdict(list)
-    for e in raw.get("edits", []):
-        fields[(e["session"], e["group"], e["question"])].append(e)
-    lost, detail = 0, []
-    for (session, group, question), acked in fields.items():
-        revs = Counter(e["rev"] for e in acked)
-        doubled = sum(n - 1 for n in revs.values())
-        last = max(acked, key=lambda e: e["rev"])
-        stored = (export.get((session, group)) or [None] * 4)[question]
-        if doubled or stored != edit_text(last["marker"]):
-            lost += doubled + (stored != edit_text(last["marker"]))
-            detail.append(f"session {session} group {group} question {question}: last acked {last['marker']} "
-                          f"rev {last['rev']}, export has {(stored or '')[:24]!r}, {doubled} revs acked twice")
-    return lost, detail[:8]
 
 
 def _ratio(a, b) -> float | None:
@@ -230,22 +192,19 @@ def _ratio(a, b) -> float | None:
 def compare(gamehub: dict, relay: dict) -> dict:
     """gamehub / relay per target, and whether each target holds."""
     g, r = gamehub, relay
-    ratios = {
-        "edit_to_members_p99": _ratio(g["latency_ms"]["edit_to_members"]["p99"], r["latency_ms"]["edit_to_members"]["p99"]),
-        "edit_to_projector_p99": _ratio(g["latency_ms"]["edit_to_projector"]["p99"], r["latency_ms"]["edit_to_projector"]["p99"]),
-        "edit_to_facilitator_p99": _ratio(g["latency_ms"]["edit_to_facilitator"]["p99"],
-                                          r["latency_ms"]["edit_to_facilitator"]["p99"]),
-        "edit_to_members_p50": _ratio(g["latency_ms"]["edit_to_members"]["p50"], r["latency_ms"]["edit_to_members"]["p50"]),
-        "edit_to_projector_p50": _ratio(g["latency_ms"]["edit_to_projector"]["p50"], r["latency_ms"]["edit_to_projector"]["p50"]),
-        "edit_to_facilitator_p50": _ratio(g["latency_ms"]["edit_to_facilitator"]["p50"],
-                                          r["latency_ms"]["edit_to_facilitator"]["p50"]),
-        "all_joined": _ratio(g["join"]["all_joined_s"], r["join"]["all_joined_s"]),
-        "peak_rss": _ratio(g["server"]["peak_rss_mb"], r["server"]["peak_rss_mb"]),
-        "server_cpu_planning": _ratio(g["server"]["mean_cpu_planning"], r["server"]["mean_cpu_planning"]),
-    }
+    ratios = {}
+    for name in ("keystroke_to_groupmates", "typed_to_groupmates"):
+        for p in ("p50", "p99"):
+            ratios[f"{name}_{p}"] = _ratio(g["latency_ms"][name][p], r["latency_ms"][name][p])
+    ratios.update(
+        cpu_per_update=_ratio(g["typing"]["server_cpu_ms_per_update"], r["typing"]["server_cpu_ms_per_update"]),
+        server_cpu_planning=_ratio(g["server"]["mean_cpu_planning"], r["server"]["mean_cpu_planning"]),
+        peak_rss=_ratio(g["server"]["peak_rss_mb"], r["server"]["peak_rss_mb"]),
+        all_joined=_ratio(g["join"]["all_joined_s"], r["join"]["all_joined_s"]),
+    )
     marks = {name: (ratios[name] is not None and ratios[name] <= limit) for name, limit in TARGETS.items()}
     marks["no_errors"] = g["errors"]["total"] == 0
-    marks["no_lost_updates"] = g["lost_updates"] == 0
+    marks["nothing_lost"] = bool(g.get("nothing_lost"))
     return {"ratios": ratios, "targets": marks}
 
 
@@ -258,8 +217,9 @@ def table(doc: dict) -> str:
     ratios, targets = doc.get("ratios", {}), doc.get("targets", {})
     p = doc["params"]
     src = (doc["results"].get("gamehub") or {}).get("source") or {}
-    lines = [f"{p['phones']} phones, {p['sessions']} session(s), {p['duration']} s of planning, "
-             f"{p['workers']} load worker(s); gamehub at {src.get('commit')}"
+    lines = [f"{p['phones']} phones, {p['sessions']} session(s), {p['duration']} s of planning with "
+             f"{p.get('typing')} members typing ({p.get('typists_per_group')} a group), {p['workers']} load worker(s); "
+             f"gamehub at {src.get('commit')}"
              f"{' + uncommitted ' + src['gamehub_diff_sha1'] if src.get('gamehub_uncommitted') else ''}; "
              f"latencies in ms (p50 / p99)", ""]
     lines.append(f"{'':30}{'gamehub':>16}{'relay':>16}{'ratio (p50) p99':>20}  target")
@@ -287,23 +247,27 @@ def table(doc: dict) -> str:
     row("all phones joined (s)", lambda x: x["join"]["all_joined_s"], "all_joined", "<= 2x")
     row("join -> on projector", lambda x: f"{x['join']['visible_on_projector_ms']['p50']} / "
         f"{x['join']['visible_on_projector_ms']['p99']}")
-    row("edit -> other members", lat("edit_to_members"), "edit_to_members_p99", "<= 1.5x")
-    row("edit -> facilitator", lat("edit_to_facilitator"), "edit_to_facilitator_p99", "<= 1.5x")
-    row("edit -> projector (*)", lat("edit_to_projector"), "edit_to_projector_p99", "<= 1.5x")
-    row("edit ack", lambda x: f"{x['edits']['ack_ms']['p50']} / {x['edits']['ack_ms']['p99']}")
-    row("edits acked (stale retries)", lambda x: f"{x['edits']['acked']} ({x['edits']['stale_retries']})")
-    row("events delivered / s", lambda x: x["events"]["per_second"])
+    row("typing at once (members)", lambda x: x["typing"]["typing_at_once"])
+    row("keystroke -> groupmates", lat("keystroke_to_groupmates"), "keystroke_to_groupmates_p99", "<= 1.5x")
+    row("typed -> groupmates", lat("typed_to_groupmates"), "typed_to_groupmates_p99")
+    row("update ack", lambda x: f"{x['typing']['ack_ms']['p50']} / {x['typing']['ack_ms']['p99']}")
+    row("updates acked / s (in window)", lambda x: x["typing"]["acked_per_s"])
+    row("ticks merged (in flight)", lambda x: f"{x['typing']['ticks_merged']} of {x['typing']['ticks']}")
+    row("server CPU ms per update", lambda x: x["typing"]["server_cpu_ms_per_update"], "cpu_per_update", "<= 2x")
     row("server CPU % (planning)", lambda x: x["server"]["mean_cpu_planning"], "server_cpu_planning")
     row("server peak RSS (MB)", lambda x: x["server"]["peak_rss_mb"], "peak_rss", "<= 2x")
+    row("events delivered / s", lambda x: x["events"]["per_second"])
     row("load generator CPU % (plan.)", lambda x: x["load_generator"]["mean_cpu_planning"])
-    row("generator lag p99 (ms)", lambda x: x["edits"]["schedule_lag_ms"]["p99"])
+    row("generator lag p99 (ms)", lambda x: x["typing"]["schedule_lag_ms"]["p99"])
     row("errors", lambda x: x["errors"]["total"], "no_errors", "none")
-    row("lost updates", lambda x: x["lost_updates"], "no_lost_updates", "none")
+    row("acked updates lost", lambda x: x["lost_updates"], "nothing_lost", "none")
+    row("answers not as typed", lambda x: None if x.get("sheets") is None else
+        x["sheets"]["fields_differ_sync"] + x["sheets"]["fields_differ_export"] + x["sheets"]["not_synced"])
     lines.append("")
     if p.get("relay_nodelay"):
         lines.append("The relay ran with TCP_NODELAY (--relay-nodelay).")
-    lines.append("(*) gamehub's projector shows per-group 'answered' counts during planning: measured on edits "
-                 "that fill an empty field; the relay's on every edit.")
+    lines.append("keystroke: from the send of an update; typed: from its first character (a tick typed while "
+                 "another update was in flight goes with the next). CPU per update: over the planning window.")
     for result in (g, r):
         if result and result["errors"]["total"]:
             lines.append(f"{result['target']} errors: {result['errors']['by_kind']}")
@@ -322,11 +286,11 @@ def scaling(results: dict) -> dict:
     out = {}
     for run in runs[1:]:
         out[f"{run['target']} / {base['target']}"] = {
-            "edits_acked_per_s": _ratio(run["edits"]["acked_per_s"], base["edits"]["acked_per_s"]),
+            "updates_acked_per_s": _ratio(run["typing"]["acked_per_s"], base["typing"]["acked_per_s"]),
             "events_per_s": _ratio(run["events"]["per_second"], base["events"]["per_second"]),
-            "edit_to_members_p99": _ratio(run["latency_ms"]["edit_to_members"]["p99"],
-                                          base["latency_ms"]["edit_to_members"]["p99"]),
-            "edit_ack_p99": _ratio(run["edits"]["ack_ms"]["p99"], base["edits"]["ack_ms"]["p99"]),
+            "keystroke_to_groupmates_p99": _ratio(run["latency_ms"]["keystroke_to_groupmates"]["p99"],
+                                                  base["latency_ms"]["keystroke_to_groupmates"]["p99"]),
+            "update_ack_p99": _ratio(run["typing"]["ack_ms"]["p99"], base["typing"]["ack_ms"]["p99"]),
         }
     return out
 
@@ -338,8 +302,9 @@ def cluster_table(doc: dict) -> str:
     names = list(results)
     p = doc["params"]
     src = next((r.get("source") for r in results.values() if r.get("processes")), None) or {}
-    lines = [f"{p['phones']} phones, {p['sessions']} session(s), {p['duration']} s of planning, "
-             f"{p['workers']} load worker(s); gamehub at {src.get('commit')}"
+    lines = [f"{p['phones']} phones, {p['sessions']} session(s), {p['duration']} s of planning with "
+             f"{p.get('typing')} members typing ({p.get('typists_per_group')} a group), {p['workers']} load worker(s); "
+             f"gamehub at {src.get('commit')}"
              f"{' + uncommitted ' + src['gamehub_diff_sha1'] if src.get('gamehub_uncommitted') else ''}; "
              f"gamehub on PostgreSQL + Redis behind nginx; latencies in ms (p50 / p99)", ""]
 
@@ -380,16 +345,18 @@ def cluster_table(doc: dict) -> str:
         return get
     row("groups", lambda x: x["groups"])
     row("all phones joined (s)", lambda x: x["join"]["all_joined_s"])
-    row("edits acked / s", lambda x: x["edits"]["acked_per_s"])
+    row("typing at once (members)", lambda x: x["typing"]["typing_at_once"])
+    row("updates acked / s", lambda x: x["typing"]["acked_per_s"])
     row("events delivered / s", lambda x: x["events"]["per_second"])
-    row("edit -> other members", lat("edit_to_members"))
-    row("  p99 vs relay", vs_relay("edit_to_members_p99"))
-    row("edit -> facilitator", lat("edit_to_facilitator"))
-    row("edit -> projector (*)", lat("edit_to_projector"))
-    row("edit ack", lambda x: f"{x['edits']['ack_ms']['p50']} / {x['edits']['ack_ms']['p99']}")
+    row("keystroke -> groupmates", lat("keystroke_to_groupmates"))
+    row("  p99 vs relay", vs_relay("keystroke_to_groupmates_p99"))
+    row("typed -> groupmates", lat("typed_to_groupmates"))
+    row("update ack", lambda x: f"{x['typing']['ack_ms']['p50']} / {x['typing']['ack_ms']['p99']}")
     row("join -> on projector", lambda x: f"{x['join']['visible_on_projector_ms']['p50']} / "
         f"{x['join']['visible_on_projector_ms']['p99']}")
-    row("edits acked (stale retries)", lambda x: f"{x['edits']['acked']} ({x['edits']['stale_retries']})")
+    row("ticks merged (in flight)", lambda x: f"{x['typing']['ticks_merged']} of {x['typing']['ticks']}")
+    row("server CPU ms per update", lambda x: x["typing"]["server_cpu_ms_per_update"])
+    row("  vs relay", vs_relay("cpu_per_update"))
     row("server CPU % (planning)", lambda x: x["server"]["mean_cpu_planning"])
     row("  per process", lambda x: " + ".join(str(c) for c in x["server"]["per_process_cpu_planning"])
         if x.get("processes") and len(x["server"]["per_process_cpu_planning"]) > 1 else None)
@@ -403,15 +370,15 @@ def cluster_table(doc: dict) -> str:
     row("PostgreSQL CPU % (all)", cluster_part("postgres"))
     row("load generator CPU % (plan.)", lambda x: x["load_generator"]["mean_cpu_planning"])
     row("machine CPU % (plan., all)", lambda x: x.get("machine_cpu_planning"))
-    row("generator lag p99 (ms)", lambda x: x["edits"]["schedule_lag_ms"]["p99"])
+    row("generator lag p99 (ms)", lambda x: x["typing"]["schedule_lag_ms"]["p99"])
     row("errors", lambda x: x["errors"]["total"])
-    row("lost updates", lambda x: x["lost_updates"])
+    row("acked updates lost", lambda x: x["lost_updates"])
+    row("nothing lost", lambda x: x["nothing_lost"])
     lines.append("")
     cores = (doc.get("machine") or {}).get("cpus")
     lines.append(f"CPU %: 100 = one core (the machine has {cores}); mean over the planning window. "
                  "PostgreSQL: the machine's whole server.")
-    lines.append("(*) gamehub's projector shows per-group 'answered' counts during planning: measured on edits "
-                 "that fill an empty field; the relay's on every edit.")
+    lines.append("keystroke: from the send of an update; typed: from its first character.")
     for label, ratios in (doc.get("scaling") or {}).items():
         lines.append(f"{label}: " + ", ".join(f"{k} {_times(v) if v is not None else '-'}" for k, v in ratios.items()))
     if p.get("relay_nodelay"):
