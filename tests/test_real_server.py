@@ -12,6 +12,7 @@ import socketio
 
 from conftest import merge_patch
 from server_process import ServerProcess
+from sheets import SheetPhone
 
 
 def matches(predicate, view: dict) -> bool:
@@ -24,15 +25,33 @@ def matches(predicate, view: dict) -> bool:
 
 
 class Client:
-    """A python-socketio client that keeps the latest view it was sent."""
+    """A python-socketio client that keeps the latest view it was sent, and the sheet updates."""
 
     def __init__(self, url: str, auth: dict):
         self.sio = socketio.Client(reconnection=False)
         self.views: list[dict] = []
+        self._sheet_updates: list[dict] = []
         self._changed = threading.Condition()
         self.sio.on("view", self._on_view)
         self.sio.on("view_patch", self._on_patch)
+        self.sio.on("sheet_update", self._on_sheet_update)
         self.sio.connect(url, auth=auth, transports=["websocket"], wait_timeout=10)
+
+    def _on_sheet_update(self, message: dict) -> None:
+        with self._changed:
+            self._sheet_updates.append(message)
+            self._changed.notify_all()
+
+    def events(self, event: str) -> list[dict]:
+        """The `sheet_update` events received since the last call (as a conftest Screen's)."""
+        assert event == "sheet_update"
+        with self._changed:
+            taken, self._sheet_updates = self._sheet_updates, []
+        return taken
+
+    def wait_for_sheet_update(self, timeout: float = 10) -> None:
+        with self._changed:
+            assert self._changed.wait_for(lambda: self._sheet_updates, timeout=timeout), "no sheet_update came"
 
     def _on_view(self, view: dict) -> None:
         with self._changed:
@@ -92,14 +111,20 @@ def test_a_game_over_real_websockets_keeps_each_groups_answers_to_itself(server)
             by_group.setdefault(view["group"]["number"], []).append(phone)
         assert sorted(len(members) for members in by_group.values()) == [4, 5]
 
-        writer, reader = by_group[1][0], by_group[1][1]
-        assert writer.call("edit_answer", {"question": 2, "text": "Smells of the lab", "base_rev": 0})["ok"]
-        reader.wait_for(lambda v: v["group"]["answers"][2]["text"] == "Smells of the lab")
+        sheet = by_group[1][0].views[-1]["group"]["sheet"]
+        writer, reader = SheetPhone(by_group[1][0], sheet), SheetPhone(by_group[1][1], sheet)
+        writer.sync(), reader.sync()
+        assert writer.type(2, "Smells of the lab")["ok"]
+        by_group[1][1].wait_for_sheet_update()
+        (heard,) = reader.hear()
+        assert heard["by"]["name"] == by_group[1][0].views[-1]["me"]["name"] and heard["fields"] == [2]
+        assert reader.text(2) == "Smells of the lab"
         facilitator.wait_for(lambda v: v["groups"][0]["answers"][2]["text"] == "Smells of the lab")
         projector.wait_for(lambda v: v["groups"][0]["answered"] == 1)
         time.sleep(0.3)  # anything misaddressed would have arrived by now
+        assert writer.hear() == []  # not back to the phone that sent it
         for phone in by_group[2]:
-            assert "Smells of the lab" not in json.dumps(phone.views)
+            assert "Smells of the lab" not in json.dumps(phone.views) and phone.events("sheet_update") == []
     finally:
         for client in (facilitator, projector, *phones):
             client.sio.disconnect()
