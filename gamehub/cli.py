@@ -7,7 +7,7 @@ import os
 import sys
 import time
 
-from . import __version__
+from . import __version__, facilitator_links
 
 RESUME_WITHIN_HOURS = 12  # a session active this recently is "the one running now"
 MAX_SESSIONS_LIMIT = 1000  # what --max-sessions may be raised to
@@ -106,6 +106,11 @@ def serve(args: argparse.Namespace) -> int:
     except OSError as error:
         print(f"gamehub: cannot read the --blocked-words file: {error}", file=sys.stderr)
         return 2
+    database_url = args.database_url or os.environ.get("GAMEHUB_DATABASE_URL")
+    if args.message_queue and not (database_url and database_url.startswith(("postgresql", "postgres"))):
+        print("gamehub: --message-queue runs several processes on one set of sessions, which must be "
+              "in PostgreSQL: give --database-url postgresql://...", file=sys.stderr)
+        return 2
     if args.async_mode == "eventlet":
         _green_everything()
 
@@ -113,19 +118,31 @@ def serve(args: argparse.Namespace) -> int:
     from .netinfo import lan_address
     from .qr import qr_text
     from .secret_key import SecretKeyError, load_or_create
+    from .serve_lock import AlreadyServing, hold
     from .server import create_app, hub_of, socketio_of
     from .server.sessions import open_session
+    from .server.tokens import same_secret, token_hash
     from .sqlstore import default_data_dir, open_store
 
+    # Everything that can fail is tried before anything is created or printed as a link.
+    data_dir = args.data_dir or default_data_dir()
     try:
-        secret_key = load_or_create(args.data_dir or default_data_dir())
+        lock = None if database_url else hold(data_dir)  # noqa: F841 (held while the process runs)
+    except AlreadyServing as error:
+        print(f"gamehub: {error}. Stop it first, or give this one its own --data-dir.", file=sys.stderr)
+        return 1
+    except OSError as error:
+        print(f"gamehub: cannot use the data directory {data_dir}: {error.strerror or error}", file=sys.stderr)
+        return 2
+    try:
+        listener = _listen(args.host, args.port, green=args.async_mode == "eventlet")
+    except OSError as error:
+        print(f"gamehub: {_listen_failure(args.host, args.port, error)}", file=sys.stderr)
+        return 1
+    try:
+        secret_key = load_or_create(data_dir)
     except (OSError, SecretKeyError) as error:
         print(f"gamehub: cannot use the secret key: {error}", file=sys.stderr)
-        return 2
-    database_url = args.database_url or os.environ.get("GAMEHUB_DATABASE_URL")
-    if args.message_queue and not (database_url and database_url.startswith(("postgresql", "postgres"))):
-        print("gamehub: --message-queue runs several processes on one set of sessions, which must be "
-              "in PostgreSQL: give --database-url postgresql://...", file=sys.stderr)
         return 2
     store = open_store(args.database_url, args.data_dir, shared=bool(args.message_queue))
     if args.retention_days > 0:
@@ -155,17 +172,26 @@ def serve(args: argparse.Namespace) -> int:
     for session_id in store.session_ids():
         record = store.get(session_id)
         links = hub.links(record)
+        now = time.time()
         print(f"\nSession {session_id} (resumed: {record.state.phase.value}, "
-              f"{len(record.state.participants)} people)")
+              f"{_people(len(record.state.participants))}, opened {_ago(now - record.state.created_at)}, "
+              f"last active {_ago(now - (store.last_activity(session_id) or now))})")
         print(f"  Join (phones):  {links['join']}")
         print(f"  Projector:      {links['projector']}")
-        print(f"  Facilitator:    the link you had (or a new one: gamehub sessions key {session_id})")
+        token = facilitator_links.recall(data_dir, session_id)
+        if token and same_secret(token_hash(token), record.facilitator_hash):
+            # The same link as before: a control screen already open stays connected.
+            print(f"  Facilitator:    {public_url}/s/{session_id}/facilitator#key={token}")
+            print("                  (keep the facilitator link to yourself: it controls the session)")
+        else:  # opened elsewhere (another machine of a cluster), or its kept link was deleted
+            print(f"  Facilitator:    the link you had, or a new one: gamehub sessions key {session_id}")
         if record.state.settings != settings:
             # Limits are part of the session's stored state (a replay must give the same result).
             print("  (it keeps the limits and name filter it was opened with; --new-session applies new ones)")
     if opening:
         for _ in range(opening):
             record, token = open_session(store, deck, settings, time.time(), max_sessions=args.max_sessions)
+            facilitator_links.remember(data_dir, record.state.id, token)
             links = hub.links(record)
             print(f"\nSession {record.state.id}")
             print(f"  Join (phones):  {links['join']}")
@@ -176,30 +202,75 @@ def serve(args: argparse.Namespace) -> int:
                 print(qr_text(links["join"]))
     print(f"\nListening on {args.host}:{args.port}. Stop with Ctrl+C.", flush=True)
     if args.async_mode == "eventlet":
-        _serve_eventlet(app, args.host, args.port)
+        _serve_eventlet(app, listener)
     else:
+        listener.close()  # werkzeug binds its own; the port was free a moment ago
         socketio_of(app).run(app, host=args.host, port=args.port, allow_unsafe_werkzeug=True, log_output=False)
     return 0
+
+
+def _listen(host: str, port: int, green: bool):
+    """The listening socket, bound now, so a busy port stops start-up before anything is made."""
+    import socket
+
+    family, *_, address = socket.getaddrinfo(host, port, type=socket.SOCK_STREAM)[0]
+    if green:
+        import eventlet
+
+        # Not SO_REUSEPORT (eventlet's default): a second server on the same port must fail, not
+        # quietly share the phones with the first.
+        return eventlet.listen(address, family, reuse_port=False)
+    listener = socket.socket(family, socket.SOCK_STREAM)
+    listener.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    try:
+        listener.bind(address)
+    except OSError:
+        listener.close()
+        raise
+    return listener
+
+
+def _listen_failure(host: str, port: int, error: OSError) -> str:
+    import errno
+
+    if error.errno == errno.EADDRINUSE:
+        return f"port {port} is in use (by another program, or another gamehub): try --port {port + 1 if port < 65535 else 8080}"
+    if error.errno == errno.EACCES:
+        return f"not allowed to listen on port {port} (ports below 1024 need administrator rights): try --port 5000"
+    return f"cannot listen on {host}:{port}: {error.strerror or error}"
+
+
+def _people(count: int) -> str:
+    return "1 person" if count == 1 else f"{count} people"
+
+
+def _ago(seconds: float) -> str:
+    """'3 min ago', '5 h ago', '2 days ago': how old a session is, for people."""
+    minutes = max(0, int(seconds // 60))
+    if minutes < 1:
+        return "just now"
+    if minutes < 60:
+        return f"{minutes} min ago"
+    if minutes < 48 * 60:
+        return f"{minutes // 60} h ago"
+    return f"{minutes // 1440} days ago"
 
 
 MAX_CONNECTIONS = 10_000  # eventlet's default of 1,024 silently stops accepting a lecture hall
 
 
-def _serve_eventlet(app, host: str, port: int) -> None:
+def _serve_eventlet(app, listener) -> None:
     """What Flask-SocketIO's `run` does under eventlet, tuned for a room of phones."""
     import gc
     import resource
     import socket
 
-    import eventlet
     import eventlet.wsgi
 
     # A socket per phone: allow as many open files as the system lets this user have.
     soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
     if hard == resource.RLIM_INFINITY or soft < hard:
         resource.setrlimit(resource.RLIMIT_NOFILE, (hard if hard != resource.RLIM_INFINITY else 65536, hard))
-    family, *_, address = socket.getaddrinfo(host, port, type=socket.SOCK_STREAM)[0]
-    listener = eventlet.listen(address, family)
     # Views and acks are small and wanted at once: no Nagle delay (accepted sockets inherit it).
     listener.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
     # Everything loaded so far lives as long as the process: keep it out of every full
@@ -239,6 +310,7 @@ def delete_session(store, args: argparse.Namespace) -> int:
     if not store.delete(normalise_code(args.session)):
         print(f"gamehub: no session {args.session} in {_where(store)}", file=sys.stderr)
         return 1
+    facilitator_links.forget(_data_dir(args), normalise_code(args.session))
     print(f"Deleted session {normalise_code(args.session)} and all its data.")
     return 0
 
@@ -251,6 +323,7 @@ def new_key(store, args: argparse.Namespace) -> int:
     if not store.rekey(code, token_hash(token)):
         print(f"gamehub: no session {args.session} in {_where(store)}", file=sys.stderr)
         return 1
+    facilitator_links.remember(_data_dir(args), code, token)  # what a restarted server prints
     # A running server reads the stored key on every facilitator event and every few seconds,
     # so the old link stops at once and its open screens are closed.
     print(f"New facilitator link for {code} (the old one stops working now, open screens with it are closed):\n"
@@ -263,6 +336,12 @@ def _read_word_list(path: str) -> tuple[str, ...]:
     with open(path, encoding="utf-8") as lines:
         words = (" ".join(line.split()) for line in lines)
         return tuple(dict.fromkeys(w for w in words if w and not w.startswith("#")))
+
+
+def _data_dir(args: argparse.Namespace):
+    from .sqlstore import default_data_dir
+
+    return args.data_dir or default_data_dir()
 
 
 def _where(store) -> str:
