@@ -38,6 +38,20 @@ export function clock(seconds) {
   return `${Math.floor(s / 60)}:${String(s % 60).padStart(2, "0")}`;
 }
 
+/** localStorage that survives private mode (falls back to memory for this page). */
+const memory = new Map();
+export const storage = {
+  get(key) { try { return localStorage.getItem(key); } catch { return memory.has(key) ? memory.get(key) : null; } },
+  set(key, value) { try { localStorage.setItem(key, value); } catch { memory.set(key, value); } },
+  del(key) { try { localStorage.removeItem(key); } catch { /* memory only */ } memory.delete(key); },
+};
+
+/** Make a textarea as tall as its text (CSSOM, so no inline style attribute is needed). */
+export function autosize(textarea) {
+  textarea.style.height = "auto";
+  textarea.style.height = `${textarea.scrollHeight + 4}px`;
+}
+
 /** The room code of this page, from <body data-code>. */
 export const pageCode = () => document.body.dataset.code;
 

@@ -1,9 +1,9 @@
 // The phone screen: join, then follow the game with the group (docs/protocol.md, "Phone").
 // Screens are built once and patched on each view, so nothing the member is typing in is
 // ever rebuilt under their fingers; the shared sheet lives in sheet.js (a Yjs document).
-import { el, render, clock, randomId, pageCode, $ } from "./dom.js";
+import { el, render, clock, randomId, pageCode, $, storage, autosize } from "./dom.js";
 import { connect, startTicker } from "./connection.js";
-import { createSheet, storage, autosize } from "./sheet.js";
+import { createSheet } from "./sheet.js";
 
 const CODE = pageCode();
 const KEYS = {

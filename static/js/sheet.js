@@ -3,7 +3,7 @@
 // a shared Yjs document"), with a status per answer that only says what is true. Each
 // textarea is bound to its Y.Text in textbinding.js.
 import { Doc, applyUpdate, encodeStateAsUpdate, encodeStateVector, mergeUpdates } from "../vendor/yjs.esm.min.js";
-import { el } from "./dom.js";
+import { el, storage, autosize } from "./dom.js";
 import { bindTextarea, carry, carried, applyCarried, diff, deltaOf } from "./textbinding.js";
 
 const SEND_EVERY_MS = 150; // while typing, one merged update this often (not after a pause)
@@ -12,20 +12,6 @@ const RETRY_MS = 1500;     // no ack while still connected: sync again after thi
 const QUESTIONS = 4;
 const LOCAL = "this-phone"; // origin of this page's own changes; anything else came from others
 const REMOTE = "server";
-
-/** localStorage that survives private mode (falls back to memory for this page). */
-const memory = new Map();
-export const storage = {
-  get(key) { try { return localStorage.getItem(key); } catch { return memory.has(key) ? memory.get(key) : null; } },
-  set(key, value) { try { localStorage.setItem(key, value); } catch { memory.set(key, value); } },
-  del(key) { try { localStorage.removeItem(key); } catch { /* memory only */ } memory.delete(key); },
-};
-
-/** Make a textarea as tall as its text (CSSOM, so no inline style attribute is needed). */
-export function autosize(textarea) {
-  textarea.style.height = "auto";
-  textarea.style.height = `${textarea.scrollHeight + 4}px`;
-}
 
 // Chunked: String.fromCharCode(...bytes) overflows the stack on a large update.
 export function toBase64(bytes) {
