@@ -133,6 +133,25 @@ def run(scenario) -> None:
     asyncio.run(main())
 
 
+def test_the_vendored_yjs_is_the_pinned_one_and_loads_from_this_server_alone():
+    """static/vendor/yjs.esm.min.js is what scripts/vendor.sh builds: the pinned versions, one
+    module with no imports (nothing fetched from elsewhere), no source-map comment."""
+    from pathlib import Path
+
+    root = Path(__file__).resolve().parent.parent
+    script = (root / "scripts" / "vendor.sh").read_text(encoding="utf-8")
+    pins = dict(re.findall(r"^(YJS_VERSION|LIB0_VERSION)=([\d.]+)", script, re.M))
+    bundle = (root / "static" / "vendor" / "yjs.esm.min.js").read_text(encoding="utf-8")
+    assert bundle.startswith(f"/* Yjs {pins['YJS_VERSION']} and lib0 {pins['LIB0_VERSION']} ")
+    assert "sourceMappingURL" not in bundle
+    assert not re.search(r"\bimport\s*[\w{*\s,]*from\s*[\"']|\bimport\(", bundle)
+    exported = re.search(r"export\{([^}]*)\};?\s*$", bundle).group(1)
+    names = {part.split(" as ")[-1].strip() for part in exported.split(",")}
+    assert {"Doc", "applyUpdate", "encodeStateAsUpdate", "encodeStateVector", "mergeUpdates"} <= names
+    readme = (root / "static" / "vendor" / "README.md").read_text(encoding="utf-8")
+    assert f"yjs {pins['YJS_VERSION']}" in readme and f"lib0 {pins['LIB0_VERSION']}" in readme
+
+
 def test_two_phones_typing_in_one_answer_at_once_both_keep_their_words_and_a_reload_loses_nothing():
     async def scenario(room: Room):
         amara, kwame, lin = [await room.join(name) for name in ("Amara", "Kwame", "Lin")]
