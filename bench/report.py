@@ -258,6 +258,7 @@ def table(doc: dict) -> str:
     row("server peak RSS (MB)", lambda x: x["server"]["peak_rss_mb"], "peak_rss", "<= 2x")
     row("events delivered / s", lambda x: x["events"]["per_second"])
     row("load generator CPU % (plan.)", lambda x: x["load_generator"]["mean_cpu_planning"])
+    row("machine CPU % (plan., all)", lambda x: x.get("machine_cpu_planning"))
     row("generator lag p99 (ms)", lambda x: x["typing"]["schedule_lag_ms"]["p99"])
     row("errors", lambda x: x["errors"]["total"], "no_errors", "none")
     row("acked updates lost", lambda x: x["lost_updates"], "nothing_lost", "none")
@@ -267,7 +268,8 @@ def table(doc: dict) -> str:
     if p.get("relay_nodelay"):
         lines.append("The relay ran with TCP_NODELAY (--relay-nodelay).")
     lines.append("keystroke: from the send of an update; typed: from its first character (a tick typed while "
-                 "another update was in flight goes with the next). CPU per update: over the planning window.")
+                 "another update was in flight goes with the next). CPU per update: over the planning window. "
+                 f"Machine CPU: all processes, of {100 * ((doc.get('machine') or {}).get('cpus') or 1)}.")
     for result in (g, r):
         if result and result["errors"]["total"]:
             lines.append(f"{result['target']} errors: {result['errors']['by_kind']}")
