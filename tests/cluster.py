@@ -31,6 +31,7 @@ import socketio
 
 from conftest import merge_patch
 from server_process import ServerProcess, free_port
+from sheets import NOTHING, Typist
 from test_real_server import matches
 
 PG_HOST, PG_PORT, PG_DATABASE, PG_USER = "127.0.0.1", 5432, "test", "root"  # trust auth on loopback
@@ -365,6 +366,8 @@ class Peer:
         self.pid: str | None = None  # the participant id, once joined
         self.views: list[dict] = []
         self.connects = 0
+        self.sheet: str | None = None
+        self.doc: Typist | None = None  # its copy of its group's sheet, from `sync_sheet` on
         self._changed = threading.Condition()
         # Delays like the browser client's, shortened so a test measures the server, not back-off.
         self.sio = socketio.Client(reconnection=reconnection, reconnection_delay=0.3, reconnection_delay_max=1.0,
@@ -372,6 +375,7 @@ class Peer:
         self.sio.on("connect", self._on_connect)
         self.sio.on("view", self._on_view)
         self.sio.on("view_patch", self._on_patch)
+        self.sio.on("sheet_update", self._on_sheet_update)
         self.sio.connect(url, auth=lambda: dict(self.auth), transports=["websocket"], wait_timeout=10)
 
     def __repr__(self) -> str:
@@ -394,6 +398,53 @@ class Peer:
             if self.views and patch["version"] > self.views[-1]["version"]:
                 self.views.append(merge_patch(self.views[-1], patch))
                 self._changed.notify_all()
+
+    def _on_sheet_update(self, message: dict) -> None:
+        with self._changed:
+            if self.doc is not None and message["sheet"] == self.sheet:
+                self.doc.apply(message["update"])
+                self._changed.notify_all()
+
+    def sync_sheet(self) -> dict:
+        """`sheet_sync`, as the page does on (re)connecting: take what this phone lacks, send
+        back what the server lacks. A new sheet id starts a new copy."""
+        with self._changed:
+            sheet = self.views[-1]["group"]["sheet"]
+            if self.doc is None or sheet != self.sheet:
+                self.sheet, self.doc = sheet, Typist()
+            vector = self.doc.state_vector()
+        reply = self.call("sheet_sync", {"sheet": sheet, "state_vector": vector})
+        assert reply["ok"], reply
+        with self._changed:
+            self.doc.apply(reply["update"])
+            back = self.doc.missing_for(reply["state_vector"])
+            self._changed.notify_all()
+        if back != NOTHING:
+            ack = self.call("sheet_update", {"sheet": sheet, "update": back})
+            assert ack["ok"], ack
+        return reply
+
+    def typed(self, question: int, text: str) -> str:
+        """Append `text` to an answer in this phone's copy; returns the update, not yet sent."""
+        with self._changed:
+            return self.doc.append(question, text)
+
+    def type(self, question: int, text: str, **extra) -> dict:
+        """Type and send, as the page does; returns the ack."""
+        return self.call("sheet_update", {"sheet": self.sheet, "update": self.typed(question, text), **extra})
+
+    @property
+    def texts(self) -> tuple[str, ...]:
+        with self._changed:
+            return tuple(self.doc.text(q) for q in range(4))
+
+    def wait_for_texts(self, predicate, timeout: float = 10, what: str = "") -> tuple[str, ...]:
+        """Wait until this phone's copy of the sheet (its four texts) matches."""
+        with self._changed:
+            ok = self._changed.wait_for(lambda: matches(predicate, self.texts), timeout=timeout)
+            last = self.texts
+        assert ok, f"{self.name or self.url}: no matching sheet {what} within {timeout:.1f} s; last: {last}"
+        return last
 
     @property
     def view(self) -> dict | None:

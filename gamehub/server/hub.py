@@ -24,6 +24,7 @@ from typing import Protocol
 from .. import views
 from ..engine import Command, Outcome, Rejected, Role, Session, SheetEcho, apply
 from ..engine.planning import sheet_group
+from ..engine.sheet import EMPTY_STATE_VECTOR
 from ..store import LogEntry, SessionRecord, SessionStore, VersionConflict
 from .presence import Connection, Presence, phone_room, role_room
 from .throttle import Throttle
@@ -200,12 +201,22 @@ class Hub:
 
     def resync_local(self) -> int:
         """Send every connection of this process its current view, straight to its socket (not
-        through the message queue): after a message-queue outage some may have missed changes."""
+        through the message queue): after a message-queue outage some may have missed changes.
+
+        A phone may also have missed groupmates' sheet updates, and its Yjs document holds back
+        every later update that builds on a missed one: it gets its group's whole sheet as one
+        `sheet_update` (`by` null, no fields), of which it applies only what it lacks."""
         sent = 0
         for sid, connection in self.presence.connections():
             record = self.store.get(connection.session_id)
             if record is not None:
                 self._emitter.emit("view", self.view_for(connection, record), to=sid, ignore_queue=True)
+                group = record.state.group_of(connection.participant_id or "")
+                if connection.role is Role.PARTICIPANT and group is not None and group.sheet is not None:
+                    whole = group.sheet.missing_for(EMPTY_STATE_VECTOR)
+                    self._emitter.emit("sheet_update", {"session": record.state.id, "sheet": group.sheet.id,
+                                                        "update": whole, "by": None, "fields": []},
+                                       to=sid, ignore_queue=True)
                 sent += 1
         return sent
 
