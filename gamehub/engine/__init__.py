@@ -61,6 +61,7 @@ def apply(state: Session, command: Command, actor: Actor, now: float) -> Outcome
     try:
         if actor.role not in command.roles:
             raise Rejected("forbidden", f"'{command.event}' is not allowed for a {actor.role.value}")
+        command.check_intent(state)
         if state.phase not in command.phases:
             allowed = ", ".join(p.value for p in Phase if p in command.phases)
             raise Rejected("wrong_phase", f"'{command.event}' is only possible in: {allowed} "

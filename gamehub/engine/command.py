@@ -54,7 +54,14 @@ def _field_names(cls: type) -> tuple[str, ...]:
 def _schema_of(cls: type) -> tuple[tuple[str, type], ...]:
     # Resolving type hints is slow, and every event of every phone needs the schema.
     hints = typing.get_type_hints(cls)
-    return tuple((f.name, hints[f.name]) for f in dataclasses.fields(cls) if f.name not in cls.server_fields)
+    return tuple((f.name, _required_type(hints[f.name])) for f in dataclasses.fields(cls)
+                 if f.name not in cls.server_fields)
+
+
+def _required_type(hint) -> type:
+    """`str | None` is a `str` in a payload: None only stands for "not given" in the engine."""
+    options = [t for t in typing.get_args(hint) if t is not type(None)]
+    return options[0] if len(options) == 1 else hint
 
 
 class Command:
@@ -68,9 +75,15 @@ class Command:
     roles: ClassVar[frozenset[Role]]
     phases: ClassVar[frozenset[Phase]] = ALL_PHASES
     server_fields: ClassVar[tuple[str, ...]] = ()
+    # Fields a payload must carry although the engine has a default for them (tests and the
+    # log may leave them out; a client may not).
+    required: ClassVar[tuple[str, ...]] = ()
 
     def run(self, state: Session, actor: Actor, now: float) -> Change:  # pragma: no cover
         raise NotImplementedError
+
+    def check_intent(self, state: Session) -> None:
+        """Refuse a command the sender made for a state that is already gone (see PhaseStep)."""
 
     def as_record(self) -> dict:
         """Every field, server-set ones included: what the log keeps to apply it again."""
@@ -97,7 +110,7 @@ class Command:
             if f.name not in schema:
                 continue
             if f.name not in payload:
-                if f.default is dataclasses.MISSING:
+                if f.default is dataclasses.MISSING or f.name in cls.required:
                     raise Rejected("bad_payload", f"{cls.event}: '{f.name}' is required")
                 continue
             values[f.name] = _check_type(cls.event, f.name, payload[f.name], schema[f.name])
@@ -118,6 +131,28 @@ def _check_type(command: str, field: str, value: object, expected: type) -> obje
 
 
 _TYPE_NAMES = {str: "a string", int: "an integer", bool: "true or false"}
+
+
+@dataclass(frozen=True)
+class PhaseStep(Command):
+    """A command that moves the game from one phase to another. The client names the phase it
+    saw when the button was pressed (`from_phase`): if the session is already elsewhere, the
+    command is refused as `already_moved`, so a double click, a second tab or a resend can
+    never move the game on twice. Engine callers (tests, old logs) may leave it out."""
+
+    from_phase: str | None = field(default=None, kw_only=True)
+    required: ClassVar[tuple[str, ...]] = ()  # FLIP: ("from_phase",) once every client sends it
+
+    def check_intent(self, state: Session) -> None:
+        if self.from_phase is None:
+            return
+        require(self.from_phase in _PHASE_NAMES, "bad_payload",
+                f"{self.event}: 'from_phase' must be one of {', '.join(_PHASE_NAMES)}")
+        require(self.from_phase == state.phase.value, "already_moved",
+                f"Already done: the session is in {state.phase.value} now", {"phase": state.phase.value})
+
+
+_PHASE_NAMES = tuple(p.value for p in Phase)
 
 
 def require(condition: bool, code: str, message: str, details: dict | None = None) -> None:

@@ -6,7 +6,7 @@ from dataclasses import dataclass, replace
 from typing import ClassVar
 
 from . import draws
-from .command import STAFF, Change, Command, require
+from .command import STAFF, Change, Command, PhaseStep, require
 from .lobby import known_participant, without_member
 from .sheet import Sheet, sheet_id
 from .state import Actor, Group, Phase, Session
@@ -25,7 +25,7 @@ def formed_groups(state: Session) -> Session:
 
 
 @dataclass(frozen=True)
-class FormGroups(Command):
+class FormGroups(PhaseStep):
     """The facilitator splits everyone into groups; the session moves to the groups phase."""
 
     event: ClassVar[str] = "form_groups"

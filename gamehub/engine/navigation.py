@@ -5,12 +5,12 @@ from __future__ import annotations
 from dataclasses import dataclass, replace
 from typing import ClassVar
 
-from .command import STAFF, Change, Command
+from .command import STAFF, Change, PhaseStep
 from .state import Actor, Phase, Session
 
 
 @dataclass(frozen=True)
-class Back(Command):
+class Back(PhaseStep):
     """The facilitator returns to the previous phase. What each step undoes:
 
     groups -> lobby: the groups are dissolved; stories -> groups: the picks are undone;

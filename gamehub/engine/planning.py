@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass, replace
 from typing import ClassVar
 
-from .command import MEMBERS, STAFF, Change, Command, SheetEcho, require
+from .command import MEMBERS, STAFF, Change, Command, PhaseStep, SheetEcho, require
 from .errors import Rejected
 from .sheet import SHEET_GRACE
 from .state import Actor, Group, Phase, Session, Timer
@@ -18,7 +18,7 @@ def check_minutes(state: Session, minutes: int) -> None:
 
 
 @dataclass(frozen=True)
-class StartPlanning(Command):
+class StartPlanning(PhaseStep):
     """The facilitator starts planning with a timer; any group still without a story gets one."""
 
     event: ClassVar[str] = "start_planning"

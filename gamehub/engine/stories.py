@@ -6,7 +6,7 @@ from dataclasses import dataclass, replace
 from typing import ClassVar
 
 from . import draws
-from .command import STAFF, Change, Command, require
+from .command import STAFF, Change, Command, PhaseStep, require
 from .state import Actor, Group, Phase, Session, Story
 
 
@@ -31,7 +31,7 @@ def with_missing_stories(state: Session) -> Session:
 
 
 @dataclass(frozen=True)
-class PickStories(Command):
+class PickStories(PhaseStep):
     """The facilitator draws one story per group; the session moves to the stories phase."""
 
     event: ClassVar[str] = "pick_stories"
