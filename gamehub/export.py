@@ -55,16 +55,23 @@ def to_markdown(state: Session) -> str:
             story = group["story"]
             lines += [f"**Story:** {_md(story['title'] or '(untitled)')}, by {_md(story['owner'])}", ""]
             if story["pitch"]:
-                lines += [f"> {_md(story['pitch'])}", ""]
+                lines += ["> " + line for line in _md_block(story["pitch"]).split("\n")] + [""]
         lines += [f"**Format:** {_md(group['format'] or '(not chosen)')}", ""]
         for answer in group["answers"]:
-            lines += [f"### {_md(answer['question'])}", "", _md(answer["answer"]) or "_(no answer)_", ""]
+            lines += [f"### {_md(answer['question'])}", "", _md_block(answer["answer"]) or "_(no answer)_", ""]
     return "\n".join(lines)
 
 
 def render(state: Session, fmt: str) -> str:
     """The export in one of FORMATS."""
     return {"md": to_markdown, "csv": to_csv, "json": to_json}[fmt](state)
+
+
+def _md_block(text: str) -> str:
+    """Text with line breaks, as Markdown that keeps them: a line break inside a paragraph
+    becomes a hard break (a backslash at the end of the line); empty lines stay paragraphs."""
+    paragraphs = [p.strip("\n") for p in _md(text).replace("\r\n", "\n").split("\n\n")]
+    return "\n\n".join(p.replace("\n", "\\\n") for p in paragraphs if p)
 
 
 def _md(text: str) -> str:

@@ -13,9 +13,17 @@ from .errors import Rejected
 from .state import Actor, Group, Participant, Role, Session, Settings, Story
 
 
-def clean_text(value: str, label: str, limit: int, *, required: bool) -> str:
-    """Trim surrounding whitespace, fold newlines (one-line fields), and enforce the limit."""
-    text = " ".join(value.split())
+def clean_text(value: str, label: str, limit: int, *, required: bool, multiline: bool = False) -> str:
+    """Trim surrounding whitespace and enforce the limit (refuse, never cut). One-line fields
+    fold every run of whitespace into one space; a multi-line field keeps its line breaks
+    (at most one empty line in a row) and folds the spaces within each line."""
+    if multiline:
+        lines = [" ".join(line.split()) for line in value.replace("\r\n", "\n").replace("\r", "\n").split("\n")]
+        text = "\n".join(lines).strip("\n")
+        while "\n\n\n" in text:
+            text = text.replace("\n\n\n", "\n\n")
+    else:
+        text = " ".join(value.split())
     if required:
         require(bool(text), "missing_text", f"{label} is required")
     require(len(text) <= limit, "too_long", f"{label} is at most {limit} characters (got {len(text)})")
@@ -56,7 +64,7 @@ class _Entry(Command):
             id=pid,
             name=clean_name(s, self.name),
             title=clean_text(self.title, "The story title", s.max_title, required=False),
-            pitch=clean_text(self.pitch, "The pitch", s.max_pitch, required=False),
+            pitch=clean_text(self.pitch, "The pitch", s.max_pitch, required=False, multiline=True),
             opt_out=self.opt_out,
             has_phone=token_hash is not None,
             joined_at=now,
