@@ -925,7 +925,10 @@ async def _play(kind: str, server: Server, procs: list, watchers: list[Watcher],
 
     raw["phase"] = "planning"
     settle_gc()
-    start_at = time.time() + 2.0  # every worker starts the same schedule at the same moment (after its gc)
+    # Every worker starts the same schedule at the same moment, after its gc; until then the
+    # server is idle with every screen connected: its CPU then is the baseline of the typing's.
+    marks["idle_start"] = time.time()
+    start_at = marks["idle_start"] + 3.0
     stats.window = (start_at, start_at + duration)
     marks["plan_start"], marks["plan_end"] = start_at, start_at + duration
     planned = await ask(procs, ("plan", start_at, duration, typing),

@@ -103,7 +103,7 @@ def summarise(raw: dict) -> dict:
         "update_chars_mean": round(sum(len(u["key"]) for u in updates) / len(updates), 1) if updates else None,
         "ack_ms": pct([u["t_ack"] - u["t_send"] for u in updates]),
         "schedule_lag_ms": pct(raw.get("lags", [])),
-        "server_cpu_ms_per_update": None,  # below, once the CPU is known
+        "server_cpu_ms_per_update": None, "server_cpu_ms_per_update_above_idle": None,  # below, with the CPU
     }
     out["latency_ms"] = {"keystroke_to_groupmates": pct(keystroke), "typed_to_groupmates": pct(typed)}
     out["undelivered"] = {k: v for k, v in missing.items() if v}
@@ -130,10 +130,18 @@ def summarise(raw: dict) -> dict:
                                     for c in raw.get("server_log_counts", [])],
                      # The first 60 different lines each printed after the start, in order (a traceback whole).
                      "log_first": [list(c)[:60] for c in raw.get("server_log_counts", [])]}
+    # Idle: every screen connected, nobody typing yet (the samples ending 1 s after the
+    # typists were told to start and 0.1 s before they do).
+    idle = [s for s in samples if marks.get("idle_start", math.inf) + 1.0 <= s[0] <= start - 0.1]
+    out["server"]["mean_cpu_idle"] = mean(idle, 1)
     if out["server"]["mean_cpu_planning"] is not None and in_window:
-        # CPU time over the planning window (mean % x its length) per update sent in it.
-        out["typing"]["server_cpu_ms_per_update"] = round(
-            out["server"]["mean_cpu_planning"] / 100 * (end - start) * 1000 / len(in_window), 3)
+        # CPU time over the planning window (mean % x its length) per update sent in it; and
+        # the same above the idle server's, i.e. what the typing added.
+        per_update = (end - start) * 1000 / len(in_window) / 100
+        out["typing"]["server_cpu_ms_per_update"] = round(out["server"]["mean_cpu_planning"] * per_update, 3)
+        if out["server"]["mean_cpu_idle"] is not None:
+            out["typing"]["server_cpu_ms_per_update_above_idle"] = round(
+                (out["server"]["mean_cpu_planning"] - out["server"]["mean_cpu_idle"]) * per_update, 3)
     out["load_generator"] = {"mean_cpu_planning": mean(planning, 3),
                              "peak_rss_mb": round(max(s[4] for s in samples) / 2**20, 1) if samples else None}
     extras = [s[5] for s in planning if len(s) > 5]
@@ -198,6 +206,8 @@ def compare(gamehub: dict, relay: dict) -> dict:
             ratios[f"{name}_{p}"] = _ratio(g["latency_ms"][name][p], r["latency_ms"][name][p])
     ratios.update(
         cpu_per_update=_ratio(g["typing"]["server_cpu_ms_per_update"], r["typing"]["server_cpu_ms_per_update"]),
+        cpu_per_update_above_idle=_ratio(g["typing"].get("server_cpu_ms_per_update_above_idle"),
+                                         r["typing"].get("server_cpu_ms_per_update_above_idle")),
         server_cpu_planning=_ratio(g["server"]["mean_cpu_planning"], r["server"]["mean_cpu_planning"]),
         peak_rss=_ratio(g["server"]["peak_rss_mb"], r["server"]["peak_rss_mb"]),
         all_joined=_ratio(g["join"]["all_joined_s"], r["join"]["all_joined_s"]),
@@ -254,7 +264,10 @@ def table(doc: dict) -> str:
     row("updates acked / s (in window)", lambda x: x["typing"]["acked_per_s"])
     row("ticks merged (in flight)", lambda x: f"{x['typing']['ticks_merged']} of {x['typing']['ticks']}")
     row("server CPU ms per update", lambda x: x["typing"]["server_cpu_ms_per_update"], "cpu_per_update", "<= 2x")
+    row("  above idle", lambda x: x["typing"].get("server_cpu_ms_per_update_above_idle"),
+        "cpu_per_update_above_idle")
     row("server CPU % (planning)", lambda x: x["server"]["mean_cpu_planning"], "server_cpu_planning")
+    row("server CPU % (idle, before)", lambda x: x["server"]["mean_cpu_idle"])
     row("server peak RSS (MB)", lambda x: x["server"]["peak_rss_mb"], "peak_rss", "<= 2x")
     row("events delivered / s", lambda x: x["events"]["per_second"])
     row("load generator CPU % (plan.)", lambda x: x["load_generator"]["mean_cpu_planning"])
@@ -359,6 +372,7 @@ def cluster_table(doc: dict) -> str:
     row("ticks merged (in flight)", lambda x: f"{x['typing']['ticks_merged']} of {x['typing']['ticks']}")
     row("server CPU ms per update", lambda x: x["typing"]["server_cpu_ms_per_update"])
     row("  vs relay", vs_relay("cpu_per_update"))
+    row("  above idle", lambda x: x["typing"]["server_cpu_ms_per_update_above_idle"])
     row("server CPU % (planning)", lambda x: x["server"]["mean_cpu_planning"])
     row("  per process", lambda x: " + ".join(str(c) for c in x["server"]["per_process_cpu_planning"])
         if x.get("processes") and len(x["server"]["per_process_cpu_planning"]) > 1 else None)
