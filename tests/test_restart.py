@@ -103,7 +103,7 @@ def test_a_phone_reconnects_by_itself_after_a_restart(tmp_path):
             assert len(views) > seen, "the phone did not come back within 10 s of the restart"
             assert views[-1]["me"]["name"] == "Wanderer"
     finally:
-        phone.disconnect()
+        phone.shutdown()  # disconnect(), and stop any reconnection still going on
 
 
 def type_until_the_server_dies(phone: SheetPhone, name: str, acked: list[str], started: threading.Event) -> None:
