@@ -335,6 +335,8 @@ def test_updates_still_merge_for_30_seconds_after_going_back_from_planning():
     assert stories.phase is Phase.STORIES and stories.sheets_closed_at == ended
     after = accept(stories, pid, Typist().append(3, "in time"), ended + 29.9)
     assert after.group(1).texts[3] == "in time"
+    assert export.results(after)["groups"][0]["answers"][3]["answer"] == "in time"
+    assert projector_view(after, ended + 29.9, "http://join")["groups"][0]["answers"] is None  # not before the showcase
     rejects(stories, *send(stories, pid, Typist().append(3, "late"))[:2], code="wrong_phase", now=ended + 30.5)
     # Planning again: the sheet takes changes however long it has been.
     again = run(after, StartPlanning(), now=ended + 10_000)
