@@ -70,7 +70,8 @@ def _public_answer(state: Session, text: str, authors: tuple[str, ...]) -> str:
     """An answer as the room may see it: hidden whole if anyone hidden typed in it (a sheet
     merges several people's typing, and half an answer would still be theirs)."""
     people = state.participants
-    return HIDDEN_TEXT if text and any(pid in people and people[pid].hidden for pid in authors) else text
+    hidden = any(people[pid].hidden if pid in people else pid in state.hidden_removed for pid in authors)
+    return HIDDEN_TEXT if text and hidden else text
 
 
 def _format_name(state: Session, group: Group) -> str | None:

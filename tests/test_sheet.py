@@ -13,7 +13,7 @@ import random
 
 import pytest
 from helpers import FACILITATOR, NOW, participant, played_to, rejects, run, run_outcome
-from sheets import Typist, b64, typist_for
+from sheets import Typist, b64, edit_command, member, typist_for
 from sqlalchemy import insert
 
 from gamehub import export, sqlstore
@@ -557,3 +557,37 @@ def test_the_sheet_update_record_is_the_payload_and_nothing_else():
     assert command.as_record() == {"sheet": "3.2", "update": "AAA="}
     assert EditSheet.payload_schema() == {"sheet": str, "update": str}
     assert command == EditSheet.from_payload({"sheet": "3.2", "update": "AAA=", "cid": "c1"})
+
+
+def test_answers_of_someone_removed_while_hidden_stay_hidden_in_the_showcase():
+    from gamehub.engine.codec import decode, encode
+    from gamehub.engine.lobby import RemoveParticipant
+    from gamehub.engine.moderation import HideText
+    from gamehub.views import HIDDEN_TEXT, projector_view
+
+    state = played_to("planning", 8)
+    author, other = state.group(1).members[:2]
+    state = run(state, edit_command(state, author, 0, "theirs"), member(author))
+    state = run(state, edit_command(state, other, 1, "mine"), member(other))
+    state = run(state, HideText(participant=author, hidden=True))
+    state = run(state, RemoveParticipant(participant=author))
+    state = run(state, StartShowcase())
+    assert projector_view(state, NOW, "")["groups"][0]["answers"][:2] == [HIDDEN_TEXT, "mine"]
+    assert decode(encode(state)).hidden_removed == {author}
+    # Removed while shown: their text stays on the projector, as before.
+    state = played_to("planning", 8)
+    author = state.group(1).members[0]
+    state = run(state, edit_command(state, author, 0, "theirs"), member(author))
+    state = run(run(state, RemoveParticipant(participant=author)), StartShowcase())
+    assert projector_view(state, NOW, "")["groups"][0]["answers"][0] == "theirs"
+
+
+def test_sheets_of_groups_formed_again_within_the_grace_take_no_update_before_planning():
+    from gamehub.engine.groups import FormGroups
+
+    state = played_to("planning", 8)
+    for _ in range(3):
+        state = run(state, Back(), now=NOW + 1)  # planning -> stories -> groups -> lobby
+    state = run(state, FormGroups(), now=NOW + 2)
+    pid = state.group(1).members[0]
+    rejects(state, edit_command(state, pid, 0, "too early"), member(pid), code="wrong_phase", now=NOW + 3)

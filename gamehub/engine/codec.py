@@ -11,7 +11,8 @@ from .state import Group, Participant, Phase, Session, Settings, Showcase, Story
 FORMAT = 2  # bump when the shape changes, and teach `decode` the old one
 # Format 1 kept each answer as plain text with a revision; format 2 keeps a group's answers as
 # a shared document (`Group.sheet`). Fields added since have defaults, so older snapshots still
-# decode: Participant.hidden (False), Settings.blocked_words (()), Session.sheets_closed_at.
+# decode: Participant.hidden (False), Settings.blocked_words (()), Session.sheets_closed_at and
+# Session.hidden_removed.
 
 
 def encode(state: Session) -> dict:
@@ -29,6 +30,7 @@ def encode(state: Session) -> dict:
         "participants": [asdict(p) for p in state.participants.values()],
         "next_participant": state.next_participant,
         "removed_tokens": sorted(state.removed_tokens),
+        "hidden_removed": sorted(state.hidden_removed),
         "groups": [asdict(g) for g in state.groups],
         "grouping_draw": state.grouping_draw,
         "draws": state.draws,
@@ -54,6 +56,7 @@ def decode(data: dict) -> Session:
         participants={p["id"]: Participant(**p) for p in data["participants"]},
         next_participant=data["next_participant"],
         removed_tokens=frozenset(data["removed_tokens"]),
+        hidden_removed=frozenset(data.get("hidden_removed", ())),
         groups=tuple(_group(g, data["grouping_draw"]) for g in data["groups"]),
         grouping_draw=data["grouping_draw"],
         draws=data["draws"],

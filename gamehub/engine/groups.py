@@ -21,7 +21,9 @@ def formed_groups(state: Session) -> Session:
     groups = tuple(Group(number=i + 1, members=members, sheet=Sheet.blank(sheet_id(draw, i + 1), questions))
                    for i, members in enumerate(dealt))
     participants = {pid: replace(p, late_group=None) for pid, p in state.participants.items()}
-    return replace(state, groups=groups, grouping_draw=draw, draws=draw + 1, participants=participants)
+    # New sheets have never been open: no grace for late updates applies to them.
+    return replace(state, groups=groups, grouping_draw=draw, draws=draw + 1, participants=participants,
+                   sheets_closed_at=None)
 
 
 @dataclass(frozen=True)

@@ -127,7 +127,10 @@ class RemoveParticipant(Command):
         person = known_participant(state, self.participant)
         participants = {pid: p for pid, p in state.participants.items() if pid != person.id}
         removed = state.removed_tokens | ({person.token_hash} if person.token_hash else set())
-        state = replace(state, participants=participants, removed_tokens=frozenset(removed))
+        # Their answers stay in the sheets; if the room was not to see their text, it still is not.
+        hidden = state.hidden_removed | ({person.id} if person.hidden else set())
+        state = replace(state, participants=participants, removed_tokens=frozenset(removed),
+                        hidden_removed=frozenset(hidden))
         group = state.group_of(person.id)
         if group is None:
             return Change(state, phones=frozenset({person.id}))

@@ -124,6 +124,7 @@ class Session:
     participants: dict[str, Participant] = field(default_factory=dict)  # join order; never mutated
     next_participant: int = 1
     removed_tokens: frozenset[str] = frozenset()
+    hidden_removed: frozenset[str] = frozenset()  # removed while hidden: their answers stay hidden
     groups: tuple[Group, ...] = ()
     grouping_draw: int | None = None
     draws: int = 0  # every random choice takes the next draw number: seed + number replays it
