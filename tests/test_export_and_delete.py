@@ -30,8 +30,8 @@ def play(room: Room) -> dict:
     for i in range(8):
         phone, reply = room.join(f"Person {i}", title=f"Story {i}", pitch=f"Pitch {i}")
         phones[reply["participant_id"]] = phone
-    for event in ("form_groups", "pick_stories", "start_planning"):
-        assert facilitator.call(event)["ok"]
+    for event, leaving in (("form_groups", "lobby"), ("pick_stories", "groups"), ("start_planning", "stories")):
+        assert facilitator.call(event, {"from_phase": leaving})["ok"]
     written = {}
     for group in room.state.groups:
         writer = phones[group.members[0]]
@@ -41,7 +41,7 @@ def play(room: Room) -> dict:
         for question, text in enumerate(texts):
             assert sheet.type(question, text)["ok"]
         written[group.number] = texts
-    assert facilitator.call("start_showcase")["ok"]
+    assert facilitator.call("start_showcase", {"from_phase": "planning"})["ok"]
     return written
 
 

@@ -24,8 +24,8 @@ def planning(room: Room, people: int):
     for i in range(people):
         phone, reply = room.join(f"Person {i}")
         phones[reply["participant_id"]] = phone
-    for event in ("form_groups", "pick_stories", "start_planning"):
-        assert facilitator.call(event)["ok"]
+    for event, leaving in (("form_groups", "lobby"), ("pick_stories", "groups"), ("start_planning", "stories")):
+        assert facilitator.call(event, {"from_phase": leaving})["ok"]
     return facilitator, projector, phones
 
 
@@ -73,8 +73,8 @@ def test_what_one_edit_sends_does_not_grow_with_the_number_of_groups():
         writer, reply = room.join("Writer")
         for i in range(people - 1):
             room.join(f"Person {i}")[0].client.disconnect()
-        for event in ("form_groups", "pick_stories", "start_planning"):
-            assert facilitator.call(event)["ok"]
+        for event, leaving in (("form_groups", "lobby"), ("pick_stories", "groups"), ("start_planning", "stories")):
+            assert facilitator.call(event, {"from_phase": leaving})["ok"]
         received(facilitator), received(projector), received(writer)
         sheet = room.state.group_of(reply["participant_id"]).sheet.id
         assert writer.call("sheet_update", {"sheet": sheet, "update": Typist(client_id=7).append(1, "x" * 300)})["ok"]

@@ -31,7 +31,7 @@ from server_process import ServerProcess
 
 PHASES = [p.value for p in Phase]
 SENDERS = ("facilitator", "member", "guest", "projector")
-STEPS = (("form_groups", {}), ("pick_stories", {}), ("start_planning", {"minutes": 10}), ("start_showcase", {}))
+STEPS = (("form_groups", {"from_phase": "lobby"}), ("pick_stories", {"from_phase": "groups"}), ("start_planning", {"from_phase": "stories", "minutes": 10}), ("start_showcase", {"from_phase": "planning"}))
 
 SCHEMAS = {event: command.payload_schema() for event, command in COMMANDS.items()}
 REQUIRED = {event: {f.name for f in dataclasses.fields(command) if f.name in SCHEMAS[event]

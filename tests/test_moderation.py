@@ -28,7 +28,7 @@ def play_to_planning(room, people=8):
     for i in range(people):
         phone, reply = room.join(f"Person {i}", title=f"Secret title {i}", pitch=f"Secret pitch {i}")
         phones[reply["participant_id"]] = phone
-    for event, payload in (("form_groups", {}), ("pick_stories", {}), ("start_planning", {"minutes": 10})):
+    for event, payload in (("form_groups", {"from_phase": "lobby"}), ("pick_stories", {"from_phase": "groups"}), ("start_planning", {"from_phase": "stories", "minutes": 10})):
         assert facilitator.call(event, payload)["ok"]
     return facilitator, projector, phones
 
@@ -51,7 +51,7 @@ def test_hiding_a_participant_takes_their_name_story_and_answers_off_the_project
 
     reply = facilitator.call("hide_text", {"participant": owner, "hidden": True})
     assert reply["ok"], reply
-    assert facilitator.call("start_showcase")["ok"]
+    assert facilitator.call("start_showcase", {"from_phase": "planning"})["ok"]
     shown = json.dumps(latest(projector))
     for secret in (person.name, person.title, person.pitch, "Rude words here"):
         assert secret not in shown, secret
@@ -95,7 +95,7 @@ def test_hiding_someone_hides_every_answer_they_typed_in_on_the_projector_only_a
     assert list(room.state.groups[0].texts) == texts
 
     assert facilitator.call("hide_text", {"participant": hidden, "hidden": True})["ok"]
-    assert facilitator.call("start_showcase")["ok"]
+    assert facilitator.call("start_showcase", {"from_phase": "planning"})["ok"]
     assert latest(projector)["groups"][0]["answers"] == [HIDDEN_TEXT, "Clean words", HIDDEN_TEXT, ""]
     assert "rude" not in json.dumps(latest(projector)).lower()
     # Everywhere else the answers are whole: the facilitator, the group's phones, the export.

@@ -103,7 +103,7 @@ def test_a_game_over_real_websockets_keeps_each_groups_answers_to_itself(server)
             reply = phone.call("join", {"name": f"Phone {i}", "title": f"Story {i}"})
             assert reply["ok"], reply
             phones.append(phone)
-        for event, payload in (("form_groups", {}), ("pick_stories", {}), ("start_planning", {"minutes": 5})):
+        for event, payload in (("form_groups", {"from_phase": "lobby"}), ("pick_stories", {"from_phase": "groups"}), ("start_planning", {"from_phase": "stories", "minutes": 5})):
             assert facilitator.call(event, payload)["ok"]
         by_group: dict[int, list[Client]] = {}
         for phone in phones:

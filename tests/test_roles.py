@@ -45,24 +45,24 @@ EVENTS = {
     "set_locked": ("lobby", lambda r: {"locked": True}, STAFF),
     "hide_text": ("planning", lambda r: {"participant": r.target, "hidden": True}, STAFF),
     "rename_participant": ("lobby", lambda r: {"participant": r.target, "name": "Renamed"}, STAFF),
-    "form_groups": ("lobby", lambda r: {}, STAFF),
+    "form_groups": ("lobby", lambda r: {"from_phase": "lobby"}, STAFF),
     "reshuffle": ("groups", lambda r: {}, STAFF),
     "move_participant": ("groups", lambda r: {"participant": r.target, "group": 2}, STAFF),
-    "pick_stories": ("groups", lambda r: {}, STAFF),
+    "pick_stories": ("groups", lambda r: {"from_phase": "groups"}, STAFF),
     "reroll_story": ("stories", lambda r: {"group": 1}, STAFF),
-    "start_planning": ("stories", lambda r: {"minutes": 5}, STAFF),
+    "start_planning": ("stories", lambda r: {"from_phase": "stories", "minutes": 5}, STAFF),
     "extend_timer": ("planning", lambda r: {"minutes": 5}, STAFF),
     "choose_format": ("planning", lambda r: {"format": 1}, MEMBERS),
     "sheet_update": ("planning", lambda r: {"sheet": r.sheet, "update": Typist().append(0, "Our plan")}, SHEET),
     "sheet_sync": ("planning", lambda r: {"sheet": r.sheet, "state_vector": EMPTY_STATE_VECTOR}, SHEET),
-    "start_showcase": ("planning", lambda r: {}, STAFF),
-    "showcase_step": ("showcase", lambda r: {"delta": 1}, STAFF),
+    "start_showcase": ("planning", lambda r: {"from_phase": "planning"}, STAFF),
+    "showcase_step": ("showcase", lambda r: {"delta": 1, "from_index": 0}, STAFF),
     "showcase_gallery": ("showcase", lambda r: {"on": True}, STAFF),
-    "back": ("groups", lambda r: {}, STAFF),
+    "back": ("groups", lambda r: {"from_phase": "groups"}, STAFF),
     "delete_session": ("lobby", lambda r: {"confirm": r.code}, DELETE),
 }
 
-STEPS = (("form_groups", {}), ("pick_stories", {}), ("start_planning", {"minutes": 10}), ("start_showcase", {}))
+STEPS = (("form_groups", {"from_phase": "lobby"}), ("pick_stories", {"from_phase": "groups"}), ("start_planning", {"from_phase": "stories", "minutes": 10}), ("start_showcase", {"from_phase": "planning"}))
 
 
 def test_the_table_covers_every_event_and_matches_the_engines_roles():

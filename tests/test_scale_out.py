@@ -122,7 +122,7 @@ def start_planning(facilitator: Peer, phones: list[Peer]) -> dict[int, list[Peer
     so each group's edits must cross from one process to the other. Returns phones by group,
     in the order of the group's members (a phone's index there is "its" question)."""
     where = {p.pid: p.where for p in phones}
-    reply = facilitator.call("form_groups")
+    reply = facilitator.call("form_groups", {"from_phase": "lobby"})
     for _ in range(20):
         assert reply["ok"], reply
         view = facilitator.wait_for(lambda v: v["version"] >= reply["version"] and v["phase"] == "groups")
@@ -131,7 +131,7 @@ def start_planning(facilitator: Peer, phones: list[Peer]) -> dict[int, list[Peer
         reply = facilitator.call("reshuffle")
     else:
         pytest.fail("20 reshuffles and still a group on one process only")
-    for event, payload in (("pick_stories", {}), ("start_planning", {"minutes": 30})):
+    for event, payload in (("pick_stories", {"from_phase": "groups"}), ("start_planning", {"from_phase": "stories", "minutes": 30})):
         assert facilitator.call(event, payload)["ok"]
     by_pid = {p.pid: p for p in phones}
     for phone in phones:

@@ -26,7 +26,7 @@ def planning(room):
         phone, reply = room.join(f"Person {i}", title=f"Story {i}")
         phones[reply["participant_id"]] = phone
         tokens[reply["participant_id"]] = reply["token"]
-    for event, payload in (("form_groups", {}), ("pick_stories", {}), ("start_planning", {"minutes": 15})):
+    for event, payload in (("form_groups", {"from_phase": "lobby"}), ("pick_stories", {"from_phase": "groups"}), ("start_planning", {"from_phase": "stories", "minutes": 15})):
         assert facilitator.call(event, payload)["ok"]
     for screen in (facilitator, *phones.values()):
         screen.views()  # drain: from here on, what each screen receives is the test's
@@ -203,13 +203,14 @@ def test_sheet_sync_works_whenever_the_group_has_a_sheet_even_long_after_plannin
     assert SheetPhone(phones[a], sheet).type(0, "kept")["ok"]
     clock = [time.time() + 0.0]
     room.hub._clock = lambda: clock[0]
-    assert facilitator.call("start_showcase")["ok"]
+    assert facilitator.call("start_showcase", {"from_phase": "planning"})["ok"]
     clock[0] += 3600
     late = SheetPhone(phones[a], sheet)
     late.sync()
     assert late.text(0) == "kept"
     # A sheet id from before a regrouping is no one's; the phone is told its current one.
-    assert facilitator.call("back")["ok"] and facilitator.call("back")["ok"] and facilitator.call("back")["ok"]
+    for leaving in ("showcase", "planning", "stories"):
+        assert facilitator.call("back", {"from_phase": leaving})["ok"]
     assert facilitator.call("reshuffle")["ok"]
     reply = phones[a].call("sheet_sync", {"sheet": sheet, "state_vector": EMPTY_STATE_VECTOR})
     assert reply["error"] == {"code": "not_your_group", "message": reply["error"]["message"],
@@ -278,7 +279,7 @@ def test_a_phone_typing_while_the_showcase_starts_loses_nothing_it_was_told_was_
     typing = threading.Thread(target=type_on, daemon=True)
     typing.start()
     assert enough_before.wait(10)
-    moved_on = facilitator.call("start_showcase")
+    moved_on = facilitator.call("start_showcase", {"from_phase": "planning"})
     assert moved_on["ok"]
     deadline = time.monotonic() + 10
     while sum(r["version"] > moved_on["version"] for _, r in acked) < 5 and time.monotonic() < deadline:
@@ -304,7 +305,7 @@ def test_updates_sent_within_30_seconds_of_the_showcase_are_kept_and_later_ones_
     writer, mate = SheetPhone(phones[a], sheet), SheetPhone(phones[b], sheet)
     assert writer.type(0, "in planning")["ok"]
     projector = room.projector()
-    assert facilitator.call("start_showcase")["ok"]
+    assert facilitator.call("start_showcase", {"from_phase": "planning"})["ok"]
     for phone in phones.values():
         phone.views()
     clock[0] += SHEET_GRACE - 0.5
@@ -323,7 +324,7 @@ def test_updates_sent_within_30_seconds_of_the_showcase_are_kept_and_later_ones_
     assert room.state.version == version and mate.hear() == []
     assert export_json(room)["groups"][0]["answers"][0]["answer"] == "in planning, just in time"
     # Back to planning: the sheet takes changes again.
-    assert facilitator.call("back")["ok"]
+    assert facilitator.call("back", {"from_phase": "showcase"})["ok"]
     assert writer.type(1, "more planning")["ok"]
 
 

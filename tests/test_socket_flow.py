@@ -15,7 +15,7 @@ def play_to_planning(room, people=13):
     for i in range(people):
         phone, reply = room.join(f"Person {i}", title=f"Story {i}", pitch=f"Pitch {i}", opt_out=(i % 4 == 0))
         phones[reply["participant_id"]] = phone
-    for event, payload in (("form_groups", {}), ("pick_stories", {}), ("start_planning", {"minutes": 10})):
+    for event, payload in (("form_groups", {"from_phase": "lobby"}), ("pick_stories", {"from_phase": "groups"}), ("start_planning", {"from_phase": "stories", "minutes": 10})):
         reply = facilitator.call(event, payload)
         assert reply["ok"], reply
     return facilitator, projector, phones
@@ -70,15 +70,15 @@ def test_an_edit_in_group_1_reaches_group_1_phones_and_the_staff_but_no_phone_of
     assert progress["answers"] is None  # the room sees answers in the showcase, not while planning
     assert "Secret plan" not in json.dumps(projector.client.queue)
 
-    assert facilitator.call("start_showcase")["ok"]
+    assert facilitator.call("start_showcase", {"from_phase": "planning"})["ok"]
     assert projector.views()[-1]["groups"][0]["answers"][0] == "Secret plan of group one"
 
 
 def test_the_showcase_steps_through_every_group_and_stops_at_the_ends(room):
     facilitator, projector, phones = play_to_planning(room)
-    assert facilitator.call("start_showcase")["ok"]
+    assert facilitator.call("start_showcase", {"from_phase": "planning"})["ok"]
     seen = [projector.views()[-1]["showcase"]["index"]]
-    while (reply := facilitator.call("showcase_step", {"delta": 1}))["ok"]:
+    while (reply := facilitator.call("showcase_step", {"delta": 1, "from_index": seen[-1]}))["ok"]:
         seen.append(projector.views()[-1]["showcase"]["index"])
     assert seen == [0, 1, 2]
     assert reply["error"]["code"] == "no_more_groups"
@@ -105,7 +105,7 @@ def test_a_guest_phone_may_only_join(room):
     assert guest.call("sheet_update", update)["error"]["code"] == "not_joined"
     assert guest.call("sheet_sync", {"sheet": "0.1", "state_vector": "AA=="})["error"]["code"] == "not_joined"
     assert guest.call("edit_answer", {"question": 0, "text": "x", "base_rev": 0})["error"]["code"] == "unknown_event"
-    assert guest.call("form_groups")["error"]["code"] == "forbidden"
+    assert guest.call("form_groups", {"from_phase": "lobby"})["error"]["code"] == "forbidden"
 
 
 def test_bad_payloads_and_unknown_events_get_clear_errors(room):

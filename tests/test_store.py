@@ -100,8 +100,9 @@ GUEST, FACILITATOR = Actor(Role.GUEST), Actor(Role.FACILITATOR)
 
 def a_game():
     joins = [("join", {"name": f"P{i}", "title": f"T{i}", "pitch": "p"}, GUEST) for i in range(9)]
-    return joins + [("form_groups", {}, FACILITATOR), ("pick_stories", {}, FACILITATOR),
-                    ("start_planning", {"minutes": 20}, FACILITATOR)]
+    return joins + [("form_groups", {"from_phase": "lobby"}, FACILITATOR),
+                    ("pick_stories", {"from_phase": "groups"}, FACILITATOR),
+                    ("start_planning", {"from_phase": "stories", "minutes": 20}, FACILITATOR)]
 
 
 def test_a_session_comes_back_whole_from_a_reopened_store(store_factory):
