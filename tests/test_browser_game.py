@@ -196,6 +196,11 @@ def test_a_whole_game_with_nine_phones_a_projector_and_a_facilitator(chromium):
 
         # -- showcase: every group in turn ----------------------------------------------------------
         facilitator.locator("#btn-start-showcase").click()
+        # Time is left: the page asks first, saying how much and who has written nothing.
+        confirmation = facilitator.locator("#f-confirm")
+        expect(confirmation).to_contain_text("left; ", timeout=WAIT)
+        expect(confirmation).to_contain_text("1 group has answered nothing yet")
+        confirmation.get_by_role("button", name="Start showcase now").click()
         truth.wait_for(lambda v: v["phase"] == "showcase")
         expect(projector.locator(".p-band-pos")).to_have_text("1 of 2", timeout=WAIT)
         expect(projector.get_by_text(audience)).to_be_visible()

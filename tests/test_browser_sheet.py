@@ -94,8 +94,9 @@ class Room:
 
     async def into_planning(self, phones) -> None:
         """Form groups, pick stories and start planning; every phone shows an editable sheet."""
-        for event, payload, phase in (("form_groups", None, "groups"), ("pick_stories", None, "stories"),
-                                      ("start_planning", {"minutes": 20}, "planning")):
+        for event, payload, phase in (("form_groups", {"from_phase": "lobby"}, "groups"),
+                                      ("pick_stories", {"from_phase": "groups"}, "stories"),
+                                      ("start_planning", {"from_phase": "stories", "minutes": 20}, "planning")):
             await asyncio.to_thread(self.command, event, payload)
             await asyncio.to_thread(self.facilitator.wait_for, lambda v, p=phase: v["phase"] == p)
         for phone in phones:
@@ -223,6 +224,9 @@ def test_what_a_phone_typed_until_the_facilitator_starts_the_showcase_is_in_the_
         typing = asyncio.ensure_future(amara.keyboard.type(long_text, delay=30))
         await asyncio.sleep(1.5)
         await facilitator.locator("#btn-start-showcase").click()  # while Amara is still typing
+        # Time is left, so the page asks first (and says a group is still typing).
+        await expect(facilitator.locator("#f-confirm")).to_contain_text("1 group still typing", timeout=WAIT)
+        await facilitator.get_by_role("button", name="Start showcase now").click()
         await expect(amara.locator("h1")).to_have_text("Look at the big screen", timeout=WAIT)
         typing.cancel()
         held = await typed(amara, "answer-3")  # everything the textarea held, up to the very end
@@ -324,7 +328,7 @@ def test_changes_that_arrive_after_the_sheet_closed_are_said_to_be_kept_on_the_p
         await amara.context.set_offline(True)
         await amara.keyboard.type(", and then some", delay=10)
         await expect(status(amara, 1)).to_have_text(OFFLINE, timeout=WAIT)
-        await asyncio.to_thread(room.command, "start_showcase")
+        await asyncio.to_thread(room.command, "start_showcase", {"from_phase": "planning"})
         await asyncio.sleep(31)
 
         # Back online, the server refuses the late update; the phone says so plainly and shows
@@ -340,7 +344,7 @@ def test_changes_that_arrive_after_the_sheet_closed_are_said_to_be_kept_on_the_p
         await amara.screenshot(path=str(SCREENSHOTS / "phone-sheet-late.png"))
 
         # The facilitator goes back to planning: the kept text is sent after all.
-        await asyncio.to_thread(room.command, "back")
+        await asyncio.to_thread(room.command, "back", {"from_phase": "showcase"})
         await expect(status(amara, 1)).to_have_text(SAVED, timeout=WAIT)
         assert room.answer_on_server(1) == "saved in time, and then some"
         await expect(kwame.locator("#answer-1")).to_have_value("saved in time, and then some", timeout=WAIT)

@@ -1,0 +1,151 @@
+// The facilitator's participants panel: the table (move, hide, rename, remove: remove asks
+// first, losses.js) and the form that adds a person without a phone (with counters, never a
+// silent cut: counter.js).
+import { $, el, render } from "./dom.js";
+import { keyed } from "./keyed.js";
+import { armed, ask } from "./confirm.js";
+import { removeLoss } from "./losses.js";
+import { attachCounter } from "./counter.js";
+
+// The server's defaults; a view that carries `limits` overrides them.
+const DEFAULT_LIMITS = { name: 40, title: 120, pitch: 280 };
+
+/** ctx: {busy, run, say, view(), groupLabel(g)} from facilitator.js. */
+export function createPeople(ctx) {
+  const rowCache = new Map();
+  const moveChoice = new Map(); // participant id -> the group chosen in its select (kept across renders)
+  const limit = (name) => () => {
+    const v = ctx.view();
+    return (v && v.limits && v.limits[name]) || DEFAULT_LIMITS[name];
+  };
+  const counters = [];
+
+  async function remove(button, id) {
+    if (!armed(button)) return;
+    const v = ctx.view();
+    const p = v && v.participants.find((x) => x.id === id);
+    if (!p || !(await ask(removeLoss(v, p)))) return;
+    ctx.run("remove_participant", { participant: p.id }, { busyKey: `remove:${p.id}`, button, done: `Removed ${p.name}` });
+  }
+
+  function moveControl(v, p) {
+    const moveKey = `move:${p.id}`;
+    const targets = v.groups.filter((g) => g.number !== p.group);
+    let chosen = moveChoice.get(p.id);
+    if (!targets.some((g) => String(g.number) === chosen)) chosen = targets.length ? String(targets[0].number) : "";
+    const select = el("select", {
+      class: "f-move-select", "aria-label": `Move ${p.name} to group`, "data-focus": `select:${p.id}`,
+      onchange: (e) => moveChoice.set(p.id, e.currentTarget.value),
+    }, targets.map((g) => el("option", { value: String(g.number), selected: String(g.number) === chosen }, ctx.groupLabel(g))));
+    return el("span", { class: "f-move" }, select,
+      el("button", {
+        type: "button", class: "f-small-button", "data-focus": moveKey, "aria-disabled": ctx.busy.has(moveKey) ? "true" : null,
+        onclick: (e) => {
+          const target = Number(select.value);
+          if (!target) return;
+          moveChoice.delete(p.id);
+          ctx.run("move_participant", { participant: p.id, group: target }, {
+            busyKey: moveKey, button: e.currentTarget, done: `Moved ${p.name} to group ${target}`,
+          });
+        },
+      }, "Move", el("span", { class: "visually-hidden" }, ` ${p.name}`)));
+  }
+
+  function row(v, p) {
+    const canMove = ["groups", "stories", "planning"].includes(v.phase) && v.groups.length > 1;
+    const hideKey = `hide:${p.id}`;
+    const renameKey = `rename:${p.id}`;
+    const removeKey = `remove:${p.id}`;
+    const group = v.groups.find((g) => g.number === p.group);
+    const connection = !p.has_phone ? el("span", { class: "f-na" }, el("span", { class: "f-dot", "aria-hidden": "true" }, "–"), " no phone")
+      : p.connected ? el("span", { class: "f-online" }, el("span", { class: "f-dot", "aria-hidden": "true" }, "●"), " online")
+        : el("span", { class: "f-offline" }, el("span", { class: "f-dot", "aria-hidden": "true" }, "○"), " offline");
+    return el("tr", { class: p.has_phone && !p.connected ? "is-offline" : null },
+      el("th", { scope: "row", class: "f-name" }, p.name,
+        p.hidden ? el("span", { class: "f-badge" }, "hidden from the room") : null),
+      el("td", { class: "f-story" }, p.title || el("span", { class: "f-empty" }, "—")),
+      el("td", {}, p.opt_out ? "Opted out" : el("span", { class: "f-empty" }, "—")),
+      el("td", { class: "f-group-cell" }, group
+        ? [el("span", { class: "f-swatch", style: { "--group": group.colour.hex }, "aria-hidden": "true" }), `${group.number} · ${group.colour.name}`]
+        : el("span", { class: "f-empty" }, "—")),
+      el("td", {}, connection),
+      el("td", {}, p.late ? "Late" : el("span", { class: "f-empty" }, "—")),
+      el("td", { class: "f-row-actions" }, canMove ? moveControl(v, p) : null,
+        el("button", {
+          type: "button", class: "f-small-button", "data-focus": hideKey, "aria-pressed": p.hidden ? "true" : "false",
+          "aria-disabled": ctx.busy.has(hideKey) ? "true" : null,
+          title: p.hidden ? "Their name, story and answers are hidden on the projector" : "Hide their name, story and answers on the projector",
+          onclick: (e) => ctx.run("hide_text", { participant: p.id, hidden: !p.hidden }, {
+            busyKey: hideKey, button: e.currentTarget,
+            done: p.hidden ? `${p.name} is shown in the room again` : `${p.name} is hidden from the room`,
+          }),
+        }, p.hidden ? "Show" : "Hide", el("span", { class: "visually-hidden" }, ` ${p.name} ${p.hidden ? "in" : "from"} the room`)),
+        el("button", {
+          type: "button", class: "f-small-button", "data-focus": renameKey, "aria-disabled": ctx.busy.has(renameKey) ? "true" : null,
+          onclick: (e) => {
+            const name = prompt(`New name for ${p.name}:`, p.name);
+            if (name === null || name.trim() === p.name) return;
+            ctx.run("rename_participant", { participant: p.id, name }, {
+              busyKey: renameKey, button: e.currentTarget, done: `Renamed ${p.name} to ${name.trim()}`,
+            });
+          },
+        }, "Rename", el("span", { class: "visually-hidden" }, ` ${p.name}`)),
+        el("button", {
+          type: "button", class: "f-small-button f-remove", "data-focus": removeKey, "aria-disabled": ctx.busy.has(removeKey) ? "true" : null,
+          onclick: (e) => remove(e.currentTarget, p.id),
+        }, "Remove", el("span", { class: "visually-hidden" }, ` ${p.name}`))));
+  }
+
+  function renderPeople(v) {
+    const filter = $("#f-filter").value.trim().toLowerCase();
+    const people = filter
+      ? v.participants.filter((p) => p.name.toLowerCase().includes(filter) || p.title.toLowerCase().includes(filter))
+      : v.participants;
+    const online = v.participants.filter((p) => p.has_phone && p.connected).length;
+    render($("#f-people-count"), `(${v.participants.length}; ${online} online)`);
+    const empty = $("#f-people-empty");
+    empty.hidden = people.length > 0;
+    render(empty, v.participants.length ? "Nobody matches this search." : "Nobody has joined yet.");
+    const groupsKey = `${v.phase}|${v.groups.map((g) => `${g.number}:${g.colour.name}`).join(",")}`;
+    keyed($("#f-people"), rowCache, people.map((p) => ({
+      key: p.id,
+      sig: `${groupsKey}|${["remove", "move", "hide", "rename"].map((k) => ctx.busy.has(`${k}:${p.id}`)).join()}|${JSON.stringify(p)}`,
+      build: () => row(v, p),
+    })));
+    for (const c of counters) c.update();
+  }
+
+  function wireAddForm() {
+    const form = $("#f-add-form");
+    const name = $("#add-name");
+    for (const [id, key] of [["add-name", "name"], ["add-title", "title"], ["add-pitch", "pitch"]]) {
+      counters.push(attachCounter($(`#${id}`), $(`#${id}-count`), limit(key)));
+    }
+    form.addEventListener("submit", async (e) => {
+      e.preventDefault();
+      if (!name.value.trim()) {
+        name.setAttribute("aria-invalid", "true");
+        ctx.say("Give the person’s name", { error: true });
+        name.focus();
+        return;
+      }
+      if (!counters[0].over()) name.setAttribute("aria-invalid", "false");
+      const payload = {
+        name: name.value, title: $("#add-title").value, pitch: $("#add-pitch").value.trim(), opt_out: $("#add-optout").checked,
+      };
+      // Too long is refused by the server (too_long) and shown; the fields keep what was typed.
+      const ack = await ctx.run("add_participant", payload, { button: $("#btn-add") });
+      if (ack && ack.ok) {
+        ctx.say(`Added ${payload.name.trim()}${ack.group ? ` to group ${ack.group}` : ""}`);
+        form.reset();
+        for (const c of counters) c.update();
+        name.focus();
+      } else if (ack && ack.error && ack.error.code === "too_long") {
+        const field = [name, $("#add-title"), $("#add-pitch")][counters.findIndex((c) => c.over())];
+        if (field) field.focus();
+      }
+    });
+  }
+
+  return { renderPeople, wireAddForm };
+}
