@@ -1,9 +1,11 @@
 // The phone screen: join, then follow the game with the group (docs/protocol.md, "Phone").
 // Screens are built once and patched on each view, so nothing the member is typing in is
 // ever rebuilt under their fingers; the shared sheet lives in sheet.js (a Yjs document).
-import { el, render, clock, randomId, pageCode, $, storage, autosize } from "./dom.js";
+import { el, render, clock, pageCode, $, storage } from "./dom.js";
 import { connect, startTicker } from "./connection.js";
 import { createSheet } from "./sheet.js";
+import { joinScreen } from "./join.js";
+import { createNotices } from "./notices.js";
 
 const CODE = pageCode();
 const KEYS = {
@@ -35,6 +37,9 @@ function forgetIdentity() {
   storage.del(KEYS.pending);
 }
 
+// What happened to this phone (a new story, moved, more time...): told once (notices.js).
+const notices = createNotices(CODE);
+
 // The sheet is made first (the connection reports its status at once); it reaches the
 // connection through this small handle.
 let conn = null;
@@ -53,10 +58,13 @@ conn = connect({
   },
   onView(next) {
     view = next;
+    if (view.status === "removed") { end("removed"); return; } // final: nothing will follow
     if (view.status === "joined") storage.del(KEYS.pending);
     if (view.status === "joined" && view.group) sheet.view(view);
     noticeFormat(view);
     draw();
+    // After the screen shows the view: what happened to this phone since the last one.
+    if (!final) notices.check(view, conn.now());
   },
   onStatus(status) {
     if (final) return;
@@ -82,7 +90,8 @@ conn = connect({
 sheet.listen(conn.socket);
 
 function end(kind) {
-  if (kind === "ended") { forgetIdentity(); sheet.forget(); storage.del(KEYS.form); }
+  if (kind === "ended") { forgetIdentity(); sheet.forget(); storage.del(KEYS.form); notices.forget(); }
+  notices.clear(); // nothing before this screen matters any more
   final = kind;
   if (conn) conn.socket.disconnect();
   document.body.dataset.connection = "none"; // no "Reconnecting…" banner: nothing will reconnect
@@ -93,17 +102,7 @@ function end(kind) {
 
 // -- a groupmate chose the format: say so politely, without taking the focus ------------
 
-// The live region is always there (a region that appears with its text is often not read
-// out); the note inside it comes and goes.
-const toastRegion = el("div", { class: "toast-region", role: "status", "aria-live": "polite" });
-document.body.append(toastRegion);
-let toastTimer = 0;
-
-function say(text) {
-  clearTimeout(toastTimer);
-  render(toastRegion, el("p", { class: "toast" }, text));
-  toastTimer = setTimeout(() => render(toastRegion), 6000);
-}
+const say = (text) => notices.say(text);
 
 const formatName = (g) => (g.format === null || g.format === undefined ? null : g.formats[g.format]);
 
@@ -131,11 +130,19 @@ function keyOf(v) {
   return `${v.phase === "lobby" ? "groups" : v.phase}:${v.group.number}`;
 }
 
+const joinContext = {
+  get conn() { return conn; },
+  keys: KEYS, token, end, forgetIdentity, heading: (text) => heading(text),
+  notice: () => joinNotice,
+  noticed: () => { joinNotice = ""; },
+};
+
 const SCREENS = {
-  join: joinScreen, lobby: lobbyScreen, groups: groupsScreen, stories: storiesScreen,
+  join: () => joinScreen(joinContext), lobby: lobbyScreen, groups: groupsScreen, stories: storiesScreen,
   planning: planningScreen, showcase: showcaseScreen,
   removed: () => message("removed", "The facilitator removed you from this session",
-    "If that was a mistake, ask the facilitator: they can add you back."),
+    "This phone is no longer in the game, and cannot join it again.",
+    el("p", {}, "If that was a mistake, talk to the facilitator: they can add you back by hand.")),
   ended: () => message("ended", "This session has ended (or the code is wrong)",
     "There is nothing more to do on this page.", el("a", { class: "button primary full", href: "/" }, "Enter a room code")),
   broken: () => message("broken", "This link does not work",
@@ -155,7 +162,8 @@ function draw() {
     render(app, made.node);
     if (made.update) made.update(view);
     // Tell screen readers (and eyes) that the screen changed, but never grab a focused field.
-    if (!first && (hadFocus || document.activeElement === document.body)) {
+    // A final screen (removed, ended) always takes the focus: nothing else is left to do.
+    if (!first && (hadFocus || document.activeElement === document.body || final)) {
       const heading = $("h1", app);
       if (heading) heading.focus({ preventScroll: true });
       window.scrollTo(0, 0);
@@ -223,122 +231,6 @@ function storyCard(story, { title = true } = {}) {
     story.pitch ? el("p", { class: "story-pitch" }, story.pitch) : null,
     el("p", { class: "story-owner" }, `By ${story.owner_name}`, story.mine ? " (you)" : ""),
   ];
-}
-
-// -- join --------------------------------------------------------------------------------
-
-function joinScreen() {
-  const saved = (() => { try { return JSON.parse(storage.get(KEYS.form) || "{}") || {}; } catch { return {}; } })();
-  const input = (id, attrs) => el("input", { id, name: id, type: "text", ...attrs });
-  const name = input("j-name", { required: true, autocomplete: "nickname", autocapitalize: "words", "aria-describedby": "j-error" });
-  const title = input("j-title", { autocapitalize: "sentences", "aria-describedby": "j-title-hint" });
-  const pitch = el("textarea", { id: "j-pitch", name: "j-pitch", rows: 4, "aria-describedby": "j-pitch-hint j-pitch-count" });
-  const optOut = el("input", { id: "j-optout", name: "j-optout", type: "checkbox", "aria-describedby": "j-optout-hint" });
-  const counter = el("p", { class: "counter", id: "j-pitch-count" });
-  const error = el("p", { class: "error-text", id: "j-error", role: "alert" });
-  const notice = el("p", { class: "notice", hidden: true });
-  const button = el("button", { type: "submit", class: "button primary full big" }, "Join");
-  name.value = saved.name || "";
-  title.value = saved.title || "";
-  pitch.value = saved.pitch || "";
-  optOut.checked = !!saved.opt_out;
-  let pitchMax = 280;
-
-  const values = () => ({ name: name.value, title: title.value, pitch: pitch.value, opt_out: optOut.checked });
-  const count = () => {
-    counter.textContent = `${pitch.value.length} / ${pitchMax} characters`;
-    counter.dataset.state = pitch.value.length >= pitchMax ? "full" : pitch.value.length > pitchMax - 30 ? "near" : "";
-  };
-  const keep = () => storage.set(KEYS.form, JSON.stringify(values()));
-  for (const field of [name, title, pitch, optOut]) field.addEventListener("input", keep);
-  pitch.addEventListener("input", () => { count(); autosize(pitch); });
-  name.addEventListener("input", () => { if (name.value.trim()) { name.removeAttribute("aria-invalid"); error.textContent = ""; } });
-
-  let joining = false;
-  async function submit(event) {
-    event.preventDefault();
-    if (joining) return;
-    if (!name.value.trim()) {
-      error.textContent = "Please type your name: your group will see it.";
-      name.setAttribute("aria-invalid", "true");
-      name.focus();
-      return;
-    }
-    joining = true;
-    button.disabled = true;
-    button.textContent = "Joining…";
-    error.textContent = "";
-    // The identity is made here and kept before it is sent, so a lost answer and a reload
-    // still come back as the same person.
-    let mine = token();
-    if (!mine) {
-      mine = randomId(24);
-      storage.set(KEYS.token, mine);
-      storage.set(KEYS.pending, "1");
-    }
-    const v = values();
-    const ack = await conn.sendRaw("join", { name: v.name.trim(), title: v.title.trim(), pitch: v.pitch.trim(), opt_out: v.opt_out, token: mine });
-    joining = false;
-    button.disabled = false;
-    button.textContent = "Join";
-    if (ack.ok) { storage.del(KEYS.pending); joinNotice = ""; return; } // the joined view follows
-    const { code, message: text } = ack.error || {};
-    if (code === "offline") {
-      error.textContent = "Could not reach the session. Check your wifi, then press Join again.";
-      return; // keep the token: if the join did arrive, pressing again is the same person
-    }
-    if (code === "removed") { end("removed"); return; }
-    if (code === "unknown_session") { end("ended"); return; }
-    forgetIdentity();
-    error.textContent = {
-      missing_text: "Please type your name: your group will see it.",
-      rate_limited: "Too many tries at once. Wait a few seconds, then press Join again.",
-      locked: "Joining is locked. Ask the facilitator to let you in.",
-      session_full: "This session is full. Ask the facilitator for help.",
-      wrong_phase: "You can't join right now. Ask the facilitator.",
-    }[code] || text || "That did not work. Please try again.";
-    if (code === "missing_text" || code === "name_not_allowed") {
-      name.setAttribute("aria-invalid", "true");
-      name.focus();
-    }
-  }
-
-  const field = (label, control, hint, id) => el("div", { class: "field" },
-    el("label", { for: control.id }, label), hint ? el("span", { class: "hint", id }, hint) : null, control);
-  const form = el("form", { class: "join-form", novalidate: true, onsubmit: submit },
-    field(el("span", {}, "Your name ", el("span", { class: "req" }, "(required)")), name),
-    field("Your research story: a title", title, "One line, e.g. \"Teaching robots to fold laundry\"", "j-title-hint"),
-    field("Your pitch", pitch, "What is it and why does it matter? Tweet length.", "j-pitch-hint"),
-    counter,
-    el("div", { class: "field" },
-      el("label", { class: "check", for: "j-optout" }, optOut, "Don't pick my story"),
-      el("span", { class: "hint", id: "j-optout-hint" }, "Your group will then tell someone else's story.")),
-    error,
-    button);
-  const locked = el("div", { class: "locked", hidden: true },
-    el("p", { class: "locked-title" }, "Joining is locked"),
-    el("p", {}, "The facilitator has closed the room for now. Ask them to let you in: this page will update by itself."));
-  const node = el("section", { class: "screen screen-join" },
-    heading("Join the game"),
-    notice,
-    el("p", { class: "lead" }, "Tell your group who you are and the research story you could share."),
-    locked, form);
-
-  return {
-    node,
-    update(v) {
-      const limits = v.limits || {};
-      if (limits.name) name.maxLength = limits.name;
-      if (limits.title) title.maxLength = limits.title;
-      if (limits.pitch) { pitchMax = limits.pitch; pitch.maxLength = limits.pitch; }
-      count();
-      notice.hidden = !joinNotice;
-      notice.textContent = joinNotice;
-      locked.hidden = !v.locked;
-      form.hidden = !!v.locked;
-      requestAnimationFrame(() => autosize(pitch));
-    },
-  };
 }
 
 // -- after joining ----------------------------------------------------------------------
