@@ -142,7 +142,7 @@ function showStories(v) {
     grid(groups, groups.map((g) => groupCard(g, "p-story",
       el("div", { class: "p-card-body" },
         storyTitle(g.story),
-        g.story ? el("p", { class: "p-owner" }, `${g.story.owner_name}’s story`) : null))), "p-stories"),
+        g.story ? el("p", { class: "p-owner" }, `by ${g.story.owner_name}`) : null))), "p-stories"),
     pageNote(),
   ];
 }
@@ -159,7 +159,7 @@ function showPlanning(v) {
   const groups = paged(v.groups, 15);
   return [
     v.timer ? el("div", { class: "p-timer-box" },
-      el("p", { class: "p-timer-label" }, "Time left"),
+      el("p", { class: "p-timer-label", id: "p-timer-label" }, "Time left"),
       el("p", { class: "p-timer", id: "p-timer", role: "timer" }, "")) : null,
     grid(groups, groups.map((g) => groupCard(g, "p-plan",
       el("div", { class: "p-card-body" },
@@ -279,8 +279,11 @@ function tick() {
   const timer = $("#p-timer");
   if (timer && current.timer) {
     const left = current.timer.deadline - conn.now();
+    // "Time’s up" is one phrase on its own: never under a "Time left" label.
     const text = left > 0 ? clock(left) : "Time’s up";
     if (timer.textContent !== text) timer.textContent = text;
+    const label = $("#p-timer-label");
+    if (label) label.hidden = left <= 0;
     timer.classList.toggle("is-low", left > 0 && left <= 60);
     timer.classList.toggle("is-over", left <= 0);
   }
