@@ -912,7 +912,8 @@ async def _play(kind: str, server: Server, procs: list, watchers: list[Watcher],
     raw["phase"] = "setup"
     if kind == "gamehub":
         marks["setup_start"] = time.time()
-        for event, payload in (("form_groups", {}), ("pick_stories", {}), ("start_planning", {"minutes": 30})):
+        for event, payload in (("form_groups", {"from_phase": "lobby"}), ("pick_stories", {"from_phase": "groups"}),
+                               ("start_planning", {"from_phase": "stories", "minutes": 30})):
             await asyncio.gather(*(f.command(event, payload) for f in facilitators))
         marks["setup_end"] = time.time()
     membership: dict[tuple[int, int], list[str]] = {}
@@ -952,10 +953,11 @@ async def _play(kind: str, server: Server, procs: list, watchers: list[Watcher],
     if kind == "gamehub":
         marks["showcase_start"] = time.time()
         try:
-            await asyncio.gather(*(f.command("start_showcase") for f in facilitators))
+            await asyncio.gather(*(f.command("start_showcase", {"from_phase": "planning"}) for f in facilitators))
             steps = min(3, max(0, len(membership) // max(1, len(facilitators)) - 1))
-            for _ in range(steps):
-                await asyncio.gather(*(f.command("showcase_step", {"delta": 1}) for f in facilitators))
+            for index in range(steps):
+                await asyncio.gather(*(f.command("showcase_step", {"delta": 1, "from_index": index})
+                                       for f in facilitators))
         except Exception as error:  # noqa: BLE001 -- the planning results still count
             stats.error("showcase", f"{type(error).__name__}: {error}")
         marks["showcase_end"] = time.time()

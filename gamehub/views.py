@@ -183,6 +183,8 @@ def facilitator_view(state: Session, now: float, links: dict, online: Container[
         seed=state.seed,
         grouping_draw=state.grouping_draw,
         settings={"group_size": state.settings.group_size, "max_participants": state.settings.max_participants},
+        limits={"name": state.settings.max_name, "title": state.settings.max_title,
+                "pitch": state.settings.max_pitch, "answer": state.settings.max_answer},
         questions=list(state.deck.questions),
         showcase={"index": state.showcase.index, "gallery": state.showcase.gallery},
         participants=[{

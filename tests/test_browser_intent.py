@@ -373,7 +373,7 @@ def test_phones_are_told_what_happened_to_them_once(room):
     group = amara_group()
     old = group["story"]
     version = room.view()["version"]
-    room.command("reroll_story", {"group": group["number"]})
+    room.command("reroll_story", {"group": group["number"], "from_owner": old["owner_id"]})
     new = room.truth.wait_for(lambda v: v["version"] > version)["groups"][group["number"] - 1]["story"]
     assert new["owner_id"] != old["owner_id"]
     expected = f"New story for your group: {story_text(new)} (instead of {story_text(old)})."
@@ -410,7 +410,7 @@ def test_phones_are_told_what_happened_to_them_once(room):
     group = amara_group()
     old = group["story"]
     version = room.view()["version"]
-    room.command("reroll_story", {"group": group["number"]})
+    room.command("reroll_story", {"group": group["number"], "from_owner": old["owner_id"]})
     new = room.truth.wait_for(lambda v: v["version"] > version)["groups"][group["number"] - 1]["story"]
     amara.context.set_offline(False)
     expect(notes).to_have_text([f"New story for your group: {story_text(new)} (instead of {story_text(old)})."],

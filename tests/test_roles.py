@@ -49,7 +49,7 @@ EVENTS = {
     "reshuffle": ("groups", lambda r: {}, STAFF),
     "move_participant": ("groups", lambda r: {"participant": r.target, "group": 2}, STAFF),
     "pick_stories": ("groups", lambda r: {"from_phase": "groups"}, STAFF),
-    "reroll_story": ("stories", lambda r: {"group": 1}, STAFF),
+    "reroll_story": ("stories", lambda r: {"group": 1, "from_owner": r.owner_of_group_1}, STAFF),
     "start_planning": ("stories", lambda r: {"from_phase": "stories", "minutes": 5}, STAFF),
     "extend_timer": ("planning", lambda r: {"minutes": 5}, STAFF),
     "choose_format": ("planning", lambda r: {"format": 1}, MEMBERS),
@@ -96,7 +96,10 @@ class PlayedRoom(Room):
             self.member_id, self.target = self.state.groups[0].members[:2]
             self.other_member_id = self.state.groups[1].members[0]
             self.sheet = self.state.groups[0].sheet.id
+            story = self.state.groups[0].story
+            self.owner_of_group_1 = story.owner if story else ""
         else:
+            self.owner_of_group_1 = ""
             self.member_id, self.target, self.other_member_id = "p1", "p2", "p3"
             self.sheet = "0.1"
 

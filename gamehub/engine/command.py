@@ -141,7 +141,7 @@ class PhaseStep(Command):
     never move the game on twice. Engine callers (tests, old logs) may leave it out."""
 
     from_phase: str | None = field(default=None, kw_only=True)
-    required: ClassVar[tuple[str, ...]] = ()  # FLIP: ("from_phase",) once every client sends it
+    required: ClassVar[tuple[str, ...]] = ("from_phase",)
 
     def check_intent(self, state: Session) -> None:
         if self.from_phase is None:

@@ -13,7 +13,8 @@ from .errors import Rejected
 from .state import Actor, Group, Participant, Role, Session, Settings, Story
 
 
-def clean_text(value: str, label: str, limit: int, *, required: bool, multiline: bool = False) -> str:
+def clean_text(value: str, label: str, limit: int, *, required: bool, multiline: bool = False,
+               field: str = "") -> str:
     """Trim surrounding whitespace and enforce the limit (refuse, never cut). One-line fields
     fold every run of whitespace into one space; a multi-line field keeps its line breaks
     (at most one empty line in a row) and folds the spaces within each line."""
@@ -25,14 +26,15 @@ def clean_text(value: str, label: str, limit: int, *, required: bool, multiline:
     else:
         text = " ".join(value.split())
     if required:
-        require(bool(text), "missing_text", f"{label} is required")
-    require(len(text) <= limit, "too_long", f"{label} is at most {limit} characters (got {len(text)})")
+        require(bool(text), "missing_text", f"{label} is required", {"field": field})
+    require(len(text) <= limit, "too_long", f"{label} is at most {limit} characters (got {len(text)})",
+            {"field": field, "length": len(text), "limit": limit})
     return text
 
 
 def clean_name(settings: Settings, value: str, label: str = "Your name") -> str:
     """A display name as `clean_text` makes it, refused if it holds a word of the name filter."""
-    name = clean_text(value, label, settings.max_name, required=True)
+    name = clean_text(value, label, settings.max_name, required=True, field="name")
     if any(_word_pattern(word).search(name.casefold()) for word in settings.blocked_words if word.strip()):
         # The message does not repeat the word: the list is the facilitator's, not the room's.
         raise Rejected("name_not_allowed", "That name is not allowed in this session: please choose another")
@@ -63,8 +65,8 @@ class _Entry(Command):
         person = Participant(
             id=pid,
             name=clean_name(s, self.name),
-            title=clean_text(self.title, "The story title", s.max_title, required=False),
-            pitch=clean_text(self.pitch, "The pitch", s.max_pitch, required=False, multiline=True),
+            title=clean_text(self.title, "The story title", s.max_title, required=False, field="title"),
+            pitch=clean_text(self.pitch, "The pitch", s.max_pitch, required=False, multiline=True, field="pitch"),
             opt_out=self.opt_out,
             has_phone=token_hash is not None,
             joined_at=now,

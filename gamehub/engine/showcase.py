@@ -35,7 +35,7 @@ class ShowcaseStep(Command):
     # The card the sender saw (`showcase.index`): a double click on "Next" shows the next
     # group, not the one after it.
     from_index: int | None = field(default=None, kw_only=True)
-    required: ClassVar[tuple[str, ...]] = ()  # FLIP: ("from_index",)
+    required: ClassVar[tuple[str, ...]] = ("from_index",)
 
     def run(self, state: Session, actor: Actor, now: float) -> Change:
         require(self.delta in (-1, 1), "bad_step", "Step by +1 or -1")

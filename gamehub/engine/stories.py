@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 from typing import ClassVar
 
 from . import draws
@@ -52,10 +52,17 @@ class RerollStory(Command):
     phases: ClassVar = frozenset({Phase.STORIES, Phase.PLANNING})
 
     group: int
+    # The story owner the sender's screen showed ("" for none): a double click or a second tab
+    # re-rolls once, not twice.
+    from_owner: str | None = field(default=None, kw_only=True)
+    required: ClassVar[tuple[str, ...]] = ("from_owner",)
 
     def run(self, state: Session, actor: Actor, now: float) -> Change:
         group = state.group(self.group)
         require(group is not None, "unknown_group", f"There is no group {self.group}")
+        owner = group.story.owner if group.story else ""
+        require(self.from_owner is None or self.from_owner == owner, "already_moved",
+                f"Already done: group {group.number} has a new story", {"owner": owner})
         require(bool(group.members), "empty_group", f"Group {self.group} has nobody in it")
         state, group = picked(state, group)
         return Change(state, phones=frozenset(group.members), groups=frozenset({group.number}))

@@ -18,9 +18,12 @@ export function createGroups(ctx) {
     const v = ctx.view();
     const g = v && v.groups.find((x) => x.number === number);
     if (!g) return;
+    // The story this screen showed when the button was pressed: a second click, or another tab
+    // that re-rolled first, is then refused as already done instead of re-rolling again.
+    const fromOwner = g.story ? g.story.owner_id : "";
     const loss = rerollLoss(v, g);
     if (loss && !(await ask({ ...loss, phase: v.phase }))) return;
-    ctx.run("reroll_story", { group: number }, { busyKey: `reroll:${number}`, button,
+    ctx.run("reroll_story", { group: number, from_owner: fromOwner }, { busyKey: `reroll:${number}`, button,
       done: `Group ${number}: story re-rolled` });
   }
 
