@@ -41,14 +41,17 @@ export function joinScreen(ctx) {
     if (name.value.trim() && !counters.name.over()) { name.removeAttribute("aria-invalid"); error.textContent = ""; }
   });
 
-  /** The sentence for a too_long refusal: which field, by how much (the field keeps its text). */
-  function tooLong(text) {
-    const which = Object.keys(fields).find((k) => counters[k].over());
+  /** The sentence for a too_long refusal: which field, by how much (the field keeps its text).
+   *  The server says which field and its length after tidying; the counters are the fallback. */
+  function tooLong(text, details = {}) {
+    const which = fields[details.field] ? details.field : Object.keys(fields).find((k) => counters[k].over());
     if (!which) return { field: null, sentence: text || "A text is too long: shorten it, then press Join again." };
-    const extra = counters[which].over();
+    const length = Number.isInteger(details.length) ? details.length : lengthOf(fields[which].value);
+    const limit = Number.isInteger(details.limit) ? details.limit : limits[which];
+    const extra = length - limit;
     return {
       field: fields[which],
-      sentence: `${LABELS[which]} is ${extra} character${extra === 1 ? "" : "s"} too long (${lengthOf(fields[which].value)}; at most ${limits[which]}). Shorten it, then press Join again.`,
+      sentence: `${LABELS[which]} is ${extra} character${extra === 1 ? "" : "s"} too long (${length}; at most ${limit}). Shorten it, then press Join again.`,
     };
   }
 
@@ -81,7 +84,7 @@ export function joinScreen(ctx) {
     button.disabled = false;
     button.textContent = "Join";
     if (ack.ok) { storage.del(keys.pending); ctx.noticed(); return; } // the joined view follows
-    const { code, message: text } = ack.error || {};
+    const { code, message: text, details } = ack.error || {};
     if (code === "offline") {
       error.textContent = "Could not reach the session. Check your wifi, then press Join again.";
       return; // keep the token: if the join did arrive, pressing again is the same person
@@ -90,7 +93,7 @@ export function joinScreen(ctx) {
     if (code === "unknown_session") { ctx.end("ended"); return; }
     ctx.forgetIdentity();
     if (code === "too_long") {
-      const { field, sentence } = tooLong(text);
+      const { field, sentence } = tooLong(text, details || {});
       error.textContent = sentence;
       if (field) { field.setAttribute("aria-invalid", "true"); field.focus(); }
       return;
