@@ -12,7 +12,7 @@ from __future__ import annotations
 from collections.abc import Callable
 
 from .engine import Session
-from .store import LogEntry, SessionRecord, SessionStore
+from .store import DeckRecord, LogEntry, SessionRecord, SessionStore
 
 
 class OffloadedStore(SessionStore):
@@ -52,6 +52,24 @@ class OffloadedStore(SessionStore):
 
     def delete(self, session_id: str) -> bool:
         return self._run(self.inner.delete, session_id)
+
+    def decks(self) -> list[DeckRecord]:
+        return self._run(self.inner.decks)
+
+    def get_deck(self, deck_id: str) -> DeckRecord | None:
+        return self._run(self.inner.get_deck, deck_id)
+
+    def put_deck(self, deck: DeckRecord) -> None:
+        self._run(self.inner.put_deck, deck)
+
+    def delete_deck(self, deck_id: str) -> bool:
+        return self._run(self.inner.delete_deck, deck_id)
+
+    def setting(self, name: str) -> str | None:
+        return self._run(self.inner.setting, name)
+
+    def put_setting(self, name: str, value: str) -> None:
+        self._run(self.inner.put_setting, name, value)
 
     def purge(self, before: float) -> list[str]:
         return self._run(self.inner.purge, before)

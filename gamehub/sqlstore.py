@@ -22,7 +22,7 @@ from sqlalchemy.exc import IntegrityError
 from .engine import Session
 from .engine.codec import decode, encode
 from .replay import replay
-from .store import LogEntry, SessionRecord, SessionStore, VersionConflict
+from .store import DeckRecord, LogEntry, SessionRecord, SessionStore, VersionConflict
 
 SNAPSHOT_EVERY = 100
 
@@ -52,6 +52,24 @@ commands_table = Table(
     Index("gamehub_commands_cid", "session_id", "cid", unique=True),
 )
 
+
+# Organiser decks (docs/organiser.md): validated before they are stored; a session keeps its
+# own frozen copy, so nothing here changes a session once it is open.
+decks_table = Table(
+    "gamehub_decks", metadata,
+    Column("id", String(32), primary_key=True),
+    Column("name", String(200), nullable=False),
+    Column("data", JSON, nullable=False),
+    Column("created", Float, nullable=False),
+    Column("updated", Float, nullable=False),
+)
+
+# Server-wide values every process on the database shares (the organiser key's hash).
+settings_table = Table(
+    "gamehub_settings", metadata,
+    Column("name", String(64), primary_key=True),
+    Column("value", String(512), nullable=False),
+)
 
 _INSERT_COMMAND = insert(commands_table)
 
@@ -228,6 +246,39 @@ class SqlStore(SessionStore):
         self._cids.pop(session_id, None)
         return gone > 0
 
+    # Decks and settings are small and rarely read: no cache, so every process sees the same.
+
+    def decks(self) -> list[DeckRecord]:
+        with self.engine.connect() as db:
+            rows = db.execute(select(decks_table).order_by(decks_table.c.created, decks_table.c.id)).all()
+        return [_deck(row) for row in rows]
+
+    def get_deck(self, deck_id: str) -> DeckRecord | None:
+        with self.engine.connect() as db:
+            row = db.execute(select(decks_table).where(decks_table.c.id == deck_id)).first()
+        return _deck(row) if row else None
+
+    def put_deck(self, deck: DeckRecord) -> None:
+        values = {"name": deck.name, "data": deck.data, "created": deck.created, "updated": deck.updated}
+        with self.engine.begin() as db:
+            changed = db.execute(update(decks_table).where(decks_table.c.id == deck.id).values(**values)).rowcount
+            if not changed:
+                db.execute(insert(decks_table).values(id=deck.id, **values))
+
+    def delete_deck(self, deck_id: str) -> bool:
+        with self.engine.begin() as db:
+            return db.execute(delete(decks_table).where(decks_table.c.id == deck_id)).rowcount > 0
+
+    def setting(self, name: str) -> str | None:
+        with self.engine.connect() as db:
+            return db.execute(select(settings_table.c.value).where(settings_table.c.name == name)).scalar()
+
+    def put_setting(self, name: str, value: str) -> None:
+        with self.engine.begin() as db:
+            if not db.execute(update(settings_table).where(settings_table.c.name == name)
+                              .values(value=value)).rowcount:
+                db.execute(insert(settings_table).values(name=name, value=value))
+
 
 def open_store(database_url: str | None = None, data_dir: str | os.PathLike | None = None,
                shared: bool = False) -> SqlStore:
@@ -249,3 +300,7 @@ def default_data_dir() -> Path:
 def _entry(row) -> LogEntry:
     return LogEntry(version=row.version, event=row.event, payload=row.payload, actor=row.actor, at=row.at,
                     cid=row.cid, result=row.result or {})
+
+
+def _deck(row) -> DeckRecord:
+    return DeckRecord(id=row.id, name=row.name, data=row.data, created=row.created, updated=row.updated)

@@ -39,6 +39,18 @@ class LogEntry:
     result: dict = field(default_factory=dict)  # the ack's extra fields, to answer a resend alike
 
 
+@dataclass(frozen=True)
+class DeckRecord:
+    """An organiser's deck: `data` has the shape of formats.yaml (title, instructions, questions,
+    formats {1: [...], ...}) and was validated by `gamehub.formats.parse_deck` before it was stored."""
+
+    id: str
+    name: str
+    data: dict
+    created: float
+    updated: float
+
+
 class SessionStore(ABC):
     @abstractmethod
     def create(self, record: SessionRecord) -> None:
@@ -81,6 +93,33 @@ class SessionStore(ABC):
     def delete(self, session_id: str) -> bool:
         """Forget a session and everything about it; False if there was none."""
 
+    # -- decks and server settings (the organiser's home, docs/organiser.md) ------------------
+
+    @abstractmethod
+    def decks(self) -> list[DeckRecord]:
+        """Every organiser deck, oldest first."""
+
+    @abstractmethod
+    def get_deck(self, deck_id: str) -> DeckRecord | None:
+        """One organiser deck, or None."""
+
+    @abstractmethod
+    def put_deck(self, deck: DeckRecord) -> None:
+        """Add the deck, or replace the one with the same id."""
+
+    @abstractmethod
+    def delete_deck(self, deck_id: str) -> bool:
+        """Forget a deck (sessions keep their own copies); False if there was none."""
+
+    @abstractmethod
+    def setting(self, name: str) -> str | None:
+        """A server-wide value (e.g. the organiser key's hash), read past any cache: another
+        process (`gamehub organiser key`) may have changed it. None if never set."""
+
+    @abstractmethod
+    def put_setting(self, name: str, value: str) -> None:
+        """Set a server-wide value, for every process on this database."""
+
     def purge(self, before: float) -> list[str]:
         """Delete every session with no activity since `before`; returns their ids."""
         stale = [sid for sid in self.session_ids() if (self.last_activity(sid) or 0) < before]
@@ -101,6 +140,8 @@ class MemoryStore(SessionStore):
         self._records: dict[str, SessionRecord] = {}
         self._logs: dict[str, list[LogEntry]] = {}
         self._cids: dict[tuple[str, str], LogEntry] = {}
+        self._decks: dict[str, DeckRecord] = {}
+        self._settings: dict[str, str] = {}
 
     def create(self, record: SessionRecord) -> None:
         if record.state.id in self._records:
@@ -148,3 +189,21 @@ class MemoryStore(SessionStore):
         self._logs.pop(session_id, None)
         self._cids = {key: e for key, e in self._cids.items() if key[0] != session_id}
         return self._records.pop(session_id, None) is not None
+
+    def decks(self) -> list[DeckRecord]:
+        return sorted(self._decks.values(), key=lambda d: d.created)
+
+    def get_deck(self, deck_id: str) -> DeckRecord | None:
+        return self._decks.get(deck_id)
+
+    def put_deck(self, deck: DeckRecord) -> None:
+        self._decks[deck.id] = deck
+
+    def delete_deck(self, deck_id: str) -> bool:
+        return self._decks.pop(deck_id, None) is not None
+
+    def setting(self, name: str) -> str | None:
+        return self._settings.get(name)
+
+    def put_setting(self, name: str, value: str) -> None:
+        self._settings[name] = value

@@ -452,7 +452,7 @@ def test_the_facilitator_view_has_the_documented_shape(name):
     check_keys(view, HEADER | {"links", "locked", "seed", "grouping_draw", "settings", "questions", "showcase",
                                "participants", "groups"}, "facilitator view")
     assert set(view["links"]) == {"join", "projector"}
-    check_keys(view["settings"], {"group_size", "max_participants"}, "facilitator settings")
+    check_keys(view["settings"], {"group_size", "max_participants", "planning_minutes"}, "facilitator settings")
     assert view["settings"]["group_size"] == state.settings.group_size
     assert view["settings"]["max_participants"] == state.settings.max_participants
     check_keys(view["showcase"], {"index", "gallery"}, "facilitator showcase")

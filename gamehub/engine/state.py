@@ -56,6 +56,7 @@ class Settings:
     max_pitch: int = 280
     max_answer: int = 2000
     max_timer_minutes: int = 180
+    planning_minutes: int = 15  # what the facilitator's Start planning field starts at
     blocked_words: tuple[str, ...] = ()  # the name filter; empty means off
 
 

@@ -17,6 +17,7 @@ from .hub import Hub
 from .keywatch import KeyWatch
 from .queuewatch import QueueWatch
 from .sharedpresence import SharedPresence
+from .organiser import organiser
 from .pages import pages
 from .ratelimit import CONFIG_DEFAULTS as RATE_LIMIT_DEFAULTS
 from .ratelimit import RateLimiter
@@ -42,6 +43,10 @@ DEFAULTS = {
     "MESSAGE_QUEUE": None,
     # None: a random key for this process. `gamehub serve` passes the one kept in the data dir.
     "SECRET_KEY": None,
+    # The organiser's home (docs/organiser.md): the most stored sessions it may open (None: no
+    # limit), and the data directory where new sessions' facilitator links are kept (None: not kept).
+    "MAX_SESSIONS": None,
+    "DATA_DIR": None,
     **RATE_LIMIT_DEFAULTS,  # see gamehub/server/ratelimit.py and docs/security.md
 }
 
@@ -91,6 +96,7 @@ def create_app(config: dict | None = None) -> Flask:
         hub.online_of, hub.online_changed = shared.online, shared.changed
         shared.start()
     app.register_blueprint(pages)
+    app.register_blueprint(organiser)
     app.after_request(add_security_headers)
     app.wsgi_app = without_tracebacks(app.wsgi_app)  # outside the Socket.IO middleware too
     return app

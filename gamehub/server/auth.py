@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from .. import organiser_key
 from ..engine import Role
 from ..store import SessionStore
 from .presence import Connection
@@ -49,4 +50,9 @@ def authenticate(auth: object, store: SessionStore) -> Connection:
         current = store.facilitator_hash(state.id)
         if current is not None and same_secret(token_hash(token), current):
             return Connection(state.id, Role.FACILITATOR, key_hash=current)
+        # The organiser key opens every session's control screen (docs/organiser.md); the
+        # connection remembers which hash it proved, so rotating either key closes it.
+        organiser = organiser_key.current_hash(store)
+        if current is not None and organiser is not None and same_secret(token_hash(token), organiser):
+            return Connection(state.id, Role.FACILITATOR, key_hash=organiser)
     raise Refused("bad_key", "This link's key is not right for this session")

@@ -21,7 +21,7 @@ import time
 from collections.abc import Callable
 from typing import Protocol
 
-from .. import views
+from .. import organiser_key, views
 from ..engine import Command, Outcome, Rejected, Role, Session, SheetEcho, apply
 from ..engine.planning import sheet_group
 from ..engine.sheet import EMPTY_STATE_VECTOR
@@ -152,7 +152,14 @@ class Hub:
     def key_is_current(self, connection: Connection) -> bool:
         """Whether a facilitator connection's key is still the session's (read past any cache)."""
         current = self.store.facilitator_hash(connection.session_id)
-        return current is not None and connection.key_hash is not None and same_secret(connection.key_hash, current)
+        return current is not None and self._key_holds(connection, current, organiser_key.current_hash(self.store))
+
+    @staticmethod
+    def _key_holds(connection: Connection, facilitator: str, organiser: str | None) -> bool:
+        """The connection proved the session's facilitator key or the organiser key, as they are now."""
+        proved = connection.key_hash
+        return proved is not None and (same_secret(proved, facilitator)
+                                       or (organiser is not None and same_secret(proved, organiser)))
 
     def revoke_stale_keys(self) -> int:
         """Tell and close every facilitator connection whose key was replaced; returns how many."""
@@ -160,12 +167,13 @@ class Hub:
         by_session: dict[str, list[tuple[str, Connection]]] = {}
         for sid, connection in self.presence.facilitators().items():
             by_session.setdefault(connection.session_id, []).append((sid, connection))
+        organiser = organiser_key.current_hash(self.store) if by_session else None
         for session_id, connections in by_session.items():
             current = self.store.facilitator_hash(session_id)
             if current is None:
                 continue  # deleted: `delete_session` tells and drops everyone itself
             for sid, connection in connections:
-                if connection.key_hash is None or not same_secret(connection.key_hash, current):
+                if not self._key_holds(connection, current, organiser):
                     self._emitter.emit("key_rotated", {"session": session_id}, to=sid)
                     self.drop(sid)
                     stale += 1

@@ -167,6 +167,9 @@ function renderControls(v) {
 
   render($("#f-phase-name"), PHASE_NAMES[v.phase] || v.phase);
   const n = v.participants.length;
+  // The session's default minutes, until the facilitator types their own.
+  const planMinutes = $("#plan-minutes");
+  if (!planMinutes.dataset.touched && v.settings.planning_minutes) planMinutes.value = String(v.settings.planning_minutes);
   if (v.phase === "lobby") {
     const size = v.settings.group_size;
     const groups = Math.max(1, Math.floor(n / size + 0.5));
@@ -303,6 +306,7 @@ function step(button, delta) {
 
 function wire() {
   wireConfirm();
+  $("#plan-minutes").addEventListener("input", (e) => { e.currentTarget.dataset.touched = "1"; });
   $("#btn-form-groups").addEventListener("click", (e) =>
     phaseStep(e.currentTarget, "form_groups", { done: "Groups formed" }));
   $("#btn-pick-stories").addEventListener("click", (e) =>

@@ -1,0 +1,235 @@
+"""The organiser's home: a page and its JSON API to make, rerun, export and delete sessions and
+to keep decks (docs/organiser.md).
+
+Every API call carries the organiser key as `Authorization: Bearer <key>` (never in a URL, so
+never in an access log). A wrong or missing key is 403 and counts against the address's
+failures, like a wrong room code; past them the address gets 429 before any lookup.
+"""
+
+from __future__ import annotations
+
+import time
+
+from flask import Blueprint, Response, current_app, jsonify, render_template, request
+
+from .. import decks, facilitator_links, organiser_key
+from ..store import DeckRecord
+from .hub import Hub
+from .organiser_forms import FieldError, body_object, session_settings, settings_dict
+from .ratelimit import RateLimiter
+from .sessions import TooManySessions, open_session
+from .tokens import normalise_code
+
+organiser = Blueprint("organiser", __name__)
+
+MAX_BODY = 128 * 1024  # a deck upload is capped at 64 KB; a form is far smaller
+DECK_FIELDS = {"title", "instructions", "questions", "formats"}
+
+
+def _hub() -> Hub:
+    return current_app.extensions["gamehub"]
+
+
+def _limiter() -> RateLimiter:
+    return current_app.extensions["gamehub.ratelimit"]
+
+
+def _error(status: int, code: str, message: str, field: str | None = None) -> Response:
+    return _json(FieldError(field, message, code).to_dict(), status)
+
+
+def _json(data: dict, status: int = 200) -> Response:
+    response = jsonify(data)
+    response.status_code = status
+    response.headers["Cache-Control"] = "no-store"  # what the organiser sees stays out of caches
+    return response
+
+
+@organiser.before_request
+def _require_key():
+    """Every API route: the organiser key or nothing. The page itself holds no data."""
+    if request.endpoint == "organiser.page":
+        return None
+    limiter = _limiter()
+    address = limiter.address(request.environ)
+    if limiter.guessing(address):
+        response = _error(429, "rate_limited", "Too many wrong keys from your network: wait a minute.")
+        response.headers["Retry-After"] = str(limiter.failure_window)
+        return response
+    header = request.headers.get("Authorization", "")
+    key = header[len("Bearer "):].strip() if header.startswith("Bearer ") else ""
+    if not organiser_key.is_key(_hub().store, key):
+        limiter.failed(address)
+        return _error(403, "bad_key", "This is not the organiser key (it may have been replaced): "
+                                      "use the organiser link gamehub serve printed.")
+    if (request.content_length or 0) > MAX_BODY:
+        return _error(413, "too_large", f"At most {MAX_BODY // 1024} KB")
+    return None
+
+
+@organiser.errorhandler(FieldError)
+def _field_error(error: FieldError):
+    return _json(error.to_dict(), error.status)
+
+
+@organiser.errorhandler(decks.DeckError)
+def _deck_error(error: decks.DeckError):
+    return _error(400, "bad_deck", error.message, error.field)
+
+
+@organiser.get("/organiser")
+def page():
+    """The organiser's home; the key is in the URL fragment and the page sends it to the API."""
+    return render_template("organiser.html")
+
+
+# -- sessions ---------------------------------------------------------------------------
+
+
+def _summary(code: str) -> dict | None:
+    store = _hub().store
+    record = store.get(code)
+    if record is None:
+        return None
+    state = record.state
+    return {"code": code, "deck": state.deck.title, "phase": state.phase.value,
+            "people": len(state.participants), "created": state.created_at,
+            "last_activity": store.last_activity(code) or state.created_at,
+            "settings": settings_dict(state.settings), "links": _hub().links(record)}
+
+
+@organiser.get("/organiser/api/home")
+def home():
+    """Everything the page shows: sessions (newest first), decks, and the form's defaults."""
+    sessions = [s for s in map(_summary, reversed(_hub().store.session_ids())) if s]
+    return _json({"sessions": sessions, "decks": _deck_list(),
+                  "defaults": settings_dict(current_app.config["SETTINGS"]),
+                  "max_sessions": current_app.config.get("MAX_SESSIONS")})
+
+
+def _open(deck, settings) -> Response:
+    try:
+        record, token = open_session(_hub().store, deck, settings, time.time(),
+                                     max_sessions=current_app.config.get("MAX_SESSIONS"))
+    except TooManySessions as error:
+        return _error(409, "too_many_sessions", f"{error}: delete a session you no longer need first.")
+    if current_app.config.get("DATA_DIR"):  # what a restarted `gamehub serve` prints
+        facilitator_links.remember(current_app.config["DATA_DIR"], record.state.id, token)
+    summary = _summary(record.state.id)
+    # The session's own facilitator link, shown once: the one to hand to a colleague.
+    summary["links"]["facilitator"] = f"{current_app.config['PUBLIC_URL']}/s/{record.state.id}/facilitator#key={token}"
+    return _json({"session": summary}, 201)
+
+
+@organiser.post("/organiser/api/sessions")
+def new_session():
+    deck_id, settings = session_settings(request.get_json(silent=True))
+    found = _deck(deck_id)
+    if found is None:
+        raise FieldError("deck", "No such deck: choose one from the list")
+    return _open(decks.validate(found["data"]).deck, settings)
+
+
+@organiser.post("/organiser/api/sessions/<code>/again")
+def run_again(code: str):
+    """A fresh session with the same settings and the same (frozen) deck as `code`."""
+    record = _hub().store.get(normalise_code(code))
+    if record is None:
+        return _error(404, "unknown_session", "No such session (deleted?)")
+    return _open(record.state.deck, record.state.settings)
+
+
+@organiser.delete("/organiser/api/sessions/<code>")
+def delete_session(code: str):
+    """Through the hub, so every connected screen is told and closed; the room code typed back."""
+    code = normalise_code(code)
+    data = body_object(request.get_json(silent=True), {"confirm"})
+    if not isinstance(data.get("confirm"), str) or normalise_code(data["confirm"]) != code:
+        raise FieldError("confirm", f"Type the room code {code} to delete this session")
+    if not _hub().delete_session(code):
+        return _error(404, "unknown_session", "No such session (deleted already?)")
+    if current_app.config.get("DATA_DIR"):
+        facilitator_links.forget(current_app.config["DATA_DIR"], code)
+    return _json({"deleted": code})
+
+
+# -- decks --------------------------------------------------------------------------------
+
+
+def _deck_json(deck_id: str, name: str, data: dict, created: float | None, updated: float | None) -> dict:
+    shown = {**data, "formats": [list(options) for _, options in sorted(data["formats"].items())]}
+    return {"id": deck_id, "name": name, "builtin": deck_id == decks.BUILTIN_ID,
+            "created": created, "updated": updated, "data": shown}
+
+
+def _deck(deck_id: str) -> dict | None:
+    """A deck as the API shows it ({id, name, builtin, data: formats as a list}), or None."""
+    if deck_id == decks.BUILTIN_ID:
+        data = decks.builtin_data()
+        return {**_deck_json(decks.BUILTIN_ID, data["title"], data, None, None), "data": data}
+    if not decks.valid_deck_id(deck_id):
+        return None
+    found = _hub().store.get_deck(deck_id)
+    if found is None:
+        return None
+    data = decks.from_stored(found.data)
+    return {**_deck_json(found.id, found.name, data, found.created, found.updated), "data": data}
+
+
+def _deck_list() -> list[dict]:
+    builtin = decks.builtin_data()
+    return [_deck_json(decks.BUILTIN_ID, builtin["title"], builtin, None, None)] + [
+        _deck_json(d.id, d.name, decks.from_stored(d.data), d.created, d.updated) for d in _hub().store.decks()]
+
+
+def _save(deck_id: str, checked: decks.DeckData, created: float | None = None) -> Response:
+    now = time.time()
+    record = DeckRecord(id=deck_id, name=checked.deck.title, data=decks.to_stored(checked.data),
+                        created=created or now, updated=now)
+    _hub().store.put_deck(record)
+    return _json({"deck": _deck_json(deck_id, record.name, checked.data, record.created, record.updated)},
+                 201 if created is None else 200)
+
+
+@organiser.post("/organiser/api/decks")
+def new_deck():
+    """A deck from the form (formats as a list of lists); nothing is saved unless all of it is valid."""
+    return _save(decks.new_deck_id(), decks.validate(body_object(request.get_json(silent=True), DECK_FIELDS)))
+
+
+@organiser.post("/organiser/api/decks/upload")
+def upload_deck():
+    """A formats.yaml file as the request body (capped, safe-loaded, validated)."""
+    raw = request.get_data(cache=False)
+    return _save(decks.new_deck_id(), decks.parse_yaml(raw))
+
+
+@organiser.put("/organiser/api/decks/<deck_id>")
+def edit_deck(deck_id: str):
+    if deck_id == decks.BUILTIN_ID:
+        return _error(403, "builtin_deck", "The workshop deck is built in: make a copy to change it")
+    found = _hub().store.get_deck(deck_id) if decks.valid_deck_id(deck_id) else None
+    if found is None:
+        return _error(404, "unknown_deck", "No such deck (deleted?)")
+    checked = decks.validate(body_object(request.get_json(silent=True), DECK_FIELDS))
+    return _save(deck_id, checked, created=found.created)
+
+
+@organiser.delete("/organiser/api/decks/<deck_id>")
+def delete_deck(deck_id: str):
+    """Sessions keep their own copy of a deck, so deleting it changes no session."""
+    if deck_id == decks.BUILTIN_ID:
+        return _error(403, "builtin_deck", "The workshop deck is built in and cannot be deleted")
+    if not decks.valid_deck_id(deck_id) or not _hub().store.delete_deck(deck_id):
+        return _error(404, "unknown_deck", "No such deck (deleted already?)")
+    return _json({"deleted": deck_id})
+
+
+@organiser.get("/organiser/api/decks/<deck_id>/yaml")
+def deck_yaml(deck_id: str):
+    found = _deck(deck_id)
+    if found is None:
+        return _error(404, "unknown_deck", "No such deck (deleted?)")
+    return Response(decks.to_yaml(found["data"]), mimetype="application/yaml",
+                    headers={"Content-Disposition": f'attachment; filename="gamehub-deck-{deck_id}.yaml"',
+                             "Cache-Control": "no-store"})
