@@ -10,6 +10,8 @@ from __future__ import annotations
 from collections.abc import Container, Mapping
 
 from .engine import Group, Participant, Phase, Session
+from .engine.room import PAGE_SIZE, page_count, shown_page
+from .engine.showcase import HEAD_STEPS, answer_hidden, reveal_parts
 from .engine.state import PHASE_ORDER
 
 # Dark enough for white text at 4.5:1; every colour has a name, and a group is always also
@@ -69,9 +71,32 @@ def _public_name(person: Participant) -> str:
 def _public_answer(state: Session, text: str, authors: tuple[str, ...]) -> str:
     """An answer as the room may see it: hidden whole if anyone hidden typed in it (a sheet
     merges several people's typing, and half an answer would still be theirs)."""
-    people = state.participants
-    hidden = any(people[pid].hidden if pid in people else pid in state.hidden_removed for pid in authors)
-    return HIDDEN_TEXT if text and hidden else text
+    return HIDDEN_TEXT if text and answer_hidden(state, authors) else text
+
+
+def _timer(timer) -> dict | None:
+    return {"started_at": timer.started_at, "deadline": timer.deadline} if timer else None
+
+
+def _showcase(state: Session, *, reveal: bool) -> dict:
+    """Where the showcase is: the card, its step, the presenter countdown; for the projector also
+    the card's answer steps (`reveal`), so every projector shows the same parts."""
+    show = state.showcase
+    view = {"index": show.index, "gallery": show.gallery, "step": show.step, "steps": HEAD_STEPS,
+            "presenter": _timer(show.presenter), "presenter_seconds": show.presenter_seconds}
+    parts = []
+    if 0 <= show.index < len(state.groups):
+        parts = [{"question": q, "part": i, "parts": n, "text": HIDDEN_TEXT if text is None else text}
+                 for q, i, n, text in reveal_parts(state, state.groups[show.index])]
+        view["steps"] = HEAD_STEPS + len(parts)
+        view["step"] = min(show.step, view["steps"] - 1)
+    if reveal:
+        view["reveal"] = parts
+    return view
+
+
+def _room(state: Session) -> dict:
+    return {"sound": state.sound, "page": shown_page(state), "pages": page_count(state), "page_size": PAGE_SIZE}
 
 
 def _format_name(state: Session, group: Group) -> str | None:
@@ -150,8 +175,9 @@ def projector_view(state: Session, now: float, join_url: str) -> dict:
         participant_count=len(state.participants),
         names=[_public_name(p) for p in state.participants.values()],
         questions=list(state.deck.questions),
-        showcase={"index": state.showcase.index, "gallery": state.showcase.gallery} if showcase else None,
+        showcase=_showcase(state, reveal=True) if showcase else None,
         groups=[projector_group(state, g) for g in state.groups],
+        **_room(state),
     )
     return view
 
@@ -187,7 +213,8 @@ def facilitator_view(state: Session, now: float, links: dict, online: Container[
         limits={"name": state.settings.max_name, "title": state.settings.max_title,
                 "pitch": state.settings.max_pitch, "answer": state.settings.max_answer},
         questions=list(state.deck.questions),
-        showcase={"index": state.showcase.index, "gallery": state.showcase.gallery},
+        showcase=_showcase(state, reveal=False),
+        **_room(state),
         participants=[{
             "id": p.id, "name": p.name, "title": p.title, "pitch": p.pitch, "opt_out": p.opt_out,
             "has_phone": p.has_phone, "connected": p.id in online, "group": group_of.get(p.id),

@@ -39,7 +39,8 @@ from gamehub.engine.lobby import AddParticipant, Join, RemoveParticipant, SetLoc
 from gamehub.engine.navigation import Back
 from gamehub.engine.planning import ChooseFormat, EditSheet, ExtendTimer, StartPlanning
 from gamehub.engine.sheet import MAX_UPDATE, SHEET_GRACE
-from gamehub.engine.showcase import ShowcaseGallery, ShowcaseStep, StartShowcase
+from gamehub.engine.room import SetSound, TurnPage
+from gamehub.engine.showcase import SetPresenterTimer, ShowcaseGallery, ShowcaseStep, StartShowcase
 from gamehub.engine.state import Showcase
 from gamehub.engine.stories import PickStories, RerollStory
 from gamehub.views import facilitator_view
@@ -88,6 +89,10 @@ DOCUMENTED = {  # event: (roles, phases), as docs/protocol.md's command table sa
     "showcase_step": ({Role.FACILITATOR}, {"showcase"}),
     "showcase_gallery": ({Role.FACILITATOR}, {"showcase"}),
     "back": ({Role.FACILITATOR}, {"groups", "stories", "planning", "showcase"}),
+    # the room's big screen (issue 13)
+    "set_presenter_timer": ({Role.FACILITATOR}, ALL),
+    "set_sound": ({Role.FACILITATOR}, ALL),
+    "turn_page": ({Role.FACILITATOR}, {"groups", "stories", "planning", "showcase"}),
 }
 
 SAMPLE = {  # one well-formed command per event
@@ -110,6 +115,9 @@ SAMPLE = {  # one well-formed command per event
     "showcase_step": ShowcaseStep(delta=1),
     "showcase_gallery": ShowcaseGallery(on=True),
     "back": Back(),
+    "set_presenter_timer": SetPresenterTimer(seconds=90),
+    "set_sound": SetSound(on=False),
+    "turn_page": TurnPage(delta=1, from_page=0),
 }
 
 ACTOR_OF_ROLE = {
@@ -1002,7 +1010,7 @@ def test_start_showcase_shows_the_first_groups_card_and_keeps_the_timer():
     state = at("planning")
     after = run(state, StartShowcase())
     assert after.phase is Phase.SHOWCASE
-    assert after.showcase == Showcase(index=0, gallery=False)
+    assert after.showcase == Showcase(index=0, gallery=False, presenter=Timer(NOW, NOW + 120))
     assert after.timer == state.timer and after.groups == state.groups
 
 
@@ -1033,15 +1041,15 @@ def test_a_one_group_showcase_can_step_nowhere():
 def test_showcase_gallery_switches_on_and_off_and_keeps_the_card_index():
     state = run(at("showcase"), ShowcaseStep(delta=1))
     state = run(state, ShowcaseGallery(on=True))
-    assert state.showcase == Showcase(index=1, gallery=True)
+    assert (state.showcase.index, state.showcase.gallery) == (1, True)
     state = run(state, ShowcaseGallery(on=False))
-    assert state.showcase == Showcase(index=1, gallery=False)
+    assert (state.showcase.index, state.showcase.gallery) == (1, False)
 
 
 def test_starting_the_showcase_again_starts_from_the_first_group():
     state = run(run(at("showcase"), ShowcaseStep(delta=1)), ShowcaseGallery(on=True))
     state = run(run(state, Back()), StartShowcase())
-    assert state.showcase == Showcase(index=0, gallery=False)
+    assert state.showcase == Showcase(index=0, gallery=False, presenter=Timer(NOW, NOW + 120))
 
 
 # ---------------------------------------------------------------------------------------------

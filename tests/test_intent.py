@@ -58,7 +58,7 @@ def test_a_double_click_on_next_shows_the_next_card_not_the_one_after():
     step = ShowcaseStep(delta=1, from_index=0)
     state = run(state, step)
     assert state.showcase.index == 1
-    assert rejects(state, step, code="already_moved").details == {"index": 1}
+    assert rejects(state, step, code="already_moved").details == {"index": 1, "step": 0}
     state = run(state, ShowcaseStep(delta=1, from_index=1))
     assert state.showcase.index == 2
 

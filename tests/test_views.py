@@ -236,7 +236,8 @@ def test_the_projector_shows_every_groups_answers_in_the_showcase():
     state = scenario()["showcase"]
     view = projector_view(state, NOW, JOIN_URL)
     assert [g["answers"] for g in view["groups"]] == [[answer(g.number, q) for q in range(4)] for g in state.groups]
-    assert view["showcase"] == {"index": 0, "gallery": False}
+    assert {k: view["showcase"][k] for k in ("index", "gallery", "step")} == {"index": 0, "gallery": False, "step": 0}
+    assert [p["text"] for p in view["showcase"]["reveal"]] == [answer(1, q) for q in range(4)]
 
 
 def test_the_projector_counts_answered_questions_during_planning_without_showing_them():
@@ -427,7 +428,7 @@ def test_the_projector_view_has_the_documented_shape(name):
     view = projector_view(state, NOW, JOIN_URL)
     check_header(view, state, "projector")
     check_keys(view, HEADER | {"join_url", "locked", "participant_count", "names", "questions", "showcase",
-                               "groups"}, "projector view")
+                               "groups", "sound", "page", "pages", "page_size"}, "projector view")
     assert view["join_url"] == JOIN_URL and view["locked"] is state.locked
     assert view["participant_count"] == len(state.participants)
     assert view["names"] == [p.name for p in state.participants.values()]
@@ -450,12 +451,14 @@ def test_the_facilitator_view_has_the_documented_shape(name):
     view = facilitator_view(state, NOW, LINKS, set())
     check_header(view, state, "facilitator")
     check_keys(view, HEADER | {"links", "locked", "seed", "grouping_draw", "settings", "questions", "showcase",
+                               "sound", "page", "pages", "page_size",
                                "participants", "groups"}, "facilitator view")
     assert set(view["links"]) == {"join", "projector"}
     check_keys(view["settings"], {"group_size", "max_participants", "planning_minutes"}, "facilitator settings")
     assert view["settings"]["group_size"] == state.settings.group_size
     assert view["settings"]["max_participants"] == state.settings.max_participants
-    check_keys(view["showcase"], {"index", "gallery"}, "facilitator showcase")
+    check_keys(view["showcase"], {"index", "gallery", "step", "steps", "presenter", "presenter_seconds"},
+               "facilitator showcase")
     for p in view["participants"]:
         check_keys(p, {"id", "name", "title", "pitch", "opt_out", "has_phone", "connected", "group", "late"},
                    "facilitator participant")

@@ -18,7 +18,8 @@ from .moderation import HideText, RenameParticipant
 from .navigation import Back
 from .planning import ChooseFormat, EditSheet, ExtendTimer, StartPlanning
 from .sheet import Sheet
-from .showcase import ShowcaseGallery, ShowcaseStep, StartShowcase
+from .room import SetSound, TurnPage
+from .showcase import SetPresenterTimer, ShowcaseGallery, ShowcaseStep, StartShowcase
 from .state import Actor, Group, Participant, Phase, Role, Session, Settings, Story, Timer
 from .stories import PickStories, RerollStory
 
@@ -29,7 +30,8 @@ COMMANDS: dict[str, type[Command]] = {
         FormGroups, Reshuffle, MoveParticipant,
         PickStories, RerollStory,
         StartPlanning, ExtendTimer, ChooseFormat, EditSheet,
-        StartShowcase, ShowcaseStep, ShowcaseGallery,
+        StartShowcase, ShowcaseStep, ShowcaseGallery, SetPresenterTimer,
+        SetSound, TurnPage,
         Back,
     )
 }

@@ -12,7 +12,7 @@ FORMAT = 2  # bump when the shape changes, and teach `decode` the old one
 # Format 1 kept each answer as plain text with a revision; format 2 keeps a group's answers as
 # a shared document (`Group.sheet`). Fields added since have defaults, so older snapshots still
 # decode: Participant.hidden (False), Settings.blocked_words (()), Settings.planning_minutes (15), Session.sheets_closed_at and
-# Session.hidden_removed.
+# Session.hidden_removed; Showcase.step, presenter and presenter_seconds; Session.sound and page.
 
 
 def encode(state: Session) -> dict:
@@ -36,6 +36,8 @@ def encode(state: Session) -> dict:
         "draws": state.draws,
         "timer": asdict(state.timer) if state.timer else None,
         "showcase": asdict(state.showcase),
+        "sound": state.sound,
+        "page": state.page,
         "sheets_closed_at": state.sheets_closed_at,
     }
 
@@ -61,9 +63,18 @@ def decode(data: dict) -> Session:
         grouping_draw=data["grouping_draw"],
         draws=data["draws"],
         timer=Timer(**data["timer"]) if data["timer"] else None,
-        showcase=Showcase(**data["showcase"]),
+        showcase=_showcase(data["showcase"]),
+        sound=data.get("sound", True),
+        page=data.get("page", 0),
         sheets_closed_at=data.get("sheets_closed_at"),
     )
+
+
+def _showcase(data: dict) -> Showcase:
+    data = dict(data)
+    if data.get("presenter"):
+        data["presenter"] = Timer(**data["presenter"])
+    return Showcase(**data)
 
 
 def _settings(data: dict) -> Settings:

@@ -100,7 +100,10 @@ class EditSheet(Command):
         # pages edit the document; the staff get a patch. Once planning is over, the phones
         # show the group's card from their view, so a late update brings them a new one.
         phones = frozenset() if state.phase is Phase.PLANNING else frozenset(group.members)
-        return Change(state, phones=phones, groups=frozenset({group.number}), echo=echo)
+        # In the showcase, the card on screen is revealed in steps made from its answers (the
+        # projector view's `showcase.reveal`): a late update there sends whole staff views.
+        on_screen = state.phase is Phase.SHOWCASE and state.showcase.index == group.number - 1
+        return Change(state, phones=phones, groups=None if on_screen else frozenset({group.number}), echo=echo)
 
 
 def sheets_open(state: Session, now: float) -> bool:

@@ -110,6 +110,9 @@ class Timer:
 class Showcase:
     index: int = 0  # position in the session's groups, not the group number
     gallery: bool = False
+    step: int = 0  # how much of the card is revealed (engine/showcase.py)
+    presenter: Timer | None = None  # the countdown of the group presenting now
+    presenter_seconds: int = 120  # how long each group presents; 0: no countdown
 
 
 @dataclass(frozen=True)
@@ -131,6 +134,8 @@ class Session:
     draws: int = 0  # every random choice takes the next draw number: seed + number replays it
     timer: Timer | None = None
     showcase: Showcase = Showcase()
+    sound: bool = True  # the projector plays its sounds (the facilitator can mute them)
+    page: int = 0  # which page of group cards the projector shows, when they do not fit on one
     # When planning last ended: sheet updates are still merged for a short grace after it, so
     # what a phone typed up to the moment the facilitator moved on is not lost.
     sheets_closed_at: float | None = None
