@@ -58,7 +58,7 @@ def build_parser() -> argparse.ArgumentParser:
     export.add_argument("session", help="room code")
     export.add_argument("--format", choices=("md", "csv", "json"), default="md")
 
-    sessions = commands.add_parser("sessions", help="list, delete or re-key stored sessions")
+    sessions = commands.add_parser("sessions", help="list, open, delete or re-key sessions")
     actions = sessions.add_subparsers(dest="action", required=True)
     actions.add_parser("list", parents=[storage], help="every stored session")
     delete = actions.add_parser("delete", parents=[storage], help="delete a session and all its data")
@@ -66,6 +66,9 @@ def build_parser() -> argparse.ArgumentParser:
     rekey = actions.add_parser("key", parents=[storage],
                                help="make a new facilitator link for a session (the old one stops working)")
     rekey.add_argument("session", help="room code")
+    from .cli_organiser import add_commands
+
+    add_commands(commands, actions, storage)
     return parser
 
 
@@ -77,9 +80,14 @@ def main(argv: list[str] | None = None) -> int:
 
     store = open_store(args.database_url, args.data_dir)
     try:
+        from .cli_organiser import new_organiser_key, new_session
+
         if args.command == "export":
             return export(store, args)
-        return {"list": list_sessions, "delete": delete_session, "key": new_key}[args.action](store, args)
+        if args.command == "organiser":
+            return new_organiser_key(store, args)
+        return {"list": list_sessions, "delete": delete_session, "key": new_key,
+                "new": new_session}[args.action](store, args)
     finally:
         store.close()
 
@@ -162,7 +170,8 @@ def serve(args: argparse.Namespace) -> int:
                         blocked_words=blocked_words)
     app = create_app({"PUBLIC_URL": public_url, "ASYNC_MODE": args.async_mode, "DECK": deck,
                       "SETTINGS": settings, "STORE": store, "SECRET_KEY": secret_key,
-                      "TRUSTED_PROXIES": args.trusted_proxies, "MESSAGE_QUEUE": args.message_queue})
+                      "TRUSTED_PROXIES": args.trusted_proxies, "MESSAGE_QUEUE": args.message_queue,
+                      "MAX_SESSIONS": args.max_sessions, "DATA_DIR": str(data_dir)})
     hub = hub_of(app)
 
     print(f"gamehub {__version__}: {deck.title}, {len(deck.lists)} format lists, groups of {args.group_size}")
@@ -200,6 +209,14 @@ def serve(args: argparse.Namespace) -> int:
             print("                  (keep the facilitator link to yourself: it controls the session)")
             if not args.no_qr:
                 print(qr_text(links["join"]))
+    from . import organiser_key
+
+    key = organiser_key.ensure(store, data_dir)
+    if key:
+        print(f"\nOrganiser:        {public_url}/organiser#key={key}")
+        print("                  (your home for sessions and decks; keep it to yourself)")
+    else:  # made by another machine of a cluster: printing a new one would break its link
+        print("\nOrganiser:        the link you had, or a new one: gamehub organiser key")
     print(f"\nListening on {args.host}:{args.port}. Stop with Ctrl+C.", flush=True)
     if args.async_mode == "eventlet":
         _serve_eventlet(app, listener)

@@ -55,6 +55,12 @@ class ServerProcess:
     resumed: list[str] = field(default_factory=list)  # codes of sessions found in the store
 
     @property
+    def organiser(self) -> str | None:
+        """The organiser link `gamehub serve` printed (docs/organiser.md)."""
+        found = re.search(r"Organiser:\s+(http\S+)", self.output)
+        return found[1] if found else None
+
+    @property
     def url(self) -> str:
         return f"http://127.0.0.1:{self.port}"
 

@@ -1,0 +1,95 @@
+"""`gamehub sessions new` and `gamehub organiser key`: the organiser's home's twins for scripts
+(docs/organiser.md). Both work while a server runs on the same data: it reads new sessions and
+the organiser key's hash from the store."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+import time
+
+from . import facilitator_links  # light; organiser_key loads the server package, so only when used
+
+
+def add_commands(commands, sessions_actions, storage: argparse.ArgumentParser) -> None:
+    """Adds `sessions new` and `organiser key` to the parser `cli.build_parser` makes."""
+    public = argparse.ArgumentParser(add_help=False)
+    public.add_argument("--public-url", metavar="URL",
+                        help="the address the server is reached at (default: http://LAN-ADDRESS:5000)")
+    new = sessions_actions.add_parser("new", parents=[storage, public],
+                                      help="open a new session and print its links (also while a server runs)")
+    new.add_argument("--formats", metavar="FILE", help="another deck's formats.yaml (default: the workshop's)")
+    new.add_argument("--group-size", type=int, default=4, help="target people per group, 2 to 12 (default: 4)")
+    new.add_argument("--max-participants", type=int, default=500, metavar="N",
+                     help="most people in the session (default: 500)")
+    new.add_argument("--minutes", type=int, default=15, metavar="N",
+                     help="default planning minutes, 1 to 180 (default: 15)")
+    new.add_argument("--blocked-words", metavar="FILE", help="a name filter: one word or phrase per line")
+    new.add_argument("--max-sessions", type=int, default=50, metavar="N",
+                     help="refuse when this many sessions are stored (default: 50)")
+    organiser = commands.add_parser("organiser", help="the organiser's home: its key")
+    actions = organiser.add_subparsers(dest="action", required=True)
+    actions.add_parser("key", parents=[storage, public],
+                       help="make a new organiser key and print its link (the old one stops working)")
+
+
+def _public_url(args: argparse.Namespace) -> str:
+    from .netinfo import lan_address
+
+    return (args.public_url or f"http://{lan_address()}:5000").rstrip("/")
+
+
+def _data_dir(args: argparse.Namespace):
+    from .sqlstore import default_data_dir
+
+    return args.data_dir or default_data_dir()
+
+
+def new_session(store, args: argparse.Namespace) -> int:
+    from .cli import _read_word_list
+    from .engine import Settings
+    from .engine.state import GROUP_SIZES, PARTICIPANT_LIMITS
+    from .formats import FormatsError, load_deck
+    from .server.sessions import TooManySessions, open_session
+
+    for flag, value, allowed in (("--group-size", args.group_size, GROUP_SIZES),
+                                 ("--max-participants", args.max_participants, PARTICIPANT_LIMITS),
+                                 ("--minutes", args.minutes, range(1, 181))):
+        if value not in allowed:
+            print(f"gamehub: {flag} must be between {allowed.start} and {allowed.stop - 1}", file=sys.stderr)
+            return 2
+    try:
+        deck = load_deck(args.formats)
+        words = _read_word_list(args.blocked_words) if args.blocked_words else ()
+    except FormatsError as error:
+        print(f"gamehub: cannot use the formats file: {error}", file=sys.stderr)
+        return 2
+    except OSError as error:
+        print(f"gamehub: cannot read the --blocked-words file: {error}", file=sys.stderr)
+        return 2
+    settings = Settings(group_size=args.group_size, max_participants=args.max_participants,
+                        planning_minutes=args.minutes, blocked_words=words)
+    try:
+        record, token = open_session(store, deck, settings, time.time(), max_sessions=args.max_sessions)
+    except TooManySessions as error:
+        print(f"gamehub: {error}. Delete old ones (gamehub sessions list, gamehub sessions delete CODE) "
+              f"or raise --max-sessions.", file=sys.stderr)
+        return 2
+    facilitator_links.remember(_data_dir(args), record.state.id, token)  # a restarted server prints it
+    url, code = _public_url(args), record.state.id
+    print(f"Session {code}: {deck.title}, groups of {args.group_size}, {args.minutes} minutes of planning")
+    print(f"  Join (phones):  {url}/j/{code}")
+    print(f"  Projector:      {url}/s/{code}/projector#key={record.projector_key}")
+    print(f"  Facilitator:    {url}/s/{code}/facilitator#key={token}")
+    print("                  (keep the facilitator link to yourself: it controls the session)")
+    return 0
+
+
+def new_organiser_key(store, args: argparse.Namespace) -> int:
+    from . import organiser_key
+
+    key = organiser_key.rotate(store, _data_dir(args))
+    # The server reads the stored hash on every call, so the old link stops at once.
+    print("New organiser link (the old one stops working now; control screens opened with it are closed):")
+    print(f"  Organiser:      {_public_url(args)}/organiser#key={key}")
+    return 0
