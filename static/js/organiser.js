@@ -1,0 +1,200 @@
+// The organiser's home (docs/organiser.md): sessions and decks, through the JSON API.
+// The key comes from the URL fragment and goes only into an Authorization header (and the
+// export form's body), never into a URL the server sees. Every name is set as text.
+
+import { $, el, render } from "./dom.js";
+import { createDecks } from "./odecks.js";
+
+const KEY = new URLSearchParams(location.hash.slice(1)).get("key") || "";
+const PHASES = { lobby: "Lobby", groups: "Groups", stories: "Stories", planning: "Planning", showcase: "Showcase" };
+let home = null; // the last /home reply
+
+function say(text, { error = false } = {}) {
+  const status = $("#o-status");
+  status.textContent = text;
+  status.classList.toggle("is-error", error);
+}
+
+/** Calls the API; resolves to {ok, status, data}. A network failure is a status of 0. */
+export async function api(method, path, body, { raw = null } = {}) {
+  const headers = { Authorization: `Bearer ${KEY}` };
+  let payload;
+  if (raw !== null) { headers["Content-Type"] = "application/yaml"; payload = raw; }
+  else if (body !== undefined) { headers["Content-Type"] = "application/json"; payload = JSON.stringify(body); }
+  try {
+    const response = await fetch(`/organiser/api${path}`, { method, headers, body: payload, cache: "no-store" });
+    const type = response.headers.get("Content-Type") || "";
+    const data = type.includes("json") ? await response.json() : await response.text();
+    if (response.status === 403 || response.status === 429) refused(data);
+    return { ok: response.ok, status: response.status, data };
+  } catch {
+    return { ok: false, status: 0, data: { error: { message: "The server cannot be reached: is gamehub serve running?" } } };
+  }
+}
+
+/** Show `message` next to the field `prefix`-`field` (or the form's own line), marking the input. */
+export function fieldError(prefix, field, message) {
+  const id = field ? `${prefix}-${String(field).replaceAll(".", "-")}` : null;
+  let target = id && document.getElementById(`err-${id}`);
+  const input = id && document.getElementById(id);
+  if (!target) target = document.getElementById(`err-${prefix}-form`);
+  target.textContent = message;
+  target.hidden = false;
+  if (input) { input.setAttribute("aria-invalid", "true"); input.focus(); }
+  else target.setAttribute("tabindex", "-1"), target.focus();
+}
+
+export function clearErrors(root) {
+  for (const node of root.querySelectorAll(".o-error")) { node.hidden = true; node.textContent = ""; }
+  for (const node of root.querySelectorAll("[aria-invalid]")) node.removeAttribute("aria-invalid");
+}
+
+function refused(data) {
+  $("#o-home").hidden = true;
+  $("#o-refused").hidden = false;
+  if (data && data.error && data.error.code === "rate_limited") {
+    $("#o-refused-text").textContent = data.error.message;
+  }
+  say("Refused", { error: true });
+}
+
+const when = (t) => new Date(t * 1000).toLocaleString([], { dateStyle: "short", timeStyle: "short" });
+
+function linkList(links) {
+  const rows = [["Join (phones)", links.join], ["Projector", links.projector], ["Facilitator", links.facilitator]];
+  return rows.filter(([, url]) => url).map(([label, url]) =>
+    [el("dt", {}, label), el("dd", {}, el("a", { href: url, target: "_blank", rel: "noopener" }, url))]);
+}
+
+async function reload(message) {
+  const reply = await api("GET", "/home");
+  if (!reply.ok) { if (reply.status !== 403 && reply.status !== 429) say(reply.data.error.message, { error: true }); return; }
+  home = reply.data;
+  $("#o-refused").hidden = true;
+  $("#o-home").hidden = false;
+  renderSessions();
+  decks.render(home.decks);
+  fillDeckChoice();
+  say(message || `${home.sessions.length} session${home.sessions.length === 1 ? "" : "s"}, ${home.decks.length} deck${home.decks.length === 1 ? "" : "s"}`);
+}
+
+function fillDeckChoice() {
+  const select = $("#new-deck");
+  const chosen = select.value;
+  render(select, home.decks.map((d) => el("option", { value: d.id }, d.builtin ? `${d.name} (built in)` : d.name)));
+  if (home.decks.some((d) => d.id === chosen)) select.value = chosen;
+}
+
+// -- sessions ----------------------------------------------------------------------------
+
+function exportForm(code) {
+  // POSTed with the key in the body, as the facilitator screen does: never in a URL.
+  const select = el("select", { id: `export-${code}`, name: "format", "aria-label": `Export format for ${code}` },
+    ["md", "csv", "json", "print"].map((f) => el("option", { value: f }, f === "print" ? "print cards" : f)));
+  const form = el("form", { method: "post", action: `/s/${code}/export`, class: "o-export" },
+    el("input", { type: "hidden", name: "key", value: KEY }), select,
+    el("button", { type: "submit", "aria-label": `Export ${code}` }, "Export"));
+  form.addEventListener("submit", () => { form.target = select.value === "print" ? "_blank" : ""; });
+  return form;
+}
+
+function deleteBox(code, row) {
+  const box = el("div", { class: "o-confirm", role: "group", "aria-label": `Delete session ${code}` });
+  const input = el("input", { type: "text", id: `delete-${code}`, autocomplete: "off", spellcheck: "false",
+    "aria-describedby": `err-delete-${code}` });
+  const error = el("p", { class: "o-error", id: `err-delete-${code}`, hidden: true });
+  const cancel = el("button", { type: "button", onclick: () => { box.remove(); row.querySelector(".o-delete").focus(); } }, "Cancel");
+  const confirm = el("button", { type: "button", class: "danger", onclick: async () => {
+    confirm.disabled = true; say(`Deleting ${code}…`);
+    const reply = await api("DELETE", `/sessions/${code}`, { confirm: input.value });
+    confirm.disabled = false;
+    if (reply.ok) { await reload(`Deleted session ${code} and all its data.`); $("#o-sessions-title").focus(); return; }
+    error.textContent = reply.data.error.message; error.hidden = false; input.setAttribute("aria-invalid", "true"); input.focus();
+    say(reply.data.error.message, { error: true });
+  } }, "Delete for good");
+  input.addEventListener("keydown", (e) => { if (e.key === "Enter") { e.preventDefault(); confirm.click(); } if (e.key === "Escape") cancel.click(); });
+  render(box, el("label", { for: `delete-${code}` }, `Type ${code} to delete it and everything in it`), input, error,
+    el("div", { class: "o-buttons" }, confirm, cancel));
+  return { box, input };
+}
+
+function sessionRow(s) {
+  const row = el("tr", { "data-code": s.code });
+  const facilitator = `/s/${s.code}/facilitator#key=${KEY}`;
+  const again = el("button", { type: "button", onclick: async () => {
+    again.disabled = true; say(`Opening a session like ${s.code}…`);
+    const reply = await api("POST", `/sessions/${s.code}/again`);
+    again.disabled = false;
+    if (reply.ok) showMade(reply.data.session, `Run again: session ${reply.data.session.code}, like ${s.code}`);
+    else say(reply.data.error.message, { error: true });
+  } }, "Run again");
+  const remove = el("button", { type: "button", class: "o-delete", onclick: () => {
+    const open = row.querySelector(".o-confirm");
+    if (open) { open.querySelector("input").focus(); return; }
+    const { box, input } = deleteBox(s.code, row);
+    row.querySelector(".o-actions").append(box); input.focus();
+  } }, "Delete…");
+  return render(row,
+    el("th", { scope: "row" }, el("span", { class: "o-code" }, s.code)),
+    el("td", {}, s.deck), el("td", {}, PHASES[s.phase] || s.phase), el("td", { class: "o-num" }, String(s.people)),
+    el("td", {}, when(s.created)), el("td", {}, when(s.last_activity)),
+    el("td", {}, el("div", { class: "o-actions" },
+      el("a", { class: "button", href: facilitator, target: "_blank", rel: "noopener" }, "Open control screen"),
+      el("a", { class: "button", href: s.links.projector, target: "_blank", rel: "noopener" }, "Open projector"),
+      exportForm(s.code), again, remove)));
+}
+
+function renderSessions() {
+  const body = $("#o-sessions tbody");
+  render(body, home.sessions.map(sessionRow));
+  $("#o-sessions-empty").hidden = home.sessions.length > 0;
+  $("#o-sessions").hidden = home.sessions.length === 0;
+}
+
+async function showMade(session, title) {
+  await reload(`${title}. Its links are below.`);
+  render($("#o-made-title"), title);
+  render($("#o-made-links"), linkList(session.links));
+  $("#o-made").hidden = false;
+  $("#o-made").focus();
+}
+
+function wireNew() {
+  const form = $("#o-new");
+  form.addEventListener("submit", async (e) => {
+    e.preventDefault();
+    clearErrors(form);
+    const number = (name) => { const v = form.elements[name].value.trim(); return v === "" || isNaN(Number(v)) ? v : Number(v); };
+    const body = {
+      deck: form.elements.deck.value, group_size: number("group_size"), planning_minutes: number("planning_minutes"),
+      max_participants: number("max_participants"),
+      blocked_words: form.elements.blocked_words.value.split("\n").map((w) => w.trim()).filter(Boolean),
+    };
+    const button = $("#o-new-submit");
+    button.disabled = true; say("Opening a session…");
+    const reply = await api("POST", "/sessions", body);
+    button.disabled = false;
+    if (reply.ok) { showMade(reply.data.session, `Session ${reply.data.session.code} is open`); return; }
+    if (reply.status === 403 || reply.status === 429) return;
+    fieldError("new", reply.data.error.field, reply.data.error.message);
+    say(`Not opened: ${reply.data.error.message}`, { error: true });
+  });
+}
+
+function fillDefaults() {
+  const form = $("#o-new");
+  for (const name of ["group_size", "planning_minutes", "max_participants"]) form.elements[name].value = home.defaults[name];
+  form.elements.blocked_words.value = home.defaults.blocked_words.join("\n");
+}
+
+const decks = createDecks({ api, say, fieldError, clearErrors, reload });
+
+async function start() {
+  if (!KEY) { refused(null); return; }
+  wireNew();
+  decks.wire();
+  await reload();
+  if (home) fillDefaults();
+}
+
+start();
