@@ -200,3 +200,21 @@ def test_deleting_from_the_home_page_removes_the_session_everywhere(chromium, se
     assert gone.value.code == 404
     assert code not in {s["code"] for s in api(server, "/home", key_of(server))[1]["sessions"]}
     assert not errors, errors
+
+
+def test_deck_names_from_the_organiser_are_shown_as_text_and_the_key_never_reaches_the_log(chromium, server, errors):
+    hostile = "<img src=x onerror=alert(1)>"
+    body = json.dumps({"title": hostile, "questions": ["a", "b", "c", "d"], "formats": [["x", "y", "z"]]}).encode()
+    request = urllib.request.Request(f"{server.url}/organiser/api/decks", data=body, method="POST", headers={
+        "Authorization": f"Bearer {key_of(server)}", "Content-Type": "application/json"})
+    with urllib.request.urlopen(request, timeout=5) as response:
+        assert response.status == 201
+    page = home(chromium, server, errors)
+    dialogs = []
+    page.on("dialog", lambda dialog: (dialogs.append(dialog.message), dialog.dismiss()))
+    expect(page.locator("#o-decks")).to_contain_text(hostile)
+    expect(page.locator("#new-deck option", has_text=hostile)).to_have_count(1)
+    assert page.locator("#o-decks img").count() == 0 and not dialogs
+    # The key was printed once, as the link; no request, refusal or error logged it since.
+    assert server.output.count(key_of(server)) == 1
+    assert not errors, errors
