@@ -218,3 +218,26 @@ def test_deck_names_from_the_organiser_are_shown_as_text_and_the_key_never_reach
     # The key was printed once, as the link; no request, refusal or error logged it since.
     assert server.output.count(key_of(server)) == 1
     assert not errors, errors
+
+
+def test_an_upload_that_is_not_a_deck_says_why_next_to_the_file_and_a_good_one_can_be_deleted(chromium, server, errors):
+    page = home(chromium, server, errors)
+    decks_before = page.locator("#o-decks li").count()
+    page.locator("#upload-file").set_input_files(files=[{"name": "deck.yaml", "mimeType": "application/yaml",
+                                                         "buffer": b"questions: [a, b, c, d]\nformats:\n  1: [one, two]\n"}])
+    page.get_by_role("button", name="Upload", exact=True).click()
+    expect(page.locator("#err-upload-file")).to_contain_text("list 1", timeout=WAIT)
+    expect(page.locator("#upload-file")).to_be_focused()
+    assert page.locator("#o-decks li").count() == decks_before
+    page.locator("#upload-file").set_input_files(files=[{"name": "deck.yaml", "mimeType": "application/yaml",
+                                                         "buffer": b"title: Uploaded deck\nquestions: [a, b, c, d]\n"
+                                                                   b"formats:\n  1: [one, two, three]\n"}])
+    page.get_by_role("button", name="Upload", exact=True).click()
+    item = page.locator("#o-decks li", has_text="Uploaded deck")
+    expect(item).to_have_count(1, timeout=WAIT)
+    expect(page.locator("#err-upload-file")).to_be_hidden()
+    item.get_by_role("button", name="Delete", exact=True).click()
+    item.get_by_role("button", name="Really delete Uploaded deck?").press("Enter")  # the second press, by keyboard
+    expect(page.locator("#o-status")).to_contain_text("Deleted deck Uploaded deck", timeout=WAIT)
+    expect(page.locator("#o-decks li", has_text="Uploaded deck")).to_have_count(0)
+    assert not errors, errors

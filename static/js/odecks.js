@@ -123,7 +123,12 @@ export function createDecks({ api, say, fieldError, clearErrors, reload }) {
     const actions = [el("button", { type: "button", onclick: opener(true) }, "Make a copy")];
     if (!deck.builtin) actions.unshift(el("button", { type: "button", onclick: opener(false) }, "Edit"));
     actions.push(el("button", { type: "button", onclick: () => download(deck) }, "Download YAML"));
-    if (!deck.builtin) actions.push(el("button", { type: "button", class: "danger", onclick: (e) => remove(deck, e.currentTarget) }, "Delete"));
+    if (!deck.builtin) {
+      const button = el("button", { type: "button", class: "danger", onclick: (e) => remove(deck, e.currentTarget) }, "Delete");
+      // Armed only while it keeps the focus: a press much later starts again.
+      button.addEventListener("blur", () => { delete button.dataset.armed; button.textContent = "Delete"; });
+      actions.push(button);
+    }
     const lists = deck.data.formats.length;
     return el("li", { class: "o-deck-item", "data-deck": deck.id },
       el("div", {}, el("strong", {}, deck.name), " ",
@@ -152,7 +157,6 @@ export function createDecks({ api, say, fieldError, clearErrors, reload }) {
     wire() {
       $("#o-deck").addEventListener("submit", save);
       $("#deck-cancel").addEventListener("click", close);
-      $("#o-deck").addEventListener("keydown", (e) => { if (e.key === "Escape") close(); });
       $("#deck-add-list").addEventListener("click", () => {
         const lists = [...currentLists(), ["", "", ""]];
         renderLists(lists);
