@@ -4,6 +4,7 @@ sessions are made, rerun and deleted from it (docs/organiser.md)."""
 
 from __future__ import annotations
 
+import io
 import re
 from pathlib import Path
 
@@ -233,3 +234,18 @@ def test_every_organiser_api_route_and_error_code_is_documented(app):
     source = (Path(__file__).resolve().parent.parent / "gamehub" / "server" / "organiser.py").read_text()
     for code in set(re.findall(r'_error\(\d+, "(\w+)"', source)) | {"bad_field", "bad_payload", "bad_deck"}:
         assert f"`{code}`" in doc or f" {code}`" in doc, f"error code {code} is not in docs/organiser.md"
+
+
+def test_a_body_over_the_cap_is_refused_even_without_a_length_and_never_read_whole(app, key):
+    client = app.test_client()
+    headers = {"Authorization": f"Bearer {key}", "Content-Type": "application/yaml"}
+    big = b"#" * (200 * 1024)
+    assert client.post("/organiser/api/decks/upload", data=big, headers=headers).status_code == 413
+
+    # Chunked, as a server passes it on: no Content-Length, the stream ends by itself.
+    reply = client.post("/organiser/api/decks/upload", input_stream=io.BytesIO(big),
+                        headers={**headers, "Transfer-Encoding": "chunked"},
+                        environ_overrides={"wsgi.input_terminated": True})
+    # Reading stops at the cap (werkzeug's limited stream): refused as too big, whichever check saw it.
+    assert reply.status_code in (400, 413) and "KB" in reply.get_json()["error"]["message"]
+    assert hub_of(app).store.decks() == []

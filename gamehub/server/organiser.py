@@ -38,6 +38,9 @@ def _error(status: int, code: str, message: str, field: str | None = None) -> Re
     return _json(FieldError(field, message, code).to_dict(), status)
 
 
+_error_response = _error  # for the 413 handler, whose argument shadows the name
+
+
 def _json(data: dict, status: int = 200) -> Response:
     response = jsonify(data)
     response.status_code = status
@@ -64,7 +67,14 @@ def _require_key():
                                       "use the organiser link gamehub serve printed.")
     if (request.content_length or 0) > MAX_BODY:
         return _error(413, "too_large", f"At most {MAX_BODY // 1024} KB")
+    # Also a body without a length (chunked): reading stops at the cap, with the same 413.
+    request.max_content_length = MAX_BODY
     return None
+
+
+@organiser.errorhandler(413)
+def _too_large(_error):
+    return _error_response(413, "too_large", f"At most {MAX_BODY // 1024} KB")
 
 
 @organiser.errorhandler(FieldError)
@@ -200,7 +210,7 @@ def new_deck():
 @organiser.post("/organiser/api/decks/upload")
 def upload_deck():
     """A formats.yaml file as the request body (capped, safe-loaded, validated)."""
-    raw = request.get_data(cache=False)
+    raw = request.get_data(cache=False)  # capped at MAX_BODY; parse_yaml caps it again at 64 KB
     return _save(decks.new_deck_id(), decks.parse_yaml(raw))
 
 
