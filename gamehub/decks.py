@@ -15,7 +15,7 @@ from pathlib import Path
 
 import yaml
 
-from .engine.deck import FORMATS_PER_LIST, QUESTION_COUNT, Deck
+from .engine.deck import Deck
 from .formats import FormatsError, default_formats_path, load_deck, parse_deck
 
 BUILTIN_ID = "workshop"  # the workshop's own deck: shown, copied, never changed or deleted
@@ -153,7 +153,3 @@ def to_yaml(data: dict) -> str:
     """A deck as a formats.yaml file (the same shape `--formats` and the upload read)."""
     return yaml.safe_dump(data, sort_keys=False, allow_unicode=True, width=100)
 
-
-__all__ = ["BUILTIN_ID", "DeckData", "DeckError", "FORMATS_PER_LIST", "QUESTION_COUNT", "builtin_data",
-           "data_of", "from_stored", "new_deck_id", "parse_yaml", "to_stored", "to_yaml", "valid_deck_id",
-           "validate"]
