@@ -16,6 +16,7 @@ import { backLoss, showcaseLoss } from "./losses.js";
 import { createGroups } from "./fgroups.js";
 import { createPeople } from "./fpeople.js";
 import { copyLink, wireSession } from "./fsession.js";
+import { createShow } from "./fshow.js";
 
 const code = pageCode();
 const key = fragmentKey(code, "facilitator");
@@ -27,7 +28,7 @@ const PHASE_HELP = {
   groups: "Check the groups; move people if needed. Then pick one story per group.",
   stories: "Each group has a story. Re-roll a group’s story if needed, then start planning with a timer.",
   planning: "Groups choose a format and answer the four questions on their phones. Watch their progress below.",
-  showcase: "The projector shows one group’s card at a time, or a gallery of all.",
+  showcase: "The projector reveals one group’s card step by step: Next shows the story, the format, then each answer, then the next group. Each group has a presenter countdown.",
 };
 
 let view = null; // the latest facilitator view
@@ -116,6 +117,7 @@ const person = (id) => (view && view.participants.find((p) => p.id === id)) || n
 
 const ctx = { busy, run, say, typing, groupLabel, view: () => shown };
 const renderGroups = createGroups(ctx);
+const show = createShow({ run, say, groupLabel, view: () => shown, now: () => conn.now() });
 const people = createPeople(ctx);
 
 function minutesFrom(input) {
@@ -152,13 +154,12 @@ function renderHeader(v) {
 const BUTTONS = [["btn-form-groups", "form_groups"], ["btn-pick-stories", "pick_stories"],
   ["btn-reshuffle", "reshuffle"], ["btn-start-planning", "start_planning"], ["btn-extend", "extend_timer"],
   ["btn-start-showcase", "start_showcase"], ["btn-prev", "showcase_step"], ["btn-next", "showcase_step"],
-  ["btn-gallery", "showcase_gallery"], ["btn-back", "back"], ["btn-lock", "set_locked"], ["btn-add", "add_participant"]];
+  ["btn-gallery", "showcase_gallery"], ["btn-prev-group", "showcase_step"], ["btn-next-group", "showcase_step"],
+  ["btn-presenter", "set_presenter_timer"], ["btn-sound", "set_sound"], ["btn-page-prev", "turn_page"], ["btn-page-next", "turn_page"], ["btn-back", "back"], ["btn-lock", "set_locked"], ["btn-add", "add_participant"]];
 
 function renderControls(v) {
   const before = shown;
   const phaseChanged = !!before && before.phase !== v.phase;
-  const stepped = !!before && before.phase === "showcase" && v.phase === "showcase"
-    && before.showcase.index !== v.showcase.index;
   if (phaseChanged) stale(v.phase); // a question about leaving the old phase no longer applies
   const active = document.activeElement;
   // Focus that was on the controls (the button just pressed) or nowhere goes to the heading
@@ -187,17 +188,8 @@ function renderControls(v) {
   }
   for (const [id, busyKey] of BUTTONS) markBusy($(`#${id}`), busy.has(busyKey));
 
-  const sc = v.showcase || { index: 0, gallery: false };
   const count = v.groups.length;
-  setDisabled($("#btn-prev"), sc.index <= 0);
-  setDisabled($("#btn-next"), sc.index >= count - 1);
-  if (stepped) { arm($("#btn-prev")); arm($("#btn-next")); }
-  $("#btn-gallery").setAttribute("aria-pressed", sc.gallery ? "true" : "false");
-  render($("#btn-gallery-state"), sc.gallery ? "on" : "off");
-  const onScreen = v.groups[sc.index];
-  render($("#f-showing"), "The projector shows: ",
-    el("strong", {}, sc.gallery ? `all ${plural(count, "group", "groups")} (gallery)`
-      : onScreen ? `${groupLabel(onScreen)} (${sc.index + 1} of ${count})` : "nothing"));
+  show.render(v, before);
 
   const back = $("#btn-back");
   const at = PHASES.indexOf(v.phase);
@@ -236,6 +228,7 @@ function tick() {
   // "typing…" goes away by itself a few seconds after a group's last update.
   const typingNow = view.groups.map(typing).join();
   if (typingNow !== typingShown) { typingShown = typingNow; queueRender(); }
+  show.tick(view);
   if (view.phase !== "planning") return;
   const left = view.timer ? view.timer.deadline - conn.now() : null;
   // "Time’s up" is one phrase: never "Time left: time’s up".
@@ -299,11 +292,6 @@ async function phaseStep(button, event, { extra = () => ({}), loss = () => null,
   run(event, { from_phase: from, ...more }, { button, done });
 }
 
-function step(button, delta) {
-  if (!armed(button) || !shown) return;
-  run("showcase_step", { delta, from_index: shown.showcase.index }, { button });
-}
-
 function wire() {
   wireConfirm();
   $("#plan-minutes").addEventListener("input", (e) => { e.currentTarget.dataset.touched = "1"; });
@@ -328,8 +316,7 @@ function wire() {
   });
   $("#btn-start-showcase").addEventListener("click", (e) =>
     phaseStep(e.currentTarget, "start_showcase", { loss: () => showcaseLoss(shown, conn.now()), done: "Showcase started" }));
-  $("#btn-prev").addEventListener("click", (e) => step(e.currentTarget, -1));
-  $("#btn-next").addEventListener("click", (e) => step(e.currentTarget, 1));
+  show.wire();
   $("#btn-gallery").addEventListener("click", (e) => {
     if (armed(e.currentTarget)) run("showcase_gallery", { on: !(shown && shown.showcase && shown.showcase.gallery) }, { button: e.currentTarget });
   });

@@ -1,8 +1,12 @@
-// The projector: what the whole room sees, read from the back row. No interaction; it follows
-// the session's phase (docs/protocol.md, "Views: Projector"). Text from people goes in as text
-// nodes only (dom.js), so a name like "<img onerror=...>" shows as typed.
+// The projector: what the whole room sees, read from the back row. It follows the session's
+// phase (docs/protocol.md, "Views: Projector"); the only thing to click is the one click
+// browsers need before a page may play sound. Text from people goes in as text nodes only
+// (dom.js), so a name like "<img onerror=...>" shows as typed.
 import { $, clock, el, fragmentKey, pageCode, render } from "./dom.js";
 import { connect, startTicker } from "./connection.js";
+import { grid, groupCard, pageNote, pageOf, plural, storyTitle } from "./pcards.js";
+import { showcaseKey, showShowcase } from "./pshow.js";
+import { createSound } from "./psound.js";
 
 const code = pageCode();
 const key = fragmentKey(code, "projector");
@@ -12,77 +16,20 @@ const lobby = $("#p-lobby");
 const view$ = $("#p-view");
 const corner = $("#p-corner");
 const phaseLabel = $("#p-phase");
+const feed = $("#p-feed");
+const sound = createSound(root, $("#p-sound-gate"));
 
 const PHASE_NAMES = { lobby: "Lobby", groups: "Groups", stories: "Stories", planning: "Planning", showcase: "Showcase" };
-const LOBBY_NAME_CAP = 40; // names shown in the lobby; the rest are "+N more"
-const PAGE_SECONDS = 12; // with many groups, pages of cards take turns
+const FEED_SECONDS = 7; // an event stays this long on the screen
+const FEED_MAX = 4;
 
 let current = null; // the last view shown
-let lobbyCap = LOBBY_NAME_CAP; // lowered by layout() when the names do not fit
-let lastPhase = null;
+let lobbyCap = Infinity; // names shown in the lobby; lowered by layout() when they do not fit
 let knownNames = -1; // how many names the lobby showed last time (-1: not yet)
-let page = 0;
-let pageCount = 1;
-let pageFlippedAt = Date.now();
+let freshNames = 0; // how many of the newest names just arrived (they pop in)
 
 // ---------------------------------------------------------------------------------------
 // Small pieces
-
-/** A URL as text that may break after "/", "." and ":" (long URLs wrap at sensible places). */
-function breakableUrl(url) {
-  const parts = String(url).split(/(?<=[/.:])/);
-  return parts.flatMap((part, i) => (i ? [el("wbr"), part] : [part]));
-}
-
-const plural = (n, one, many) => `${n} ${n === 1 ? one : many}`;
-
-/** The group's number and colour: a coloured band with the number and the colour's name as text. */
-function band(group, { tag = "div", extra = null } = {}) {
-  return el(tag, { class: "p-band" },
-    el("span", { class: "p-band-num", "aria-hidden": "true" }, String(group.number)),
-    el("span", { class: "p-band-text" },
-      el("span", { class: "p-band-group" }, `Group ${group.number}`),
-      el("span", { class: "p-band-colour" }, group.colour.name)),
-    extra);
-}
-
-function groupCard(group, cls, ...children) {
-  return el("article", { class: `p-card ${cls}`, style: { "--group": group.colour.hex } }, band(group), ...children);
-}
-
-function storyTitle(story, cls = "p-story-title") {
-  if (!story) return el("p", { class: `${cls} p-none` }, "No story picked yet");
-  return story.title
-    ? el("p", { class: cls }, `“${story.title}”`)
-    : el("p", { class: `${cls} p-none` }, "Untitled story");
-}
-
-/** Columns for a grid of n cards, so that they fill a 16:9 screen. */
-function columnsFor(n) {
-  if (n <= 3) return Math.max(1, n);
-  if (n === 4) return 2;
-  if (n <= 6) return 3;
-  if (n <= 12) return 4;
-  return 5;
-}
-
-/** With more groups than fit, show one page at a time; pages turn in the ticker. */
-let perPage = 1; // cards on a full page: every page is laid out for this many
-function paged(groups, most) {
-  pageCount = Math.max(1, Math.ceil(groups.length / most));
-  perPage = Math.max(1, Math.ceil(groups.length / pageCount)); // balanced: 16 -> 8 + 8, not 15 + 1
-  if (page >= pageCount) page = 0;
-  return groups.slice(page * perPage, (page + 1) * perPage);
-}
-
-function pageNote() {
-  return pageCount > 1 ? el("p", { class: "p-page" }, `Page ${page + 1} of ${pageCount}`) : null;
-}
-
-function grid(groups, cards, cls) {
-  const cols = columnsFor(Math.max(groups.length, perPage));
-  return el("div", { class: `p-grid ${cls}`, style: { "--cols": String(cols) } }, cards);
-}
 
 const overflows = (box) => box.scrollHeight > box.clientHeight + 1 || box.scrollWidth > box.clientWidth + 1;
 
@@ -97,53 +44,73 @@ function fit(box, { start = 1, min = 0.6, step = 0.05 } = {}) {
   }
 }
 
+/** The join address without its scheme: shorter to read out and to type. */
+const shortUrl = (url) => String(url).replace(/^https?:\/\//, "");
+
+// ---------------------------------------------------------------------------------------
+// Events of the room, surfacing briefly: who chose what, who finished.
+
+function announce(text, cls = "") {
+  const item = el("li", { class: `p-event ${cls}` }, text);
+  feed.append(item);
+  while (feed.children.length > FEED_MAX) feed.firstChild.remove();
+  setTimeout(() => item.remove(), FEED_SECONDS * 1000);
+}
+
+function events(before, after) {
+  if (before && before.phase !== after.phase) render(feed); // last phase's news is old news
+  if (!before || before.phase !== after.phase || after.phase !== "planning") return;
+  const old = new Map(before.groups.map((g) => [g.number, g]));
+  for (const g of after.groups) {
+    const was = old.get(g.number);
+    if (!was) continue;
+    if (g.format && g.format !== was.format) announce(`Group ${g.number} chose ${g.format}`);
+    if (g.answered === 4 && was.answered < 4) announce(`Group ${g.number} answered all four`, "is-done");
+  }
+}
+
 // ---------------------------------------------------------------------------------------
 // One function per phase
 
-let freshNames = 0; // how many of the newest names just arrived (they pop in)
-
-function showLobby(v, again = false) {
-  const count = $("#p-count");
-  render(count, v.participant_count === 0 ? "Nobody has joined yet" : `${plural(v.participant_count, "person has", "people have")} joined`);
+function showLobby(v) {
+  render($("#p-count"), v.participant_count === 0 ? "Nobody has joined yet"
+    : `${plural(v.participant_count, "person has", "people have")} joined`);
   $("#p-locked").hidden = !v.locked;
   lobby.classList.toggle("is-locked", !!v.locked);
-
   const names = v.names || [];
-  if (!again) {
-    freshNames = knownNames < 0 ? 0 : Math.max(0, names.length - knownNames);
-    knownNames = names.length;
-    lobbyCap = LOBBY_NAME_CAP;
-  }
-  const fresh = freshNames;
+  const box = $("#p-names-box");
+  box.dataset.size = names.length > 80 ? "many" : names.length > 30 ? "some" : "few";
   const newestFirst = names.slice().reverse();
-  const shown = newestFirst.slice(0, names.length > lobbyCap ? lobbyCap - 1 : lobbyCap);
+  const cap = Math.min(lobbyCap, names.length);
+  const shown = newestFirst.slice(0, names.length > cap ? cap - 1 : cap);
   const more = names.length - shown.length;
-  return el("div", { class: "p-names-box" },
-    names.length ? el("ul", { class: "p-names", "aria-label": "People who joined, newest first" },
-      shown.map((name, i) => el("li", { class: i < fresh ? "p-name is-new" : "p-name" }, name)),
-      more > 0 ? el("li", { class: "p-name p-more" }, `+${more} more`) : null)
-      : el("p", { class: "p-waiting" }, "Scan the QR code with your phone’s camera to join."));
+  render(box, names.length
+    ? el("ul", { class: "p-names", "aria-label": "People who joined, newest first" },
+      shown.map((name, i) => el("li", { class: i < freshNames ? "p-name is-new" : "p-name" }, name)),
+      more > 0 ? el("li", { class: "p-name p-more", id: "p-more" }, `and ${more} more`) : null)
+    : el("p", { class: "p-waiting" }, "Scan the QR code with your phone’s camera to join."));
+  return null;
 }
 
 function showGroups(v) {
-  const groups = paged(v.groups, 8);
+  const shown = pageOf(v);
   return [
-    grid(groups, groups.map((g) => groupCard(g, "p-group",
+    grid(shown, shown.groups.map((g) => groupCard(g, "p-group",
       g.members.length
         ? el("ul", { class: "p-members" }, g.members.map((m) => el("li", {}, m)))
         : el("p", { class: "p-none" }, "Nobody yet"))), "p-groups"),
-    pageNote(),
+    pageNote(shown),
   ];
 }
 
 function showStories(v) {
-  const groups = paged(v.groups, 12);
+  const shown = pageOf(v);
   return [
-    grid(groups, groups.map((g) => groupCard(g, "p-story",
+    grid(shown, shown.groups.map((g) => groupCard(g, "p-story",
       el("div", { class: "p-card-body" },
         storyTitle(g.story),
         g.story ? el("p", { class: "p-owner" }, `by ${g.story.owner_name}`) : null))), "p-stories"),
-    pageNote(),
+    pageNote(shown),
   ];
 }
 
@@ -155,63 +122,35 @@ function progress(answered) {
     el("span", { class: "p-progress-text" }, `${answered}/4`, el("span", { class: "p-progress-word" }, " answered")));
 }
 
+function roomProgress(v) {
+  const n = v.groups.length;
+  const chosen = v.groups.filter((g) => g.format).length;
+  const written = v.groups.reduce((sum, g) => sum + g.answered, 0);
+  const pct = n ? Math.round((written / (4 * n)) * 100) : 0;
+  return el("div", { class: "p-room-progress", id: "p-room-progress" },
+    el("p", { class: "p-room-text" },
+      el("strong", {}, `${written} of ${4 * n}`), " answers written · ",
+      el("strong", {}, `${chosen} of ${n}`), " groups chose a format"),
+    el("div", { class: "p-room-bar", role: "progressbar", "aria-label": "Answers written in the room",
+      "aria-valuemin": "0", "aria-valuemax": "100", "aria-valuenow": String(pct) },
+    el("div", { class: "p-room-fill", style: { width: `${pct}%` } })));
+}
+
 function showPlanning(v) {
-  const groups = paged(v.groups, 15);
+  const shown = pageOf(v);
   return [
-    v.timer ? el("div", { class: "p-timer-box" },
-      el("p", { class: "p-timer-label", id: "p-timer-label" }, "Time left"),
-      el("p", { class: "p-timer", id: "p-timer", role: "timer" }, "")) : null,
-    grid(groups, groups.map((g) => groupCard(g, "p-plan",
+    el("div", { class: "p-plan-top" },
+      v.timer ? el("div", { class: "p-timer-box", id: "p-timer-box" },
+        el("p", { class: "p-timer-label", id: "p-timer-label" }, "Time left"),
+        el("p", { class: "p-timer", id: "p-timer", role: "timer" }, "")) : null,
+      roomProgress(v)),
+    grid(shown, shown.groups.map((g) => groupCard(g, "p-plan",
       el("div", { class: "p-card-body" },
-        g.format ? el("p", { class: "p-format" }, g.format) : el("p", { class: "p-format p-none" }, "choosing…"),
+        g.story && g.story.title ? el("p", { class: "p-plan-story" }, `“${g.story.title}”`) : null,
+        g.format ? el("p", { class: "p-format" }, g.format) : el("p", { class: "p-format p-none" }, "choosing a format…"),
         progress(g.answered)))), "p-planning"),
-    pageNote(),
+    pageNote(shown),
   ];
-}
-
-function showcaseCard(v, g) {
-  const index = v.showcase.index;
-  return el("article", { class: "p-show", style: { "--group": g.colour.hex } },
-    band(g, { tag: "header", extra: el("span", { class: "p-band-pos" }, `${index + 1} of ${v.groups.length}`) }),
-    el("div", { class: "p-show-head" },
-      el("div", { class: "p-show-story" },
-        el("p", { class: "p-label" }, "Story"),
-        storyTitle(g.story, "p-show-title"),
-        g.story ? el("p", { class: "p-owner" }, `by ${g.story.owner_name}`) : null),
-      el("div", { class: "p-show-format" },
-        el("p", { class: "p-label" }, "Format"),
-        g.format ? el("p", { class: "p-format" }, g.format) : el("p", { class: "p-format p-none" }, "No format chosen")),
-      el("div", { class: "p-show-members" },
-        el("p", { class: "p-label" }, "Members"),
-        el("p", { class: "p-members-line" }, g.members.join(", ") || "Nobody"))),
-    el("div", { class: "p-qa", id: "p-qa" },
-      v.questions.map((q, i) => {
-        const answer = (g.answers && g.answers[i]) || "";
-        return el("section", { class: "p-qa-item" },
-          el("h2", { class: "p-question" }, q),
-          answer.trim() ? el("p", { class: "p-answer" }, answer) : el("p", { class: "p-answer p-none" }, "No answer"));
-      })));
-}
-
-function showGallery(v) {
-  const groups = paged(v.groups, 8);
-  return [
-    grid(groups, groups.map((g) => groupCard(g, "p-gallery-card",
-      el("div", { class: "p-card-body" },
-        storyTitle(g.story),
-        g.story ? el("p", { class: "p-owner" }, `by ${g.story.owner_name}`) : null,
-        el("p", { class: "p-format" }, el("span", { class: "p-inline-label" }, "Format: "),
-          g.format || el("span", { class: "p-none" }, "none chosen")),
-        el("p", { class: "p-members-line" }, el("span", { class: "p-inline-label" }, "Members: "), g.members.join(", "))))), "p-gallery"),
-    pageNote(),
-  ];
-}
-
-function showShowcase(v) {
-  if (!v.groups.length) return el("p", { class: "p-waiting" }, "No groups to show.");
-  if (v.showcase.gallery) return showGallery(v);
-  const g = v.groups[Math.min(Math.max(0, v.showcase.index), v.groups.length - 1)];
-  return showcaseCard(v, g);
 }
 
 const PHASES = { lobby: showLobby, groups: showGroups, stories: showStories, planning: showPlanning, showcase: showShowcase };
@@ -219,22 +158,33 @@ const PHASES = { lobby: showLobby, groups: showGroups, stories: showStories, pla
 // ---------------------------------------------------------------------------------------
 
 function phaseText(v) {
-  if (v.phase === "showcase" && v.showcase) {
-    return v.showcase.gallery ? "Showcase: all groups" : "Showcase";
-  }
+  if (v.phase === "showcase" && v.showcase) return v.showcase.gallery ? "Showcase: all groups" : "Showcase";
   if (v.phase === "lobby") return "";
   return `${PHASE_NAMES[v.phase] || v.phase} · ${plural(v.groups.length, "group", "groups")}`;
 }
 
 function mode(v) {
-  return v.phase === "showcase" && v.showcase ? (v.showcase.gallery ? "gallery" : "single") : v.phase;
+  if (v.phase === "showcase" && v.showcase) return v.showcase.gallery ? "gallery" : "single";
+  return v.phase;
 }
 
+/** What makes a new screen (it enters with a short animation): the mode, page, card and step. */
+const screenKey = (v) => `${mode(v)}|${v.page}|${showcaseKey(v)}`;
+
 function show(v) {
-  const changed = !current || mode(current) !== mode(v);
-  if (changed) { page = 0; pageFlippedAt = Date.now(); }
+  const entering = !current || screenKey(current) !== screenKey(v);
+  events(current, v);
+  if (v.phase === "lobby") {
+    const count = (v.names || []).length;
+    freshNames = knownNames < 0 ? 0 : Math.max(0, count - knownNames);
+    knownNames = count;
+    lobbyCap = Infinity;
+  } else {
+    knownNames = -1;
+  }
+  sound.setAllowed(v.sound !== false);
   current = v;
-  draw(v, changed);
+  draw(v, entering);
 }
 
 function draw(v, entering) {
@@ -243,11 +193,10 @@ function draw(v, entering) {
   render($("#p-title"), v.title);
   render(phaseLabel, phaseText(v));
   lobby.hidden = v.phase !== "lobby";
+  view$.hidden = v.phase === "lobby";
   corner.hidden = v.phase === "lobby" || v.phase === "showcase" || !!v.locked;
-  if (v.phase !== "lobby") knownNames = -1;
-
   const content = (PHASES[v.phase] || (() => el("p", {}, `Unknown phase ${v.phase}`)))(v);
-  render(view$, content);
+  if (v.phase !== "lobby") render(view$, content);
   view$.classList.toggle("is-entering", entering);
   tick(); // the timer's text first: layout measures it
   layout();
@@ -256,43 +205,91 @@ function draw(v, entering) {
 /** Fit the type to the screen after a render or a resize. */
 function layout() {
   if (!current) return;
-  if (mode(current) === "single") {
-    view$.style.setProperty("--fit", "1");
-    const qa = $("#p-qa");
-    fit(qa, { start: 1.15, min: 0.45, step: 0.04 });
-    if (qa) qa.classList.toggle("is-clipped", overflows(qa));
-  } else if (current.phase === "lobby") {
-    // The newest names at a readable size; fewer of them (more in "+N more") if they do not fit.
-    fit(view$, { start: 1, min: 0.85 });
-    while (lobbyCap > 4 && overflows(view$)) {
-      lobbyCap -= 2;
-      render(view$, showLobby(current, true));
+  if (current.phase === "lobby") {
+    // Every name at a readable size if they fit; else the newest, and an honest "and N more".
+    const box = $("#p-names-box");
+    let guard = 0;
+    while (overflows(box) && guard < 60) {
+      guard += 1;
+      const count = box.querySelectorAll(".p-name").length;
+      lobbyCap = Math.max(2, Math.floor(count * Math.min(0.95, box.clientHeight / box.scrollHeight)));
+      showLobby(current);
+      if (lobbyCap <= 2) break;
     }
+  } else if (mode(current) === "single") {
+    // The answer as large as it fits, never below 28 px at 1080p (the server splits long ones).
+    view$.style.setProperty("--fit", "1");
+    const box = $("#p-answer-box");
+    fit(box, { start: 1.9, min: 0.94, step: 0.06 });
+    if (box) box.classList.toggle("is-clipped", overflows(box));
+    fit($(".p-reveal-members"), { start: 1, min: 0.7 });
   } else {
-    const n = Math.min(current.groups.length, perPage);
-    fit(view$, { start: n <= 2 ? 1.6 : n <= 4 ? 1.35 : n <= 6 ? 1.15 : 1, min: 0.6 });
+    const n = pageOf(current).groups.length;
+    fit(view$, { start: n <= 2 ? 1.6 : n <= 4 ? 1.35 : n <= 6 ? 1.15 : 1, min: 0.75 });
   }
+}
+
+// ---------------------------------------------------------------------------------------
+// Clocks: the planning timer (one-minute warning, the last ten seconds, time's up) and the
+// presenter's countdown, each with its sound, once per deadline.
+
+const fired = new Set();
+function once(name, deadline, window, left) {
+  // Only as the moment passes (within `window` seconds of it), so a reload later stays quiet.
+  const mark = `${name}:${deadline}`;
+  if (fired.has(mark) || left < -window) return false;
+  fired.add(mark);
+  return true;
+}
+
+function planningClock(v) {
+  const timer = $("#p-timer");
+  if (!timer || !v.timer) return;
+  const deadline = v.timer.deadline;
+  const left = deadline - conn.now();
+  const text = left > 0 ? clock(left) : "Time’s up";
+  if (timer.textContent !== text) timer.textContent = text;
+  const final = left > 0 && left <= 10;
+  const label = $("#p-timer-label");
+  const labelText = left <= 0 ? "" : final ? "Last seconds" : left <= 60 ? "Last minute" : "Time left";
+  if (label.textContent !== labelText) label.textContent = labelText;
+  label.hidden = left <= 0;
+  const box = $("#p-timer-box");
+  box.classList.toggle("is-low", left > 10 && left <= 60);
+  box.classList.toggle("is-final", final);
+  box.classList.toggle("is-over", left <= 0);
+  if (left <= 60 && left > 50 && once("warning", deadline, 0, left - 50)) {
+    announce("One minute left", "is-warning");
+    sound.play("warning");
+  }
+  if (final) {
+    const second = Math.ceil(left);
+    if (once(`tick${second}`, deadline, 0, 0)) sound.play("tick");
+  }
+  if (left <= 0 && once("end", deadline, 3, left)) sound.play("end");
+}
+
+function presenterClock(v) {
+  const node = $("#p-presenter");
+  const presenter = v.showcase && v.showcase.presenter;
+  if (!node || !presenter) return;
+  const left = presenter.deadline - conn.now();
+  const text = left > 0 ? clock(left) : "Time";
+  if (node.textContent !== text) node.textContent = text;
+  const label = $("#p-presenter-label");
+  const labelText = left > 0 ? "Presenting" : "Presenter’s time is up";
+  if (label.textContent !== labelText) label.textContent = labelText;
+  node.parentNode.classList.toggle("is-over", left <= 0);
+  if (left <= 0 && once("chime", presenter.deadline, 3, left)) sound.play("chime");
 }
 
 function tick() {
   if (!current) return;
-  const timer = $("#p-timer");
-  if (timer && current.timer) {
-    const left = current.timer.deadline - conn.now();
-    // "Time’s up" is one phrase on its own: never under a "Time left" label.
-    const text = left > 0 ? clock(left) : "Time’s up";
-    if (timer.textContent !== text) timer.textContent = text;
-    const label = $("#p-timer-label");
-    if (label) label.hidden = left <= 0;
-    timer.classList.toggle("is-low", left > 0 && left <= 60);
-    timer.classList.toggle("is-over", left <= 0);
-  }
-  if (pageCount > 1 && Date.now() - pageFlippedAt >= PAGE_SECONDS * 1000) {
-    page = (page + 1) % pageCount;
-    pageFlippedAt = Date.now();
-    draw(current, false);
-  }
+  if (current.phase === "planning") planningClock(current);
+  if (current.phase === "showcase") presenterClock(current);
 }
+
+// ---------------------------------------------------------------------------------------
 
 function message(title, ...lines) {
   document.body.classList.add("no-banner");
@@ -315,8 +312,8 @@ function refused(codeName, text) {
   return false;
 }
 
-// Show the join URL with sensible line breaks even before the socket connects.
-render($("#p-join-url"), breakableUrl(root.dataset.joinUrl));
+render($("#p-join-url"), shortUrl(root.dataset.joinUrl));
+render($(".p-corner-url"), shortUrl(root.dataset.joinUrl));
 
 const conn = connect({
   auth: () => ({ session: code, role: "projector", token: key }),
@@ -325,9 +322,11 @@ const conn = connect({
   onDeleted: () => message("This session was deleted", "The facilitator deleted this session and all its data."),
 });
 
+// A tick four times a second: the last ten seconds count down visibly, each with its sound.
 startTicker(tick);
+setInterval(tick, 250);
 let resizeTimer = 0;
 window.addEventListener("resize", () => {
   clearTimeout(resizeTimer);
-  resizeTimer = setTimeout(layout, 100);
+  resizeTimer = setTimeout(() => { if (current) { lobbyCap = Infinity; draw(current, false); } }, 100);
 });
