@@ -152,14 +152,19 @@ class Hub:
     def key_is_current(self, connection: Connection) -> bool:
         """Whether a facilitator connection's key is still the session's (read past any cache)."""
         current = self.store.facilitator_hash(connection.session_id)
-        return current is not None and self._key_holds(connection, current, organiser_key.current_hash(self.store))
+        return current is not None and self._key_holds(connection, current, lambda: organiser_key.current_hash(self.store))
 
     @staticmethod
-    def _key_holds(connection: Connection, facilitator: str, organiser: str | None) -> bool:
-        """The connection proved the session's facilitator key or the organiser key, as they are now."""
+    def _key_holds(connection: Connection, facilitator: str, organiser: Callable[[], str | None]) -> bool:
+        """The connection proved the session's facilitator key or the organiser key, as they are
+        now (the organiser's is read only for a connection that did not prove the session's own)."""
         proved = connection.key_hash
-        return proved is not None and (same_secret(proved, facilitator)
-                                       or (organiser is not None and same_secret(proved, organiser)))
+        if proved is None:
+            return False
+        if same_secret(proved, facilitator):
+            return True
+        current = organiser()
+        return current is not None and same_secret(proved, current)
 
     def revoke_stale_keys(self) -> int:
         """Tell and close every facilitator connection whose key was replaced; returns how many."""
@@ -167,7 +172,13 @@ class Hub:
         by_session: dict[str, list[tuple[str, Connection]]] = {}
         for sid, connection in self.presence.facilitators().items():
             by_session.setdefault(connection.session_id, []).append((sid, connection))
-        organiser = organiser_key.current_hash(self.store) if by_session else None
+        read: list[str | None] = []  # the organiser key's hash, read at most once per sweep
+
+        def organiser() -> str | None:
+            if not read:
+                read.append(organiser_key.current_hash(self.store))
+            return read[0]
+
         for session_id, connections in by_session.items():
             current = self.store.facilitator_hash(session_id)
             if current is None:
