@@ -249,3 +249,19 @@ def test_a_body_over_the_cap_is_refused_even_without_a_length_and_never_read_who
     # Reading stops at the cap (werkzeug's limited stream): refused as too big, whichever check saw it.
     assert reply.status_code in (400, 413) and "KB" in reply.get_json()["error"]["message"]
     assert hub_of(app).store.decks() == []
+
+
+def test_a_deck_given_to_serve_with_formats_is_offered_first_and_cannot_be_changed(tmp_path):
+    served = decks.validate(GOOD_DECK).deck
+    app = create_app({"ASYNC_MODE": "threading", "PUBLIC_URL": PUBLIC_URL, "TESTING": True, "KEY_CHECK_SECONDS": 0,
+                      "DECK": served})
+    key = organiser_key.rotate(hub_of(app).store, tmp_path)
+    client = app.test_client()
+    headers = {"Authorization": f"Bearer {key}"}
+    listed = client.get("/organiser/api/home", headers=headers).get_json()["decks"]
+    assert [d["id"] for d in listed] == ["serve", "workshop"] and listed[0]["builtin"]
+    assert listed[0]["name"] == "Chemistry outreach (gamehub serve --formats)"
+    code = client.post("/organiser/api/sessions", json={}, headers=headers).get_json()["session"]["code"]
+    assert hub_of(app).store.get(code).state.deck == served  # the default, as `gamehub serve` plays
+    assert client.put("/organiser/api/decks/serve", json=GOOD_DECK, headers=headers).status_code == 403
+    assert client.delete("/organiser/api/decks/serve", headers=headers).status_code == 403

@@ -24,6 +24,7 @@ organiser = Blueprint("organiser", __name__)
 
 MAX_BODY = 128 * 1024  # a deck upload is capped at 64 KB; a form is far smaller
 DECK_FIELDS = {"title", "instructions", "questions", "formats"}
+SERVE_DECK = "serve"  # the deck `gamehub serve --formats FILE` was given, when not the workshop's
 
 
 def _hub() -> Hub:
@@ -133,7 +134,7 @@ def _open(deck, settings) -> Response:
 
 @organiser.post("/organiser/api/sessions")
 def new_session():
-    deck_id, settings = session_settings(request.get_json(silent=True))
+    deck_id, settings = session_settings(request.get_json(silent=True), default_deck=next(iter(_fixed_decks())))
     found = _deck(deck_id)
     if found is None:
         raise FieldError("deck", "No such deck: choose one from the list")
@@ -168,15 +169,29 @@ def delete_session(code: str):
 
 def _deck_json(deck_id: str, name: str, data: dict, created: float | None, updated: float | None) -> dict:
     shown = {**data, "formats": [list(options) for _, options in sorted(data["formats"].items())]}
-    return {"id": deck_id, "name": name, "builtin": deck_id == decks.BUILTIN_ID,
+    return {"id": deck_id, "name": name, "builtin": deck_id in (decks.BUILTIN_ID, SERVE_DECK),
             "created": created, "updated": updated, "data": shown}
 
 
+def _fixed_decks() -> dict[str, tuple[str, dict]]:
+    """The decks that are not the organiser's, by id: the workshop's, and the one given to
+    `gamehub serve --formats` when it is another (first: it is what this server plays)."""
+    builtin = decks.builtin_data()
+    fixed = {}
+    served = decks.data_of(current_app.config["DECK"])
+    if served != builtin:
+        fixed[SERVE_DECK] = (f"{served['title']} (gamehub serve --formats)", served)
+    fixed[decks.BUILTIN_ID] = (builtin["title"], builtin)
+    return fixed
+
+
 def _deck(deck_id: str) -> dict | None:
-    """A deck as the API shows it ({id, name, builtin, data: formats as a list}), or None."""
-    if deck_id == decks.BUILTIN_ID:
-        data = decks.builtin_data()
-        return {**_deck_json(decks.BUILTIN_ID, data["title"], data, None, None), "data": data}
+    """A deck as the API shows it ({id, name, builtin, data}), with `formats` as formats.yaml has
+    them (numbers as keys), or None."""
+    fixed = _fixed_decks()
+    if deck_id in fixed:
+        name, data = fixed[deck_id]
+        return {**_deck_json(deck_id, name, data, None, None), "data": data}
     if not decks.valid_deck_id(deck_id):
         return None
     found = _hub().store.get_deck(deck_id)
@@ -187,8 +202,7 @@ def _deck(deck_id: str) -> dict | None:
 
 
 def _deck_list() -> list[dict]:
-    builtin = decks.builtin_data()
-    return [_deck_json(decks.BUILTIN_ID, builtin["title"], builtin, None, None)] + [
+    return [_deck_json(i, name, data, None, None) for i, (name, data) in _fixed_decks().items()] + [
         _deck_json(d.id, d.name, decks.from_stored(d.data), d.created, d.updated) for d in _hub().store.decks()]
 
 
@@ -216,8 +230,8 @@ def upload_deck():
 
 @organiser.put("/organiser/api/decks/<deck_id>")
 def edit_deck(deck_id: str):
-    if deck_id == decks.BUILTIN_ID:
-        return _error(403, "builtin_deck", "The workshop deck is built in: make a copy to change it")
+    if deck_id in (decks.BUILTIN_ID, SERVE_DECK):
+        return _error(403, "builtin_deck", "This deck is built in: make a copy to change it")
     found = _hub().store.get_deck(deck_id) if decks.valid_deck_id(deck_id) else None
     if found is None:
         return _error(404, "unknown_deck", "No such deck (deleted?)")
@@ -228,8 +242,8 @@ def edit_deck(deck_id: str):
 @organiser.delete("/organiser/api/decks/<deck_id>")
 def delete_deck(deck_id: str):
     """Sessions keep their own copy of a deck, so deleting it changes no session."""
-    if deck_id == decks.BUILTIN_ID:
-        return _error(403, "builtin_deck", "The workshop deck is built in and cannot be deleted")
+    if deck_id in (decks.BUILTIN_ID, SERVE_DECK):
+        return _error(403, "builtin_deck", "This deck is built in and cannot be deleted")
     if not decks.valid_deck_id(deck_id) or not _hub().store.delete_deck(deck_id):
         return _error(404, "unknown_deck", "No such deck (deleted already?)")
     return _json({"deleted": deck_id})

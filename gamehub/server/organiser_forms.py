@@ -53,10 +53,10 @@ def blocked_words(value: object) -> tuple[str, ...]:
     return words
 
 
-def session_settings(data: dict) -> tuple[str, Settings]:
+def session_settings(data: dict, default_deck: str = "workshop") -> tuple[str, Settings]:
     """The deck id and the Settings of a new session, from the New session form."""
     data = body_object(data, SESSION_FIELDS)
-    deck = data.get("deck", "workshop")
+    deck = data.get("deck", default_deck)
     if not isinstance(deck, str) or not deck:
         raise FieldError("deck", "Choose a deck")
     settings = Settings(

@@ -81,7 +81,7 @@ async function reload(message) {
 function fillDeckChoice() {
   const select = $("#new-deck");
   const chosen = select.value;
-  render(select, home.decks.map((d) => el("option", { value: d.id }, d.builtin ? `${d.name} (built in)` : d.name)));
+  render(select, home.decks.map((d) => el("option", { value: d.id }, d.id === "workshop" ? `${d.name} (built in)` : d.name)));
   if (home.decks.some((d) => d.id === chosen)) select.value = chosen;
 }
 
