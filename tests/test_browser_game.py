@@ -215,7 +215,7 @@ def test_a_whole_game_with_nine_phones_a_projector_and_a_facilitator(chromium):
             if step == 3:
                 check(projector, "projector-5-showcase", violations)
         assert "No answer" not in text_of(projector)
-        expect(facilitator.locator("#btn-next")).to_have_text("Next group")
+        expect(facilitator.locator("#btn-next")).to_have_text("Next: Group 2")
         expect(facilitator.locator("#btn-next")).not_to_have_attribute("aria-disabled", "true", timeout=WAIT)
         facilitator.locator("#btn-next").click()
         expect(projector.locator(".p-band-pos")).to_have_text("2 of 2", timeout=WAIT)

@@ -27,7 +27,10 @@ export function createShow(ctx) {
     setDisabled($("#btn-prev-group"), show.index <= 0);
     setDisabled($("#btn-next-group"), show.index >= last);
     if (stepped) for (const id of ["#btn-prev", "#btn-next", "#btn-prev-group", "#btn-next-group"]) arm($(id));
-    render($("#btn-next"), show.step >= show.steps - 1 ? "Next group" : "Next");
+    const atEnd = show.step >= show.steps - 1;
+    const following = v.groups[show.index + 1];
+    render($("#btn-next"), atEnd && following ? `Next: Group ${following.number}` : "Next step");
+    render($("#btn-prev"), show.step <= 0 && show.index > 0 ? `Back to Group ${v.groups[show.index - 1].number}` : "Previous step");
     $("#btn-gallery").setAttribute("aria-pressed", show.gallery ? "true" : "false");
     render($("#btn-gallery-state"), show.gallery ? "on" : "off");
     const onScreen = v.groups[show.index];
@@ -36,7 +39,7 @@ export function createShow(ctx) {
         : onScreen ? `${ctx.groupLabel(onScreen)} (${show.index + 1} of ${count}), step ${show.step + 1} of ${show.steps}: ${stepText(v, show)}`
           : "nothing"));
     const minutes = $("#presenter-minutes");
-    if (!minutes.dataset.touched && document.activeElement !== minutes) minutes.value = String(show.presenter_seconds / 60);
+    if (!minutes.dataset.touched && document.activeElement !== minutes) minutes.value = String(+(show.presenter_seconds / 60).toFixed(2));
 
     const sound = $("#btn-sound");
     sound.setAttribute("aria-pressed", v.sound === false ? "true" : "false");
