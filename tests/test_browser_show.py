@@ -136,6 +136,15 @@ def inside(page, selector: str) -> bool:
         return r.top >= 0 && r.left >= 0 && r.bottom <= innerHeight + 1 && r.right <= innerWidth + 1; })""", selector)
 
 
+def longest_motion(page) -> float:
+    """The longest animation or transition on the page, in seconds."""
+    return page.evaluate("""() => Math.max(0, ...[...document.querySelectorAll('*')].flatMap(node => {
+        const style = getComputedStyle(node);
+        return [style.animationDuration, style.transitionDuration].flatMap(v => v.split(','))
+            .map(v => v.trim().endsWith('ms') ? parseFloat(v) / 1000 : parseFloat(v));
+    }))""")
+
+
 def no_axe(page, name: str) -> None:
     settled(page)
     screenshot(page, name)
@@ -339,9 +348,11 @@ def test_the_showcase_is_revealed_step_by_step_with_a_presenter_countdown_and_an
     assert int(projector.locator("#projector").get_attribute("data-sounds")) == played + 1
     expect(facilitator.locator("#f-presenter")).to_have_text("time is up", timeout=WAIT)
 
-    # A second projector (or a reload) shows the same step.
-    again = room.page(HD, room.links.projector)
+    # A second projector (or a reload) shows the same step; this one asks for reduced motion,
+    # and nothing on it moves.
+    again = room.page({**HD, "reduced_motion": "reduce"}, room.links.projector)
     expect(again.locator(".p-answer-text")).to_have_text("Short and sweet", timeout=WAIT)
+    assert longest_motion(again) <= 0.001
     assert px(again, ".p-answer-text") >= 28 * 720 / 1080
     no_axe(again, "projector-5-showcase-720")
     again.context.close()

@@ -139,7 +139,8 @@ EVENTS = [  # phase-advancing and group commands appear more often
     "pick_stories", "pick_stories", "reroll_story", "start_planning", "start_planning", "extend_timer",
     "choose_format", "choose_format", "sheet_update", "sheet_update", "sheet_update", "sheet_update",
     "sheet_update", "sheet_update",
-    "start_showcase", "showcase_step", "showcase_gallery", "back",
+    "start_showcase", "showcase_step", "showcase_step", "showcase_gallery", "back",
+    "set_presenter_timer", "set_sound", "turn_page",  # the room's big screen (issue 13)
 ] + [e for e in ("hide_text", "rename_participant") if e in COMMANDS]  # moderation, newer than these tests
 PARTICIPANT_EVENTS = {"choose_format", "sheet_update"}
 NAMES = ["Ada", "  Bo  ", "", "   ", "x" * 41, "Cy\nDee"]
@@ -183,7 +184,13 @@ def random_command(choose, state):
     if event == "sheet_update":
         return event, EditSheet(sheet=choose(SHEET_IDS), update=choose(UPDATES))
     if event == "showcase_step":
-        return event, ShowcaseStep(delta=choose([1, -1, 1, 0, 2, -2]))
+        return event, ShowcaseStep(delta=choose([1, -1, 1, 0, 2, -2]), from_step=choose([None, 0, 1, 2, 3]),
+                                   card=choose(BOOLS))
+    if event in ("set_presenter_timer", "set_sound", "turn_page"):
+        payload = {"set_presenter_timer": {"seconds": choose([0, 2, 120, 1801, -1])},
+                   "set_sound": {"on": choose(BOOLS)},
+                   "turn_page": {"delta": choose([1, -1, 2]), "from_page": choose([0, 1])}}[event]
+        return event, COMMANDS[event].from_payload(payload)
     if event == "showcase_gallery":
         return event, ShowcaseGallery(on=choose(BOOLS))
     simple = {"form_groups": FormGroups, "reshuffle": Reshuffle, "pick_stories": PickStories,
@@ -226,6 +233,8 @@ def check_invariants(state) -> None:
     assert (state.timer is not None) == (state.phase in (Phase.PLANNING, Phase.SHOWCASE))
     if state.phase is Phase.SHOWCASE:
         assert 0 <= state.showcase.index < len(state.groups)
+        assert 0 <= state.showcase.step  # views clamp it to the card's last step
+    assert state.page >= 0
     assert len(people) <= state.settings.max_participants
     assert not any(p.token_hash in state.removed_tokens for p in state.participants.values())
     assert all(re.fullmatch(r"p\d+", pid) and int(pid[1:]) < state.next_participant for pid in people)
