@@ -36,7 +36,14 @@ class OffloadedStore(SessionStore):
         return self._run(self.inner.log, session_id)
 
     def find_cid(self, session_id: str, cid: str) -> LogEntry | None:
+        # Nearly every command is new: a trip to the database thread just to learn that cost
+        # as much as the write itself.
+        if self.inner.cid_is_new(session_id, cid):
+            return None
         return self._run(self.inner.find_cid, session_id, cid)
+
+    def cid_is_new(self, session_id: str, cid: str) -> bool:
+        return self.inner.cid_is_new(session_id, cid)
 
     def session_ids(self) -> list[str]:
         return self._run(self.inner.session_ids)

@@ -200,9 +200,12 @@ class SqlStore(SessionStore):
                               .order_by(commands_table.c.version)).all()
         return [_entry(row) for row in rows]
 
-    def find_cid(self, session_id: str, cid: str) -> LogEntry | None:
+    def cid_is_new(self, session_id: str, cid: str) -> bool:
         known = None if self.shared else self._cids.get(session_id)
-        if known is not None and cid not in known:
+        return known is not None and cid not in known
+
+    def find_cid(self, session_id: str, cid: str) -> LogEntry | None:
+        if self.cid_is_new(session_id, cid):
             return None
         with self.engine.connect() as db:
             row = db.execute(select(commands_table).where(commands_table.c.session_id == session_id,

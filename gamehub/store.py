@@ -132,6 +132,11 @@ class SessionStore(ABC):
         """The session if this process holds it in memory, without touching any database."""
         return None
 
+    def cid_is_new(self, session_id: str, cid: str) -> bool:
+        """True only if this store knows, without touching any database, that no command of
+        the session carried this client id (so `find_cid` would say None)."""
+        return False
+
 
 class MemoryStore(SessionStore):
     """Keeps everything in this process: for tests, and until a durable store is configured."""
