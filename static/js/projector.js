@@ -274,7 +274,7 @@ function presenterClock(v) {
   const presenter = v.showcase && v.showcase.presenter;
   if (!node || !presenter) return;
   const left = presenter.deadline - conn.now();
-  const text = left > 0 ? clock(left) : "Time";
+  const text = clock(left); // 0:00 at the end, beside "Presenter’s time is up"
   if (node.textContent !== text) node.textContent = text;
   const label = $("#p-presenter-label");
   const labelText = left > 0 ? "Presenting" : "Presenter’s time is up";
