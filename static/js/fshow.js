@@ -30,7 +30,8 @@ export function createShow(ctx) {
     const atEnd = show.step >= show.steps - 1;
     const following = v.groups[show.index + 1];
     render($("#btn-next"), atEnd && following ? `Next: Group ${following.number}` : "Next step");
-    render($("#btn-prev"), show.step <= 0 && show.index > 0 ? `Back to Group ${v.groups[show.index - 1].number}` : "Previous step");
+    const preceding = show.step <= 0 ? v.groups[show.index - 1] : null; // none outside the showcase
+    render($("#btn-prev"), preceding ? `Back to Group ${preceding.number}` : "Previous step");
     $("#btn-gallery").setAttribute("aria-pressed", show.gallery ? "true" : "false");
     render($("#btn-gallery-state"), show.gallery ? "on" : "off");
     const onScreen = v.groups[show.index];
