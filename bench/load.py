@@ -24,7 +24,6 @@ import asyncio
 import json
 import multiprocessing
 import os
-import random
 import re
 import secrets
 import shutil

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import io
 from pathlib import Path
 
@@ -27,6 +28,20 @@ def require_tools() -> None:
     """Fail loudly, never skip: scripts/test.sh installs both."""
     assert Path(CHROMIUM).exists(), f"{CHROMIUM} is missing: run ./scripts/test.sh (it installs Debian's chromium)"
     assert AXE.exists(), f"{AXE} is missing: run ./scripts/test.sh (it installs axe-core from npm)"
+
+
+@contextlib.contextmanager
+def launched(*extra_args: str):
+    """Debian's Chromium, headless, for one test module (the `chromium` fixture in conftest.py)."""
+    from playwright.sync_api import sync_playwright
+
+    require_tools()
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(executable_path=CHROMIUM, args=[*CHROMIUM_ARGS, *extra_args])
+        try:
+            yield browser
+        finally:
+            browser.close()
 
 
 def read_qr(png: bytes) -> str:

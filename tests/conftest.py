@@ -150,3 +150,13 @@ def app(async_mode):
 @pytest.fixture
 def room(app):
     return Room(app)
+
+
+@pytest.fixture(scope="module")
+def chromium():
+    """One headless Chromium per browser test module (a module may override it: see test_browser_show)."""
+    from browser import launched
+
+    with launched() as browser:
+        yield browser
+

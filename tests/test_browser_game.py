@@ -7,15 +7,13 @@ screen in every phase go to artifacts/screenshots/; axe-core checks every screen
 
 from __future__ import annotations
 
-import re
 import signal
 import time
 
 import pytest
-from playwright.sync_api import expect, sync_playwright
+from playwright.sync_api import expect
 
-from browser import (CHROMIUM, CHROMIUM_ARGS, LAPTOP, NARROW_PHONE, PHONE, PROJECTOR, axe_violations,
-                     read_qr, require_tools, screenshot)
+from browser import LAPTOP, NARROW_PHONE, PHONE, PROJECTOR, axe_violations, read_qr, screenshot
 from server_process import ServerProcess
 from test_real_server import Client
 
@@ -29,15 +27,6 @@ PEOPLE = [(HOSTILE_NAME, "Folding proteins", "Shapes that matter"),
           ("Sol", "Solar wind", "Weather in space"), ("Tam", "Glaciers", "Ice that remembers")]
 NARROW = 8  # the last phone is 320 px wide
 WAIT = 10_000  # ms: every live update must arrive well within this
-
-
-@pytest.fixture(scope="module")
-def chromium():
-    require_tools()
-    with sync_playwright() as playwright:
-        browser = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
-        yield browser
-        browser.close()
 
 
 class Screens:

@@ -13,10 +13,9 @@ import time
 from datetime import datetime, timedelta
 
 import pytest
-from playwright.sync_api import expect, sync_playwright
+from playwright.sync_api import expect
 
-from browser import (CHROMIUM, CHROMIUM_ARGS, LAPTOP, PHONE, PROJECTOR, axe_violations, require_tools,
-                     screenshot)
+from browser import LAPTOP, PHONE, PROJECTOR, axe_violations, screenshot
 from server_process import ServerProcess
 from test_real_server import Client
 
@@ -24,15 +23,6 @@ WAIT = 10_000  # ms: every live update must arrive well within this
 SETTLE = 1.2  # s: long enough for a second click's command to have been applied, had it been sent
 NAMES = ["Lin", "Mo", "Noor", "Ike", "Sol", "Tam", "Ada", "Grace", "Kwame", "Amara", "Wanda", "Yusuf"]
 LONG_NAME = "Maximiliano Fernández-Castellanos de la Vega"  # 44 characters
-
-
-@pytest.fixture(scope="module")
-def chromium():
-    require_tools()
-    with sync_playwright() as playwright:
-        browser = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
-        yield browser
-        browser.close()
 
 
 class Room:

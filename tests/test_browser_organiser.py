@@ -10,23 +10,14 @@ import urllib.error
 import urllib.request
 
 import pytest
-from playwright.sync_api import expect, sync_playwright
+from playwright.sync_api import expect
 
-from browser import CHROMIUM, CHROMIUM_ARGS, LAPTOP, PHONE, axe_violations, require_tools, screenshot
+from browser import LAPTOP, PHONE, axe_violations, screenshot
 from server_process import ServerProcess
 from test_real_server import Client
 
 WAIT = 10_000
 RENAMED = "A kazoo opera"
-
-
-@pytest.fixture(scope="module")
-def chromium():
-    require_tools()
-    with sync_playwright() as playwright:
-        browser = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
-        yield browser
-        browser.close()
 
 
 @pytest.fixture(scope="module")

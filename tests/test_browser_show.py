@@ -14,9 +14,9 @@ import re
 import time
 
 import pytest
-from playwright.sync_api import expect, sync_playwright
+from playwright.sync_api import expect
 
-from browser import CHROMIUM, CHROMIUM_ARGS, LAPTOP, PROJECTOR, axe_violations, read_qr, require_tools, screenshot
+from browser import LAPTOP, PROJECTOR, axe_violations, launched, read_qr, screenshot
 from server_process import ServerProcess
 from sheets import SheetPhone
 from test_real_server import Client
@@ -43,13 +43,9 @@ ROOM = [f"{FIRST[i % 20]} {LAST[(i // 20 + i) % 10]}" for i in range(200)]
 
 @pytest.fixture(scope="module")
 def chromium():
-    require_tools()
-    with sync_playwright() as playwright:
-        # As a real browser: no sound before the page had a click or a key.
-        browser = playwright.chromium.launch(executable_path=CHROMIUM, args=[
-            *CHROMIUM_ARGS, "--autoplay-policy=document-user-activation-required"])
+    # As a real browser: no sound before the page had a click or a key.
+    with launched("--autoplay-policy=document-user-activation-required") as browser:
         yield browser
-        browser.close()
 
 
 class Room:

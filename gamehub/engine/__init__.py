@@ -7,7 +7,7 @@ The clock comes in as `now`; randomness comes from the seed kept in the session.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field
 
 from .command import Change, Command, SheetEcho
 from .deck import Deck
