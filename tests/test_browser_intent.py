@@ -293,6 +293,13 @@ def test_each_lossy_step_asks_first_saying_what_it_loses_and_cancel_changes_noth
 
     room.into("groups")
     cancelled("#btn-back", "Back to the lobby?", "This dissolves the 2 groups")
+    cancelled("#btn-reshuffle", "Deal everyone into new groups?", "any moves you made by hand are lost")
+    draw = room.view()["grouping_draw"]
+    armed(page, "#btn-reshuffle").click()
+    confirm_dialog(page).get_by_role("button", name="Reshuffle the groups").click()
+    room.truth.wait_for(lambda v: v["grouping_draw"] != draw)
+    time.sleep(SETTLE)
+    assert room.view()["grouping_draw"] == draw + 1  # dealt once
     room.into("stories")
     cancelled("#btn-back", "Back to the groups?", "This undoes the story picks of 2 groups", how="escape")
     room.into("planning", minutes=10)

@@ -12,7 +12,7 @@
 import { $, clock, el, fragmentKey, pageCode, render } from "./dom.js";
 import { connect, startTicker } from "./connection.js";
 import { arm, armed, ask, asking, stale, wireConfirm } from "./confirm.js";
-import { backLoss, showcaseLoss } from "./losses.js";
+import { backLoss, reshuffleLoss, showcaseLoss } from "./losses.js";
 import { createGroups } from "./fgroups.js";
 import { createPeople } from "./fpeople.js";
 import { copyLink, wireSession } from "./fsession.js";
@@ -299,8 +299,12 @@ function wire() {
     phaseStep(e.currentTarget, "form_groups", { done: "Groups formed" }));
   $("#btn-pick-stories").addEventListener("click", (e) =>
     phaseStep(e.currentTarget, "pick_stories", { done: "Stories picked" }));
-  $("#btn-reshuffle").addEventListener("click", (e) => {
-    if (armed(e.currentTarget)) run("reshuffle", {}, { button: e.currentTarget, done: "Groups reshuffled" });
+  $("#btn-reshuffle").addEventListener("click", async (e) => {
+    const button = e.currentTarget;
+    if (!armed(button) || !shown) return;
+    // It loses any moves made by hand, and a second click would deal the room twice: ask.
+    if (!(await ask({ ...reshuffleLoss(shown), phase: shown.phase }))) return;
+    run("reshuffle", {}, { button, done: "Groups reshuffled" });
   });
   $("#btn-start-planning").addEventListener("click", (e) => {
     let minutes = null;

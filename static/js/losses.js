@@ -52,6 +52,16 @@ export function rerollLoss(v, g) {
   };
 }
 
+/** Reshuffle: everyone is dealt again, so hand-made moves are lost and the room regroups. */
+export function reshuffleLoss(v) {
+  return {
+    title: "Deal everyone into new groups?",
+    lines: [`The ${plural(v.groups.length, "group", "groups")} on the projector and the phones change: everyone gets a new group, and any moves you made by hand are lost.`],
+    confirm: "Reshuffle the groups",
+    cancel: "Keep these groups",
+  };
+}
+
 /** Back to the previous phase, when that dissolves or undoes something. */
 export function backLoss(v, now) {
   const groups = plural(v.groups.length, "group", "groups");
