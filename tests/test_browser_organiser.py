@@ -170,6 +170,7 @@ def test_deleting_from_the_home_page_removes_the_session_everywhere(chromium, se
     phone = Client(server.url, {"session": code, "role": "phone"})
     deleted = []
     phone.sio.on("session_deleted", deleted.append)
+    open_phone = open_page(chromium, f"{server.url}/j/{code}", errors, PHONE)  # a phone on the join form
     try:
         row = page.locator(f'tr[data-code="{code}"]')
         row.get_by_role("button", name="Delete…").click()
@@ -184,6 +185,9 @@ def test_deleting_from_the_home_page_removes_the_session_everywhere(chromium, se
         expect(page.locator(f'tr[data-code="{code}"]')).to_have_count(0)
         page.wait_for_timeout(500)
         assert deleted == [{"session": code}]
+        # The open phone says the session ended, without blaming a mistyped code.
+        expect(open_phone.locator("h1")).to_have_text("This session has ended", timeout=WAIT)
+        expect(open_phone.locator("body")).not_to_contain_text("code is wrong")
     finally:
         phone.sio.disconnect()
     with pytest.raises(urllib.error.HTTPError) as gone:

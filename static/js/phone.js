@@ -143,8 +143,9 @@ const SCREENS = {
   removed: () => message("removed", "The facilitator removed you from this session",
     "This phone is no longer in the game, and cannot join it again.",
     el("p", {}, "If that was a mistake, talk to the facilitator: they can add you back by hand.")),
-  ended: () => message("ended", "This session has ended (or the code is wrong)",
-    "There is nothing more to do on this page.", el("a", { class: "button primary full", href: "/" }, "Enter a room code")),
+  // This page only opens for a session that exists: if it is gone now, it was closed, not mistyped.
+  ended: () => message("ended", "This session has ended",
+    "The facilitator closed it and its data was deleted. Thank you for playing.", el("a", { class: "button primary full", href: "/" }, "Enter a room code")),
   broken: () => message("broken", "This link does not work",
     "The page could not connect to the session. Scan the QR code again.", el("a", { class: "button full", href: "/" }, "Enter a room code")),
 };
