@@ -173,9 +173,12 @@ function renderControls(v) {
   if (!planMinutes.dataset.touched && v.settings.planning_minutes) planMinutes.value = String(v.settings.planning_minutes);
   if (v.phase === "lobby") {
     const size = v.settings.group_size;
+    // As the server deals them: round(n / size) groups (halves up), sizes differing by one at most.
     const groups = Math.max(1, Math.floor(n / size + 0.5));
+    const small = Math.floor(n / groups);
+    const sizes = n % groups ? `${small} or ${small + 1}` : `${small}`;
     render($("#f-phase-help"), PHASE_HELP.lobby, " ",
-      n ? `With ${plural(n, "person", "people")} that makes ${plural(groups, "group", "groups")} of about ${size}.` : "Nobody has joined yet.");
+      n ? `With ${plural(n, "person", "people")} that makes ${plural(groups, "group", "groups")} of ${sizes}.` : "Nobody has joined yet.");
   } else {
     render($("#f-phase-help"), PHASE_HELP[v.phase] || "");
   }

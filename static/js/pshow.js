@@ -20,8 +20,10 @@ function context(g, step) {
   // What was revealed before stays as a line above the stage.
   const parts = [];
   if (step >= 1 && g.story) parts.push(el("span", { class: "p-ctx-story" }, g.story.title ? `“${g.story.title}”` : "Untitled story"));
-  if (step >= 2) parts.push(el("span", { class: "p-ctx-format" }, g.format ? `as ${g.format}` : "no format chosen"));
-  return parts.length ? el("p", { class: "p-context" }, parts) : null;
+  // Format names are the deck's, capitalised as lists ("A short film"): never spliced into a
+  // sentence ("as A short film"), always after a separator.
+  if (step >= 2) parts.push(el("span", { class: "p-ctx-format" }, g.format ? `Format: ${g.format}` : "No format chosen"));
+  return parts.length ? el("p", { class: "p-context" }, parts.flatMap((part, i) => (i ? [" · ", part] : [part]))) : null;
 }
 
 function stage(v, g, show) {
