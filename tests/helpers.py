@@ -143,6 +143,13 @@ def played_to(phase: Phase | str, n_people: int = 8, group_size: int = 4, seed: 
     return state
 
 
+def steps_to_planning(minutes: int = 15) -> list[tuple[str, dict]]:
+    """The facilitator's commands from the lobby into planning, as a screen sends them (each
+    names the phase it leaves: docs/protocol.md, "Intent, not clicks")."""
+    return [("form_groups", {"from_phase": "lobby"}), ("pick_stories", {"from_phase": "groups"}),
+            ("start_planning", {"from_phase": "stories", "minutes": minutes})]
+
+
 def group_of(state: Session, pid: str) -> int:
     group = state.group_of(pid)
     assert group is not None, f"{pid} is in no group"

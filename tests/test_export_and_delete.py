@@ -19,6 +19,7 @@ from gamehub.sqlstore import open_store
 from server_process import ServerProcess
 from sheets import SheetPhone
 from test_real_server import Client
+from helpers import steps_to_planning
 
 HOSTILE = "<img src=x onerror=alert(1)>"
 
@@ -30,8 +31,8 @@ def play(room: Room) -> dict:
     for i in range(8):
         phone, reply = room.join(f"Person {i}", title=f"Story {i}", pitch=f"Pitch {i}")
         phones[reply["participant_id"]] = phone
-    for event, leaving in (("form_groups", "lobby"), ("pick_stories", "groups"), ("start_planning", "stories")):
-        assert facilitator.call(event, {"from_phase": leaving})["ok"]
+    for event, payload in steps_to_planning():
+        assert facilitator.call(event, payload)["ok"]
     written = {}
     for group in room.state.groups:
         writer = phones[group.members[0]]

@@ -11,6 +11,7 @@ from conftest import PUBLIC_URL, Room, merge_patch
 from sheets import Typist
 
 from gamehub.server import create_app
+from helpers import steps_to_planning
 
 
 def received(screen) -> list[dict]:
@@ -24,8 +25,8 @@ def planning(room: Room, people: int):
     for i in range(people):
         phone, reply = room.join(f"Person {i}")
         phones[reply["participant_id"]] = phone
-    for event, leaving in (("form_groups", "lobby"), ("pick_stories", "groups"), ("start_planning", "stories")):
-        assert facilitator.call(event, {"from_phase": leaving})["ok"]
+    for event, payload in steps_to_planning():
+        assert facilitator.call(event, payload)["ok"]
     return facilitator, projector, phones
 
 
@@ -73,8 +74,8 @@ def test_what_one_edit_sends_does_not_grow_with_the_number_of_groups():
         writer, reply = room.join("Writer")
         for i in range(people - 1):
             room.join(f"Person {i}")[0].client.disconnect()
-        for event, leaving in (("form_groups", "lobby"), ("pick_stories", "groups"), ("start_planning", "stories")):
-            assert facilitator.call(event, {"from_phase": leaving})["ok"]
+        for event, payload in steps_to_planning():
+            assert facilitator.call(event, payload)["ok"]
         received(facilitator), received(projector), received(writer)
         sheet = room.state.group_of(reply["participant_id"]).sheet.id
         assert writer.call("sheet_update", {"sheet": sheet, "update": Typist(client_id=7).append(1, "x" * 300)})["ok"]

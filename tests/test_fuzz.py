@@ -28,10 +28,11 @@ from gamehub.engine import COMMANDS, Phase
 from gamehub.engine.sheet import MAX_STATE_VECTOR, MAX_UPDATE
 from gamehub.server import create_app
 from server_process import ServerProcess
+from helpers import steps_to_planning
 
 PHASES = [p.value for p in Phase]
 SENDERS = ("facilitator", "member", "guest", "projector")
-STEPS = (("form_groups", {"from_phase": "lobby"}), ("pick_stories", {"from_phase": "groups"}), ("start_planning", {"from_phase": "stories", "minutes": 10}), ("start_showcase", {"from_phase": "planning"}))
+STEPS = (*steps_to_planning(10), ("start_showcase", {"from_phase": "planning"}))
 
 SCHEMAS = {event: command.payload_schema() for event, command in COMMANDS.items()}
 REQUIRED = {event: {f.name for f in dataclasses.fields(command) if f.name in SCHEMAS[event]

@@ -19,6 +19,7 @@ from gamehub.server.sessions import TooManySessions, open_session
 from gamehub.store import MemoryStore
 from server_process import ServerProcess
 from sheets import SheetPhone, Typist
+from helpers import steps_to_planning
 
 
 def app_with(async_mode="threading", settings=None, **config):
@@ -59,7 +60,7 @@ def test_joining_texts_are_held_to_their_limits(room, field, limit):
 def test_an_answer_is_held_to_its_limit_on_the_text_merged_from_everyone(room):
     facilitator = room.facilitator()
     phones = [room.join(f"P{i}")[0] for i in range(4)]
-    for event, payload in (("form_groups", {"from_phase": "lobby"}), ("pick_stories", {"from_phase": "groups"}), ("start_planning", {"from_phase": "stories", "minutes": 5})):
+    for event, payload in steps_to_planning(5):
         assert facilitator.call(event, payload)["ok"]
     sheet = room.state.groups[0].sheet.id
     limit = Settings().max_answer
@@ -85,7 +86,7 @@ def test_an_answer_is_held_to_its_limit_on_the_text_merged_from_everyone(room):
 def test_an_update_over_its_limit_gets_an_error_ack_and_the_connection_stays(room):
     facilitator = room.facilitator()
     phone = room.join("P0")[0]
-    for event, payload in (("form_groups", {"from_phase": "lobby"}), ("pick_stories", {"from_phase": "groups"}), ("start_planning", {"from_phase": "stories", "minutes": 5})):
+    for event, payload in steps_to_planning(5):
         assert facilitator.call(event, payload)["ok"]
     sheet = room.state.groups[0].sheet.id
     before = dump(room.state)
@@ -166,7 +167,7 @@ def planning_room(app, people=8):
     for i in range(people):
         phone, reply = room.join(f"Person {i}")
         phones[reply["participant_id"]] = phone
-    for event, payload in (("form_groups", {"from_phase": "lobby"}), ("pick_stories", {"from_phase": "groups"}), ("start_planning", {"from_phase": "stories", "minutes": 5})):
+    for event, payload in steps_to_planning(5):
         assert facilitator.call(event, payload)["ok"]
     return room, facilitator, phones
 

@@ -15,6 +15,7 @@ from gamehub.server import create_app
 from gamehub.views import HIDDEN_NAME, HIDDEN_TEXT
 from server_process import ServerProcess
 from sheets import SheetPhone
+from helpers import steps_to_planning
 
 
 def app_with(async_mode="threading", **settings):
@@ -28,7 +29,7 @@ def play_to_planning(room, people=8):
     for i in range(people):
         phone, reply = room.join(f"Person {i}", title=f"Secret title {i}", pitch=f"Secret pitch {i}")
         phones[reply["participant_id"]] = phone
-    for event, payload in (("form_groups", {"from_phase": "lobby"}), ("pick_stories", {"from_phase": "groups"}), ("start_planning", {"from_phase": "stories", "minutes": 10})):
+    for event, payload in steps_to_planning(10):
         assert facilitator.call(event, payload)["ok"]
     return facilitator, projector, phones
 

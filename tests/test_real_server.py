@@ -13,6 +13,7 @@ import socketio
 from conftest import merge_patch
 from server_process import ServerProcess
 from sheets import SheetPhone
+from helpers import steps_to_planning
 
 
 def matches(predicate, view: dict) -> bool:
@@ -103,7 +104,7 @@ def test_a_game_over_real_websockets_keeps_each_groups_answers_to_itself(server)
             reply = phone.call("join", {"name": f"Phone {i}", "title": f"Story {i}"})
             assert reply["ok"], reply
             phones.append(phone)
-        for event, payload in (("form_groups", {"from_phase": "lobby"}), ("pick_stories", {"from_phase": "groups"}), ("start_planning", {"from_phase": "stories", "minutes": 5})):
+        for event, payload in steps_to_planning(5):
             assert facilitator.call(event, payload)["ok"]
         by_group: dict[int, list[Client]] = {}
         for phone in phones:

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import pytest
 from sheets import SheetPhone, Typist
+from helpers import steps_to_planning
 
 PEOPLE = 8  # two groups of four
 
@@ -18,7 +19,7 @@ def planning(room):
         phone, reply = room.join(f"Person {i}", title=f"Story {i}", token=f"device-token-of-person-{i:04d}")
         tokens[reply["participant_id"]] = reply["token"]
         phone.client.disconnect()
-    for event, payload in (("form_groups", {"from_phase": "lobby"}), ("pick_stories", {"from_phase": "groups"}), ("start_planning", {"from_phase": "stories", "minutes": 15})):
+    for event, payload in steps_to_planning(15):
         assert facilitator.call(event, payload)["ok"]
     phones = {pid: room.connect("phone", token) for pid, token in tokens.items()}
     return facilitator, phones, tokens

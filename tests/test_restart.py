@@ -15,6 +15,7 @@ from test_real_server import Client
 from gamehub.engine import new_session
 from gamehub.replay import replay
 from gamehub.sqlstore import SqlStore, sqlite_url
+from helpers import steps_to_planning
 
 
 def test_a_killed_server_comes_back_with_every_answer_the_phase_and_the_timer(tmp_path):
@@ -30,7 +31,7 @@ def test_a_killed_server_comes_back_with_every_answer_the_phase_and_the_timer(tm
             reply = phone.call("join", {"name": f"Phone {i}", "title": f"Story {i}"})
             tokens.append(reply["token"])
             phones.append(phone)
-        for event, payload in (("form_groups", {"from_phase": "lobby"}), ("pick_stories", {"from_phase": "groups"}), ("start_planning", {"from_phase": "stories", "minutes": 30})):
+        for event, payload in steps_to_planning(30):
             assert facilitator.call(event, payload)["ok"]
         written = []
         for i, phone in enumerate(phones):
@@ -139,7 +140,7 @@ def test_kill_9_while_two_phones_type_loses_no_acknowledged_character(tmp_path):
             client = Client(first.url, {"session": links.code, "role": "phone"})
             tokens.append(client.call("join", {"name": f"Typist {i}"})["token"])
             clients.append(client)
-        for event, payload in (("form_groups", {"from_phase": "lobby"}), ("pick_stories", {"from_phase": "groups"}), ("start_planning", {"from_phase": "stories", "minutes": 30})):
+        for event, payload in steps_to_planning(30):
             assert facilitator.call(event, payload)["ok"]
         sheet = clients[0].wait_for(lambda v: v["phase"] == "planning")["group"]["sheet"]
         assert all(c.wait_for(lambda v: v["phase"] == "planning")["group"]["sheet"] == sheet for c in clients)

@@ -19,6 +19,7 @@ from gamehub.engine import COMMANDS, Phase, Role
 from gamehub.engine.codec import encode
 from gamehub.engine.sheet import EMPTY_STATE_VECTOR
 from gamehub.server import create_app
+from helpers import steps_to_planning
 
 ROLES = ("guest", "member", "other_member", "projector", "facilitator", "other_facilitator")
 
@@ -67,7 +68,7 @@ EVENTS = {
     "delete_session": ("lobby", lambda r: {"confirm": r.code}, DELETE),
 }
 
-STEPS = (("form_groups", {"from_phase": "lobby"}), ("pick_stories", {"from_phase": "groups"}), ("start_planning", {"from_phase": "stories", "minutes": 10}), ("start_showcase", {"from_phase": "planning"}))
+STEPS = (*steps_to_planning(10), ("start_showcase", {"from_phase": "planning"}))
 
 
 def test_the_table_covers_every_event_and_matches_the_engines_roles():

@@ -13,6 +13,7 @@ import pytest
 from sheets import EMPTY_STATE_VECTOR, SheetPhone, Typist
 
 from gamehub.engine.sheet import MAX_STATE_VECTOR, SHEET_GRACE
+from helpers import steps_to_planning
 
 PEOPLE = 8  # two groups of four
 
@@ -26,7 +27,7 @@ def planning(room):
         phone, reply = room.join(f"Person {i}", title=f"Story {i}")
         phones[reply["participant_id"]] = phone
         tokens[reply["participant_id"]] = reply["token"]
-    for event, payload in (("form_groups", {"from_phase": "lobby"}), ("pick_stories", {"from_phase": "groups"}), ("start_planning", {"from_phase": "stories", "minutes": 15})):
+    for event, payload in steps_to_planning(15):
         assert facilitator.call(event, payload)["ok"]
     for screen in (facilitator, *phones.values()):
         screen.views()  # drain: from here on, what each screen receives is the test's

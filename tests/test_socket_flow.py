@@ -7,6 +7,7 @@ import json
 from sheets import Typist
 
 from gamehub.server.tokens import token_hash
+from helpers import steps_to_planning
 
 
 def play_to_planning(room, people=13):
@@ -15,7 +16,7 @@ def play_to_planning(room, people=13):
     for i in range(people):
         phone, reply = room.join(f"Person {i}", title=f"Story {i}", pitch=f"Pitch {i}", opt_out=(i % 4 == 0))
         phones[reply["participant_id"]] = phone
-    for event, payload in (("form_groups", {"from_phase": "lobby"}), ("pick_stories", {"from_phase": "groups"}), ("start_planning", {"from_phase": "stories", "minutes": 10})):
+    for event, payload in steps_to_planning(10):
         reply = facilitator.call(event, payload)
         assert reply["ok"], reply
     return facilitator, projector, phones
