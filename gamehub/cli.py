@@ -102,13 +102,13 @@ def serve(args: argparse.Namespace) -> int:
         return 2
     from .engine.state import GROUP_SIZES, PARTICIPANT_LIMITS
 
-    for flag, value, allowed in (("--group-size", args.group_size, GROUP_SIZES),
-                                 ("--max-participants", args.max_participants, PARTICIPANT_LIMITS),
-                                 ("--max-sessions", args.max_sessions, range(1, MAX_SESSIONS_LIMIT + 1)),
-                                 ("--trusted-proxies", args.trusted_proxies, range(0, 11))):
-        if value not in allowed:
-            print(f"gamehub: {flag} must be between {allowed.start} and {allowed.stop - 1}", file=sys.stderr)
-            return 2
+    problem = range_error((("--group-size", args.group_size, GROUP_SIZES),
+                           ("--max-participants", args.max_participants, PARTICIPANT_LIMITS),
+                           ("--max-sessions", args.max_sessions, range(1, MAX_SESSIONS_LIMIT + 1)),
+                           ("--trusted-proxies", args.trusted_proxies, range(0, 11))))
+    if problem:
+        print(f"gamehub: {problem}", file=sys.stderr)
+        return 2
     try:
         blocked_words = _read_word_list(args.blocked_words) if args.blocked_words else ()
     except OSError as error:
@@ -346,6 +346,14 @@ def new_key(store, args: argparse.Namespace) -> int:
     print(f"New facilitator link for {code} (the old one stops working now, open screens with it are closed):\n"
           f"  /s/{code}/facilitator#key={token}")
     return 0
+
+
+def range_error(checks) -> str | None:
+    """The first "--flag must be between A and B" among (flag, value, allowed range) triples."""
+    for flag, value, allowed in checks:
+        if value not in allowed:
+            return f"{flag} must be between {allowed.start} and {allowed.stop - 1}"
+    return None
 
 
 def _read_word_list(path: str) -> tuple[str, ...]:

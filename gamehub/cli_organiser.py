@@ -46,18 +46,18 @@ def _data_dir(args: argparse.Namespace):
 
 
 def new_session(store, args: argparse.Namespace) -> int:
-    from .cli import _read_word_list
+    from .cli import _read_word_list, range_error
     from .engine import Settings
     from .engine.state import GROUP_SIZES, PARTICIPANT_LIMITS
     from .formats import FormatsError, load_deck
     from .server.sessions import TooManySessions, open_session
 
-    for flag, value, allowed in (("--group-size", args.group_size, GROUP_SIZES),
-                                 ("--max-participants", args.max_participants, PARTICIPANT_LIMITS),
-                                 ("--minutes", args.minutes, range(1, 181))):
-        if value not in allowed:
-            print(f"gamehub: {flag} must be between {allowed.start} and {allowed.stop - 1}", file=sys.stderr)
-            return 2
+    problem = range_error((("--group-size", args.group_size, GROUP_SIZES),
+                           ("--max-participants", args.max_participants, PARTICIPANT_LIMITS),
+                           ("--minutes", args.minutes, range(1, 181))))
+    if problem:
+        print(f"gamehub: {problem}", file=sys.stderr)
+        return 2
     try:
         deck = load_deck(args.formats)
         words = _read_word_list(args.blocked_words) if args.blocked_words else ()
