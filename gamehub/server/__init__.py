@@ -54,6 +54,9 @@ DEFAULTS = {
 def create_app(config: dict | None = None) -> Flask:
     """Build the app. `socketio_of(app)` gives its Socket.IO server, for `run` and test clients."""
     app = Flask(__name__, static_folder=str(resource("static")), template_folder=str(resource("templates")))
+    # Templates mark their words with _() and ngettext(); issue 14 plugs in the catalogs.
+    app.jinja_env.add_extension("jinja2.ext.i18n")
+    app.jinja_env.install_null_translations(newstyle=True)
     app.config.update(DEFAULTS)
     app.config.update(config or {})
     app.config["STORE"] = app.config["STORE"] or MemoryStore()
