@@ -17,6 +17,7 @@ import yaml
 
 from .engine.deck import Deck
 from .formats import FormatsError, default_formats_path, load_deck, parse_deck
+from .resources import resource
 
 BUILTIN_ID = "workshop"  # the workshop's own deck: shown, copied, never changed or deleted
 MAX_UPLOAD_BYTES = 64 * 1024  # a deck is a few hundred bytes; anything near this is not one
@@ -54,9 +55,35 @@ def valid_deck_id(deck_id: object) -> bool:
     return isinstance(deck_id, str) and _DECK_ID.match(deck_id) is not None
 
 
-def builtin_data() -> dict:
-    """The workshop deck (formats.yaml as shipped), in formats.yaml shape."""
-    return data_of(load_deck(default_formats_path()))
+# The workshop deck in each language it ships in: English is formats.yaml itself, the others
+# are translations beside it (decks/workshop.<language>.yaml), each a built-in deck of its own.
+BUILTIN_LANGUAGES = ("en", "de", "fr", "es")
+
+
+def builtin_id(language: str = "en") -> str:
+    """The id of the workshop deck in `language` ("workshop" for English, "workshop-de"...)."""
+    return BUILTIN_ID if language == "en" else f"{BUILTIN_ID}-{language}"
+
+
+def is_builtin(deck_id: str) -> bool:
+    return deck_id in {builtin_id(language) for language in BUILTIN_LANGUAGES}
+
+
+def builtin_path(language: str = "en") -> Path:
+    """Where the workshop deck in `language` is; ValueError for a language it is not in."""
+    if language not in BUILTIN_LANGUAGES:
+        raise ValueError(f"the workshop deck is in {', '.join(BUILTIN_LANGUAGES)}, not {language!r}")
+    return default_formats_path() if language == "en" else resource("decks") / f"workshop.{language}.yaml"
+
+
+def builtin_deck(language: str = "en") -> Deck:
+    """The workshop deck in `language`, for a session played in that language."""
+    return load_deck(builtin_path(language))
+
+
+def builtin_data(language: str = "en") -> dict:
+    """The workshop deck (formats.yaml as shipped, or its translation), in formats.yaml shape."""
+    return data_of(builtin_deck(language))
 
 
 def data_of(deck: Deck) -> dict:

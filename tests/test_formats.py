@@ -6,6 +6,7 @@ from pathlib import Path
 
 import pytest
 
+from gamehub import decks
 from gamehub.engine.deck import Deck
 from gamehub.formats import FormatsError, default_formats_path, load_deck
 
@@ -142,3 +143,18 @@ def test_a_formats_file_that_is_not_utf8_raises_formats_error(tmp_path):
 def test_formats_error_is_a_value_error_so_callers_can_catch_it_broadly(tmp_path):
     with pytest.raises(ValueError):
         load_deck(write(tmp_path, "questions: nope\n"))
+
+
+@pytest.mark.parametrize("language", ["de", "fr", "es"])
+def test_each_translated_workshop_deck_has_the_shape_of_the_english_one_and_other_words(language):
+    english, translated = decks.builtin_deck("en"), decks.builtin_deck(language)
+    assert len(translated.questions) == 4 and [len(options) for options in translated.lists] == [3] * 5
+    shared = set(english.lists[0] + english.lists[1] + english.questions) & set(translated.lists[0] + translated.lists[1]
+                                                                                  + translated.questions)
+    assert not shared and translated.title != english.title and translated.instructions != english.instructions
+    decks.validate(decks.builtin_data(language))  # within the organiser's limits too
+
+
+def test_there_is_no_workshop_deck_in_a_language_not_shipped():
+    with pytest.raises(ValueError):
+        decks.builtin_path("xx")

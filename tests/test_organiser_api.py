@@ -184,6 +184,18 @@ def test_the_workshop_deck_is_built_in_and_cannot_be_changed_or_deleted(api):
     assert api("DELETE", "/decks/workshop").status_code == 403
 
 
+@pytest.mark.parametrize("language", ["de", "fr", "es"])
+def test_the_workshop_deck_in_each_shipped_language_is_built_in_and_plays(app, api, language):
+    listed = {d["id"]: d for d in api("GET", "/home").get_json()["decks"]}
+    translated, english = listed[f"workshop-{language}"], listed["workshop"]
+    assert translated["builtin"] and translated["name"].endswith(f"({language})")
+    assert api("DELETE", f"/decks/workshop-{language}").status_code == 403
+    code = api("POST", "/sessions", {"deck": f"workshop-{language}"}).get_json()["session"]["code"]
+    deck = hub_of(app).store.get(code).state.deck
+    assert deck.title == translated["data"]["title"] != english["data"]["title"]
+    assert deck.lists[0][1] != english["data"]["formats"][0][1]  # "A short film", translated
+
+
 def test_a_deck_downloads_as_yaml_that_uploads_back_the_same(app, api):
     deck = api("POST", "/decks", GOOD_DECK).get_json()["deck"]
     download = api("GET", f"/decks/{deck['id']}/yaml")
@@ -259,7 +271,8 @@ def test_a_deck_given_to_serve_with_formats_is_offered_first_and_cannot_be_chang
     client = app.test_client()
     headers = {"Authorization": f"Bearer {key}"}
     listed = client.get("/organiser/api/home", headers=headers).get_json()["decks"]
-    assert [d["id"] for d in listed] == ["serve", "workshop"] and listed[0]["builtin"]
+    assert [d["id"] for d in listed] == ["serve", "workshop", "workshop-de", "workshop-fr", "workshop-es"]
+    assert listed[0]["builtin"]
     assert listed[0]["name"] == "Chemistry outreach (gamehub serve --formats)"
     code = client.post("/organiser/api/sessions", json={}, headers=headers).get_json()["session"]["code"]
     assert hub_of(app).store.get(code).state.deck == served  # the default, as `gamehub serve` plays

@@ -169,7 +169,7 @@ def delete_session(code: str):
 
 def _deck_json(deck_id: str, name: str, data: dict, created: float | None, updated: float | None) -> dict:
     shown = {**data, "formats": [list(options) for _, options in sorted(data["formats"].items())]}
-    return {"id": deck_id, "name": name, "builtin": deck_id in (decks.BUILTIN_ID, SERVE_DECK),
+    return {"id": deck_id, "name": name, "builtin": decks.is_builtin(deck_id) or deck_id == SERVE_DECK,
             "created": created, "updated": updated, "data": shown}
 
 
@@ -182,6 +182,9 @@ def _fixed_decks() -> dict[str, tuple[str, dict]]:
     if served != builtin:
         fixed[SERVE_DECK] = (f"{served['title']} (gamehub serve --formats)", served)
     fixed[decks.BUILTIN_ID] = (builtin["title"], builtin)
+    for language in decks.BUILTIN_LANGUAGES[1:]:
+        translated = decks.builtin_data(language)
+        fixed[decks.builtin_id(language)] = (f"{translated['title']} ({language})", translated)
     return fixed
 
 
@@ -230,7 +233,7 @@ def upload_deck():
 
 @organiser.put("/organiser/api/decks/<deck_id>")
 def edit_deck(deck_id: str):
-    if deck_id in (decks.BUILTIN_ID, SERVE_DECK):
+    if decks.is_builtin(deck_id) or deck_id == SERVE_DECK:
         return _error(403, "builtin_deck", "This deck is built in: make a copy to change it")
     found = _hub().store.get_deck(deck_id) if decks.valid_deck_id(deck_id) else None
     if found is None:
@@ -242,7 +245,7 @@ def edit_deck(deck_id: str):
 @organiser.delete("/organiser/api/decks/<deck_id>")
 def delete_deck(deck_id: str):
     """Sessions keep their own copy of a deck, so deleting it changes no session."""
-    if deck_id in (decks.BUILTIN_ID, SERVE_DECK):
+    if decks.is_builtin(deck_id) or deck_id == SERVE_DECK:
         return _error(403, "builtin_deck", "This deck is built in and cannot be deleted")
     if not decks.valid_deck_id(deck_id) or not _hub().store.delete_deck(deck_id):
         return _error(404, "unknown_deck", "No such deck (deleted already?)")
