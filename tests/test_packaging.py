@@ -25,8 +25,8 @@ def wheel(tmp_path_factory) -> Path:
 
 def test_the_wheel_carries_the_pages_the_static_files_and_the_deck(wheel):
     names = set(zipfile.ZipFile(wheel).namelist())
-    for required in ("gamehub/formats.yaml", "gamehub/decks/workshop.de.yaml", "gamehub/templates/phone.html", "gamehub/templates/projector.html",
-                     "gamehub/templates/facilitator.html", "gamehub/static/vendor/socket.io.esm.min.js",
+    for required in ("gamehub/formats.yaml", "gamehub/decks/workshop.de.yaml", "gamehub/templates/phone.html",
+                     "gamehub/templates/projector.html", "gamehub/templates/facilitator.html", "gamehub/static/vendor/socket.io.esm.min.js",
                      "gamehub/static/css/gamehub.css", "gamehub/engine/__init__.py"):
         assert required in names, f"{required} is missing from {wheel.name}"
 
