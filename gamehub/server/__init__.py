@@ -98,6 +98,10 @@ def create_app(config: dict | None = None) -> Flask:
                                 socketio.start_background_task, socketio.sleep)
         hub.online_of, hub.online_changed = shared.online, shared.changed
         shared.start()
+    # Flask-SocketIO opens a request context for every event, on the Socket.IO URL: with no
+    # route there, each one builds and throws away a NotFound. The middleware answers that
+    # URL before Flask, so this rule never serves a request; it only makes the match cheap.
+    app.add_url_rule("/socket.io/", endpoint="socketio_events", view_func=lambda: ("", 404))
     app.register_blueprint(pages)
     app.register_blueprint(organiser)
     app.after_request(add_security_headers)

@@ -35,7 +35,7 @@ MAX_ATTEMPTS = 20  # writes lost to other processes before a command is refused 
 
 
 class Emitter(Protocol):
-    def emit(self, event: str, data: dict, *, to: str, skip_sid: str | None = None) -> None: ...
+    def emit(self, event: str, data: dict, *, to: str | list[str], skip_sid: str | None = None) -> None: ...
 
 
 class Hub:
@@ -274,8 +274,9 @@ class Hub:
         author = state.participants[echo.by]
         message = {"session": state.id, "sheet": echo.sheet, "update": echo.update,
                    "by": {"id": author.id, "name": author.name}, "fields": list(echo.fields)}
-        for pid in state.groups[echo.group - 1].members:
-            self._emitter.emit("sheet_update", message, to=phone_room(state.id, pid), skip_sid=origin)
+        # One emit to all the members' rooms: Socket.IO encodes the packet once, not per member.
+        rooms = [phone_room(state.id, pid) for pid in state.groups[echo.group - 1].members]
+        self._emitter.emit("sheet_update", message, to=rooms, skip_sid=origin)
 
     def _patch_staff(self, state: Session, numbers: list[int], now: float) -> None:
         """Only these groups changed: send them alone, each staff screen at most one patch per
