@@ -35,13 +35,24 @@ def staff_message(message: Message | None) -> dict | None:
     return _message(message) if message else None
 
 
-def hand(state: Session, help_: Help | None, me: str | None = None) -> dict | None:
-    """A group's raised hand: its ticket, when, and who raised it (`mine` on that person's phone)."""
-    if help_ is None:
+def _person(state: Session, pid: str | None) -> dict | None:
+    person = state.participants.get(pid or "")
+    return {"id": person.id, "name": person.name} if person else None
+
+
+def staff_hand(state: Session, help_: Help | None) -> dict | None:
+    """A group's hand while it is up: its ticket, when, and who raised it."""
+    if help_ is None or not help_.up:
         return None
-    person = state.participants.get(help_.by)
-    view = {"ticket": help_.ticket, "at": help_.at,
-            "by": {"id": person.id, "name": person.name} if person else None}
-    if me is not None:
-        view["mine"] = help_.by == me
-    return view
+    return {"ticket": help_.ticket, "at": help_.at, "by": _person(state, help_.by)}
+
+
+def phone_hand(state: Session, help_: Help | None, me: str, now: float) -> dict | None:
+    """The group's hand on a member's phone: up, or lowered (by whom, when) a short while ago."""
+    if help_ is None or (not help_.up and now - help_.lowered_at >= PHONE_SECONDS):
+        return None
+    lowered = None if help_.up else {
+        "at": help_.lowered_at, "by": "facilitator" if help_.lowered_by is None else "member",
+        "member": _person(state, help_.lowered_by), "mine": help_.lowered_by == me}
+    return {"ticket": help_.ticket, "at": help_.at, "by": _person(state, help_.by), "mine": help_.by == me,
+            "lowered": lowered}

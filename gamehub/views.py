@@ -13,7 +13,7 @@ from .engine import Group, Participant, Phase, Session
 from .engine.room import PAGE_SIZE, page_count, shown_page
 from .engine.showcase import HEAD_STEPS, answer_hidden, reveal_parts
 from .engine.state import PHASE_ORDER
-from .room_views import hand, phone_message, projector_message, staff_message
+from .room_views import phone_hand, phone_message, projector_message, staff_hand, staff_message
 
 # Dark enough for white text at 4.5:1; every colour has a name, and a group is always also
 # shown by its number, so colour is never the only signal.
@@ -162,7 +162,7 @@ def phone_view(state: Session, participant_id: str, now: float) -> dict:
         "instructions": state.deck.instructions,
         "sheet": group.sheet.id if group.sheet else None,
         "answers": _answers(state, group) if reached(state, Phase.PLANNING) else None,
-        "help": hand(state, group.help, participant_id),
+        "help": phone_hand(state, group.help, participant_id, now),
     }
     return view
 
@@ -245,7 +245,7 @@ def facilitator_group(state: Session, g: Group, active_at: float | None = None) 
         "answers": _answers(state, g),
         "active_at": active_at,
         "message": staff_message(g.message),
-        "help": hand(state, g.help),
+        "help": staff_hand(state, g.help),
     }
 
 

@@ -144,7 +144,8 @@ def test_a_member_raises_the_groups_hand_seen_by_the_group_and_the_facilitator_o
     name = after.participants[asker].name
     for pid in members(after, 2):
         assert phone_view(after, pid, NOW + 4)["group"]["help"] == {
-            "ticket": ticket, "at": NOW + 3, "by": {"id": asker, "name": name}, "mine": pid == asker}
+            "ticket": ticket, "at": NOW + 3, "by": {"id": asker, "name": name}, "mine": pid == asker,
+            "lowered": None}
     for pid in members(after, 1):
         assert phone_view(after, pid, NOW + 4)["group"]["help"] is None
     cards = facilitator_view(after, NOW + 4, {}, set())["groups"]
@@ -168,14 +169,17 @@ def test_the_facilitator_clears_a_hand_once_and_a_second_click_is_already_done()
     state = played_to("planning", 8)
     state = run(state, AskHelp(), participant(members(state, 1)[0]))
     ticket = state.group(1).help.ticket
-    result = run_outcome(state, ClearHelp(group=1, ticket=ticket))
+    result = run_outcome(state, ClearHelp(group=1, ticket=ticket), now=NOW + 30)
     assert result.phones == frozenset(members(state, 1)) and result.groups == frozenset({1})
     cleared = result.state
-    assert cleared.group(1).help is None
+    assert not cleared.group(1).help.up
+    assert facilitator_view(cleared, NOW + 31, {}, set())["groups"][0]["help"] is None
     error = rejects(cleared, ClearHelp(group=1, ticket=ticket), code="already_cleared")
     assert error.details == {"group": 1, "help": None}
-    for pid in members(cleared, 1):
-        assert phone_view(cleared, pid, NOW)["group"]["help"] is None
+    for pid in members(cleared, 1):  # the phones say who lowered it, for a while
+        seen = phone_view(cleared, pid, NOW + 31)["group"]["help"]
+        assert seen["lowered"] == {"at": NOW + 30, "by": "facilitator", "member": None, "mine": False}
+        assert phone_view(cleared, pid, NOW + 30 + PHONE_SECONDS)["group"]["help"] is None
 
 
 def test_clearing_names_the_hand_it_saw_so_a_hand_raised_again_stays_up():
@@ -199,9 +203,16 @@ def test_any_member_may_lower_their_groups_hand_once_but_not_another_groups():
     stranger = members(state, 2)[0]
     rejects(state, CancelHelp(ticket=ticket), participant(stranger), "already_cleared")  # their own group has none
     assert state.group(1).help is not None
-    lowered = run(state, CancelHelp(ticket=ticket), participant(mate))
-    assert lowered.group(1).help is None
+    lowered = run(state, CancelHelp(ticket=ticket), participant(mate), now=NOW + 9)
+    assert not lowered.group(1).help.up
+    assert facilitator_view(lowered, NOW + 9, {}, set())["groups"][0]["help"] is None
     rejects(lowered, CancelHelp(ticket=ticket), participant(asker), "already_cleared")
+    name = lowered.participants[mate].name
+    for pid, mine in ((asker, False), (mate, True)):
+        assert phone_view(lowered, pid, NOW + 10)["group"]["help"]["lowered"] == {
+            "at": NOW + 9, "by": "member", "member": {"id": mate, "name": name}, "mine": mine}
+    again = run(lowered, AskHelp(), participant(asker), now=NOW + 11)  # and it can be raised again
+    assert again.group(1).help.up and again.group(1).help.at == NOW + 11
 
 
 def test_help_is_for_members_of_a_group_from_the_groups_phase_on():

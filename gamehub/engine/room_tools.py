@@ -3,7 +3,8 @@ to one group's phones, and a group's raised hand ("Ask for help") that stays up 
 facilitator clears it or the group lowers it.
 
 A message to everyone is `Session.message` (every phone, and briefly the projector); a message
-to one group is that group's `Group.message` (its phones only). A hand is `Group.help`. Each
+to one group is that group's `Group.message` (its phones only). A hand is `Group.help`; once
+lowered it stays there, marked with who lowered it, so the phones can say so. Each
 carries the session version that made it (`Message.id`, `Help.ticket`): a phone remembers which
 message it dismissed, and lowering a hand names the hand it saw, so a double click lowers
 once and never lowers a hand raised again in between.
@@ -49,7 +50,7 @@ class SendMessage(Command):
                       phones=frozenset(group.members), groups=frozenset({group.number}))
 
 
-def _hand_changed(state: Session, group: Group, help_: Help | None, result: dict | None = None) -> Change:
+def _hand_changed(state: Session, group: Group, help_: Help, result: dict | None = None) -> Change:
     """The group's phones and the staff's card of that group see the hand go up or down (the
     projector's rendition of the group does not show hands, so it gets nothing)."""
     return Change(state.with_group(replace(group, help=help_)), phones=frozenset(group.members),
@@ -58,7 +59,7 @@ def _hand_changed(state: Session, group: Group, help_: Help | None, result: dict
 
 def _the_hand(group: Group, ticket: int) -> Help:
     """The hand `ticket` names, still raised; else the command was already done."""
-    hand = group.help
+    hand = group.help if group.help is not None and group.help.up else None
     require(hand is not None and hand.ticket == ticket, "already_cleared",
             f"Already done: group {group.number}'s hand is " + ("down" if hand is None else "up again"),
             {"group": group.number, "help": hand and {"ticket": hand.ticket, "at": hand.at}})
@@ -76,7 +77,7 @@ class AskHelp(Command):
 
     def run(self, state: Session, actor: Actor, now: float) -> Change:
         group = own_group(state, actor)
-        hand = group.help
+        hand = group.help if group.help is not None and group.help.up else None
         require(hand is None, "already_asked", "Your group has already asked for help",
                 hand and {"ticket": hand.ticket, "at": hand.at})
         ticket = state.version + 1
@@ -97,8 +98,8 @@ class CancelHelp(Command):
 
     def run(self, state: Session, actor: Actor, now: float) -> Change:
         group = own_group(state, actor)
-        _the_hand(group, self.ticket)
-        return _hand_changed(state, group, None)
+        hand = _the_hand(group, self.ticket)
+        return _hand_changed(state, group, replace(hand, lowered_at=now, lowered_by=actor.participant_id))
 
 
 @dataclass(frozen=True)
@@ -115,5 +116,5 @@ class ClearHelp(Command):
     def run(self, state: Session, actor: Actor, now: float) -> Change:
         group = state.group(self.group)
         require(group is not None, "unknown_group", f"There is no group {self.group}")
-        _the_hand(group, self.ticket)
-        return _hand_changed(state, group, None)
+        hand = _the_hand(group, self.ticket)
+        return _hand_changed(state, group, replace(hand, lowered_at=now, lowered_by=None))

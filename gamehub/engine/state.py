@@ -99,6 +99,13 @@ class Help:
     ticket: int  # the session version that raised it: lowering names it, so a double click lowers once
     by: str  # participant id
     at: float
+    # When and by whom it was lowered (None: the facilitator), kept so the phones can say which.
+    lowered_at: float | None = None
+    lowered_by: str | None = None
+
+    @property
+    def up(self) -> bool:
+        return self.lowered_at is None
 
 
 @dataclass(frozen=True)
@@ -110,7 +117,7 @@ class Group:
     format_by: str | None = None  # who chose it (participant id), so every phone can say so
     sheet: Sheet | None = None  # the four answers, a shared document (engine/sheet.py)
     message: Message | None = None  # the facilitator's last message to this group alone
-    help: Help | None = None  # the group's hand, while it is raised
+    help: Help | None = None  # the group's hand: raised, or the last one lowered
 
     @property
     def texts(self) -> tuple[str, ...]:
