@@ -13,7 +13,7 @@ from __future__ import annotations
 import pytest
 from playwright.sync_api import expect
 
-from browser import LAPTOP, PHONE, PROJECTOR, axe_violations
+from browser import LAPTOP, PHONE, PROJECTOR, axe_violations, screenshot
 from server_process import ServerProcess
 from test_real_server import Client
 
@@ -126,6 +126,8 @@ def test_a_message_to_everyone_shows_on_two_phones_and_briefly_on_the_projector(
     for page, what in ((ada, "phone with a message"), (projector, "projector with a message"),
                        (facilitator, "facilitator after sending")):
         clean(page, what)
+    screenshot(projector, "projector-message")
+    screenshot(ada, "phone-message")
 
     # Ada hides it; a reload does not bring it back. Bo reloads without hiding it: still there.
     ada.get_by_role("button", name="Hide message").click()
@@ -196,6 +198,9 @@ def test_a_phone_asks_for_help_the_facilitator_sees_the_hand_and_clears_it(room)
     expect(ada.locator(".help-note")).to_be_hidden()  # no error said (the second tap was taken quietly)
     for page, what in ((ada, "phone that asked for help"), (facilitator, "facilitator with a raised hand")):
         clean(page, what)
+    ada.locator(".help-box").scroll_into_view_if_needed()
+    screenshot(ada, "phone-help-asked")
+    screenshot(facilitator, "facilitator-help-hand")
 
     # A reload keeps it: the hand is the server's.
     ada.reload()

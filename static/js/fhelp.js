@@ -3,7 +3,7 @@
 // "Mark as helped" lowers the hand it was shown for (its ticket), so a double click lowers once.
 // A lowered hand leaves a short note in its row for a few seconds, so the rows below do not
 // slide under the second click of a double click; a button that just appeared is not armed for
-// a moment (confirm.js). Words and the ✋ sign say it: never colour alone.
+// a moment (confirm.js). Words say it, with a "!" sign: never colour alone.
 import { el, render } from "./dom.js";
 import { arm, armed } from "./confirm.js";
 import { t, tn } from "./i18n.js";
@@ -18,7 +18,7 @@ export function createHands(ctx) {
   const none = el("p", { class: "f-help f-hands-none" }, t("No group is asking for help."));
   const live = el("p", { class: "visually-hidden", role: "status" });
   const panel = el("section", { class: "f-panel f-hands", "aria-labelledby": "f-hands-h", "data-count": "0" },
-    el("h2", { id: "f-hands-h", tabindex: "-1" }, el("span", { "aria-hidden": "true" }, "✋ "), t("Help requests"), " ", count),
+    el("h2", { id: "f-hands-h", tabindex: "-1" }, el("span", { class: "help-sign", "aria-hidden": "true" }, "!"), " ", t("Help requests"), " ", count),
     none, list, live);
   const main = document.querySelector(".f-main");
   if (main) main.prepend(panel);
@@ -68,7 +68,7 @@ export function createHands(ctx) {
     none.hidden = hands.length > 0 || notes.size > 0;
     const rows = [
       ...hands.map((g) => el("li", { class: "f-hand-row" },
-        el("span", { "aria-hidden": "true" }, "✋ "), el("strong", {}, ctx.groupLabel(g)), " ", asked(g), " ",
+        el("span", { class: "help-sign", "aria-hidden": "true" }, "!"), " ", el("strong", {}, ctx.groupLabel(g)), " ", asked(g), " ",
         clearButton(g, [t("Mark as helped"), el("span", { class: "visually-hidden" }, ` (${t("group {n}", { n: g.number })})`)], fresh(g)))),
       ...[...notes.values()].map((note) => el("li", { class: "f-hand-row is-lowered" }, el("span", { "aria-hidden": "true" }, "✓ "), note.text)),
     ];
@@ -91,7 +91,7 @@ export function createHands(ctx) {
       if (marker && marker.dataset.sig === sig) continue;
       const had = marker && marker.contains(document.activeElement);
       const next = el("p", { class: "f-hand", "data-sig": sig },
-        el("span", { class: "f-hand-sign", "aria-hidden": "true" }, "✋"), " ",
+        el("span", { class: "help-sign", "aria-hidden": "true" }, "!"), " ",
         el("strong", {}, t("Asked for help")), " ", asked(g), " ",
         clearButton(g, [t("Mark as helped"), el("span", { class: "visually-hidden" }, ` (${t("group {n}", { n: g.number })})`)], fresh(g)));
       if (marker) marker.replaceWith(next); else head.after(next);

@@ -16,11 +16,11 @@ export function createHelp({ send }) {
   let said = null; // what the live region last reported, so a new view does not repeat it
 
   const ask = el("button", { type: "button", class: "big full help-ask", onclick: () => act("ask_help", {}) },
-    el("span", { "aria-hidden": "true" }, "✋"), t("Ask for help"));
+    el("span", { class: "help-sign", "aria-hidden": "true" }, "!"), t("Ask for help"));
   const statusTitle = el("p", { class: "help-status-title" });
   const statusWhen = el("p", { class: "help-status-when" });
   const status = el("div", { class: "help-status", tabindex: "-1" },
-    el("span", { class: "help-status-icon", "aria-hidden": "true" }, "✋"), el("div", {}, statusTitle, statusWhen));
+    el("span", { class: "help-sign", "aria-hidden": "true" }, "!"), el("div", {}, statusTitle, statusWhen));
   const hint = el("p", { class: "help-hint" }, t("The facilitator's screen shows that your group needs help, until they come."));
   const cancel = el("button", { type: "button", class: "full help-cancel",
     onclick: () => hand && act("cancel_help", { ticket: hand.ticket }) }, t("Cancel the request"));

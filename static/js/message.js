@@ -33,7 +33,7 @@ export function createMessage(code) {
     const title = message.to === "group" ? t("Message to your group") : t("Message from the facilitator");
     render(slot, el("section", { class: "room-message", "aria-labelledby": "room-message-h" },
       el("h2", { class: "room-message-head", id: "room-message-h" },
-        el("span", { "aria-hidden": "true" }, "📣 "), title,
+        title,
         el("span", { class: "room-message-time" }, " · ", t("sent at {time}", { time: timeOfDay(message.at) }))),
       el("p", { class: "room-message-text" }, message.text),
       el("button", { type: "button", class: "room-message-ok", onclick: hide }, t("Hide message"))));

@@ -9,8 +9,7 @@ import { t } from "./i18n.js";
 export function createProjectorMessage(root, now) {
   const text = el("p", { class: "p-message-text" });
   const box = el("section", { class: "p-message", "aria-labelledby": "p-message-h", hidden: true },
-    el("h2", { class: "p-message-head", id: "p-message-h" }, el("span", { "aria-hidden": "true" }, "📣 "),
-      t("Message from the facilitator")), text);
+    el("h2", { class: "p-message-head", id: "p-message-h" }, t("Message from the facilitator")), text);
   const slot = el("div", { class: "p-message-slot", role: "status" }, box);
   root.append(slot);
   let shown = null; // {id, until} of the message on screen, or the last one shown
