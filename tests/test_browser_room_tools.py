@@ -98,6 +98,7 @@ def into_groups(room: Room, split: dict[str, int]) -> dict:
 
 def test_a_message_to_everyone_shows_on_two_phones_and_briefly_on_the_projector(room):
     projector = room.page(PROJECTOR, room.links.projector, clock=True)
+    still = room.page({**PROJECTOR, "reduced_motion": "reduce"}, room.links.projector)
     ada, bo = room.phone("Ada"), room.phone("Bo")
     facilitator = room.facilitator()
     expect(facilitator.locator("#f-msg-last")).to_have_text("No message sent yet.")
@@ -118,6 +119,9 @@ def test_a_message_to_everyone_shows_on_two_phones_and_briefly_on_the_projector(
     expect(shown).to_be_visible(timeout=WAIT)
     expect(shown).to_contain_text(HOSTILE)
     assert float(shown.locator(".p-message-text").evaluate("n => parseFloat(getComputedStyle(n).fontSize)")) >= 28
+    expect(still.locator(".p-message")).to_be_visible(timeout=WAIT)  # no motion asked for: none made
+    assert still.locator(".p-message").evaluate("n => getComputedStyle(n).animationName") == "none"
+    assert shown.evaluate("n => getComputedStyle(n).animationName") != "none"
     expect(facilitator.locator("#f-msg-last")).to_contain_text(f"to everyone: {HOSTILE}")
     expect(facilitator.get_by_label("Message", exact=True)).to_have_value("")
     # The double click sent one message: the second click met a disabled button.
