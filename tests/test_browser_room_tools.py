@@ -18,7 +18,8 @@ from server_process import ServerProcess
 from test_real_server import Client
 
 WAIT = 10_000
-HOSTILE = "<b>5 minutes left</b>: pick your best idea"
+ROOM_MESSAGE = "5 minutes left: pick your best idea"
+HOSTILE = "<b>Group 2</b>: please come to the front"
 
 
 class Room:
@@ -105,7 +106,7 @@ def test_a_message_to_everyone_shows_on_two_phones_and_briefly_on_the_projector(
     send = facilitator.get_by_role("button", name="Send message")
     expect(send).to_be_disabled()  # nothing to send yet
 
-    facilitator.get_by_label("Message", exact=True).fill(HOSTILE)
+    facilitator.get_by_label("Message", exact=True).fill(ROOM_MESSAGE)
     expect(facilitator.get_by_label("Send to")).to_have_value("0")  # everyone, by default
     double_click(facilitator, send)
 
@@ -113,16 +114,15 @@ def test_a_message_to_everyone_shows_on_two_phones_and_briefly_on_the_projector(
         banner = phone.locator(".room-message")
         expect(banner).to_be_visible(timeout=WAIT)
         expect(banner.locator(".room-message-head")).to_contain_text("Message from the facilitator")
-        expect(banner.locator(".room-message-text")).to_have_text(HOSTILE)  # as text, never as HTML
-        assert banner.locator("b").count() == 0
+        expect(banner.locator(".room-message-text")).to_have_text(ROOM_MESSAGE)
     shown = projector.locator(".p-message")
     expect(shown).to_be_visible(timeout=WAIT)
-    expect(shown).to_contain_text(HOSTILE)
+    expect(shown).to_contain_text(ROOM_MESSAGE)
     assert float(shown.locator(".p-message-text").evaluate("n => parseFloat(getComputedStyle(n).fontSize)")) >= 28
     expect(still.locator(".p-message")).to_be_visible(timeout=WAIT)  # no motion asked for: none made
     assert still.locator(".p-message").evaluate("n => getComputedStyle(n).animationName") == "none"
     assert shown.evaluate("n => getComputedStyle(n).animationName") != "none"
-    expect(facilitator.locator("#f-msg-last")).to_contain_text(f"to everyone: {HOSTILE}")
+    expect(facilitator.locator("#f-msg-last")).to_contain_text(f"to everyone: {ROOM_MESSAGE}")
     expect(facilitator.get_by_label("Message", exact=True)).to_have_value("")
     # The double click sent one message: the second click met a disabled button.
     sent = {v["message"]["id"] for v in room.truth.views if v.get("message")}
@@ -139,7 +139,7 @@ def test_a_message_to_everyone_shows_on_two_phones_and_briefly_on_the_projector(
     ada.reload()
     expect(ada.locator("h1")).to_have_text("You're in, Ada.", timeout=WAIT)
     bo.reload()
-    expect(bo.locator(".room-message-text")).to_have_text(HOSTILE, timeout=WAIT)
+    expect(bo.locator(".room-message-text")).to_have_text(ROOM_MESSAGE, timeout=WAIT)
     expect(ada.locator(".room-message")).to_have_count(0)
 
     # The projector lets it go by itself after its ten seconds, and a later view keeps it gone.
@@ -159,13 +159,15 @@ def test_a_message_to_one_group_reaches_only_that_groups_phones(room):
     into_groups(room, {"Ada": 1, "Bo": 2})
     facilitator = room.facilitator()
     expect(facilitator.get_by_label("Send to").locator("option")).to_have_count(3)
-    facilitator.get_by_label("Message", exact=True).fill("Group 2: please come to the front")
+    facilitator.get_by_label("Message", exact=True).fill(HOSTILE)
     facilitator.get_by_label("Send to").select_option(label="Group 2 · Blue (its phones only)")
     facilitator.get_by_role("button", name="Send message").click()
 
     expect(bo.locator(".room-message-head")).to_contain_text("Message to your group", timeout=WAIT)
-    expect(bo.locator(".room-message-text")).to_have_text("Group 2: please come to the front")
-    expect(facilitator.locator("#f-msg-last")).to_contain_text("to Group 2 · Blue: Group 2: please come to the front")
+    expect(bo.locator(".room-message-text")).to_have_text(HOSTILE)  # as text, never as HTML
+    assert bo.locator(".room-message b").count() == 0
+    expect(facilitator.locator("#f-msg-last")).to_contain_text(f"to Group 2 · Blue: {HOSTILE}")
+    assert facilitator.locator("#f-msg-last b").count() == 0
     room.truth.wait_for(lambda v: v["groups"][1]["message"] is not None)
     ada.reload()  # a fresh view: still nothing for group 1
     expect(ada.locator(".help-box")).to_be_visible(timeout=WAIT)
@@ -202,6 +204,7 @@ def test_a_phone_asks_for_help_the_facilitator_sees_the_hand_and_clears_it(room)
     expect(ada.locator(".help-note")).to_be_hidden()  # no error said (the second tap was taken quietly)
     for page, what in ((ada, "phone that asked for help"), (facilitator, "facilitator with a raised hand")):
         clean(page, what)
+    ada.get_by_role("button", name="OK").click()  # the note that the facilitator moved Ada
     ada.locator(".help-box").scroll_into_view_if_needed()
     screenshot(ada, "phone-help-asked")
     screenshot(facilitator, "facilitator-help-hand")
