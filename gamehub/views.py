@@ -13,6 +13,7 @@ from .engine import Group, Participant, Phase, Session
 from .engine.room import PAGE_SIZE, page_count, shown_page
 from .engine.showcase import HEAD_STEPS, answer_hidden, reveal_parts
 from .engine.state import PHASE_ORDER
+from .room_views import phone_hand, phone_message, projector_message, staff_hand, staff_message
 
 # Dark enough for white text at 4.5:1; every colour has a name, and a group is always also
 # shown by its number, so colour is never the only signal.
@@ -142,6 +143,7 @@ def phone_view(state: Session, participant_id: str, now: float) -> dict:
         "opt_out": person.opt_out,
     })
     group = state.group_of(participant_id)
+    view["message"] = phone_message(state, group, now)
     if group is None or not reached(state, Phase.GROUPS):
         return {**view, "group": None}
     story = _story(state, group)
@@ -160,6 +162,7 @@ def phone_view(state: Session, participant_id: str, now: float) -> dict:
         "instructions": state.deck.instructions,
         "sheet": group.sheet.id if group.sheet else None,
         "answers": _answers(state, group) if reached(state, Phase.PLANNING) else None,
+        "help": phone_hand(state, group.help, participant_id, now),
     }
     return view
 
@@ -177,6 +180,7 @@ def projector_view(state: Session, now: float, join_url: str) -> dict:
         questions=list(state.deck.questions),
         showcase=_showcase(state, reveal=True) if showcase else None,
         groups=[projector_group(state, g) for g in state.groups],
+        message=projector_message(state, now),
         **_room(state),
     )
     return view
@@ -214,6 +218,7 @@ def facilitator_view(state: Session, now: float, links: dict, online: Container[
                 "pitch": state.settings.max_pitch, "answer": state.settings.max_answer},
         questions=list(state.deck.questions),
         showcase=_showcase(state, reveal=False),
+        message=staff_message(state.message),
         **_room(state),
         participants=[{
             "id": p.id, "name": p.name, "title": p.title, "pitch": p.pitch, "opt_out": p.opt_out,
@@ -239,6 +244,8 @@ def facilitator_group(state: Session, g: Group, active_at: float | None = None) 
         "answered": answered(g),
         "answers": _answers(state, g),
         "active_at": active_at,
+        "message": staff_message(g.message),
+        "help": staff_hand(state, g.help),
     }
 
 

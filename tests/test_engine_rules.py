@@ -37,6 +37,7 @@ from gamehub.engine.draws import rng_for
 from gamehub.engine.groups import FormGroups, MoveParticipant, Reshuffle
 from gamehub.engine.lobby import AddParticipant, Join, RemoveParticipant, SetLocked
 from gamehub.engine.navigation import Back
+from gamehub.engine.room_tools import AskHelp, CancelHelp, ClearHelp, SendMessage
 from gamehub.engine.planning import ChooseFormat, EditSheet, ExtendTimer, StartPlanning
 from gamehub.engine.sheet import MAX_UPDATE, SHEET_GRACE
 from gamehub.engine.room import SetSound, TurnPage
@@ -93,6 +94,11 @@ DOCUMENTED = {  # event: (roles, phases), as docs/protocol.md's command table sa
     "set_presenter_timer": ({Role.FACILITATOR}, ALL),
     "set_sound": ({Role.FACILITATOR}, ALL),
     "turn_page": ({Role.FACILITATOR}, {"groups", "stories", "planning", "showcase"}),
+    # the facilitator's tools for the room (issue 13; tests/test_room_tools.py)
+    "send_message": ({Role.FACILITATOR}, ALL),
+    "ask_help": ({Role.PARTICIPANT}, {"groups", "stories", "planning", "showcase"}),
+    "cancel_help": ({Role.PARTICIPANT}, {"groups", "stories", "planning", "showcase"}),
+    "clear_help": ({Role.FACILITATOR}, ALL),
 }
 
 SAMPLE = {  # one well-formed command per event
@@ -118,6 +124,10 @@ SAMPLE = {  # one well-formed command per event
     "set_presenter_timer": SetPresenterTimer(seconds=90),
     "set_sound": SetSound(on=False),
     "turn_page": TurnPage(delta=1, from_page=0),
+    "send_message": SendMessage(text="Five minutes left"),
+    "ask_help": AskHelp(),
+    "cancel_help": CancelHelp(ticket=1),
+    "clear_help": ClearHelp(group=1, ticket=1),
 }
 
 ACTOR_OF_ROLE = {

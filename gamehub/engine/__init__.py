@@ -19,6 +19,7 @@ from .navigation import Back
 from .planning import ChooseFormat, EditSheet, ExtendTimer, StartPlanning
 from .sheet import Sheet
 from .room import SetSound, TurnPage
+from .room_tools import AskHelp, CancelHelp, ClearHelp, SendMessage
 from .showcase import SetPresenterTimer, ShowcaseGallery, ShowcaseStep, StartShowcase
 from .state import Actor, Group, Participant, Phase, Role, Session, Settings, Story, Timer
 from .stories import PickStories, RerollStory
@@ -32,6 +33,7 @@ COMMANDS: dict[str, type[Command]] = {
         StartPlanning, ExtendTimer, ChooseFormat, EditSheet,
         StartShowcase, ShowcaseStep, ShowcaseGallery, SetPresenterTimer,
         SetSound, TurnPage,
+        SendMessage, AskHelp, CancelHelp, ClearHelp,
         Back,
     )
 }

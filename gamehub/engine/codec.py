@@ -6,13 +6,14 @@ from dataclasses import asdict
 
 from .deck import Deck
 from .sheet import Sheet, sheet_id
-from .state import Group, Participant, Phase, Session, Settings, Showcase, Story, Timer
+from .state import Group, Help, Message, Participant, Phase, Session, Settings, Showcase, Story, Timer
 
 FORMAT = 2  # bump when the shape changes, and teach `decode` the old one
 # Format 1 kept each answer as plain text with a revision; format 2 keeps a group's answers as
 # a shared document (`Group.sheet`). Fields added since have defaults, so older snapshots still
 # decode: Participant.hidden (False), Settings.blocked_words (()), Settings.planning_minutes (15), Session.sheets_closed_at and
-# Session.hidden_removed; Showcase.step, presenter and presenter_seconds; Session.sound and page.
+# Session.hidden_removed; Showcase.step, presenter and presenter_seconds; Session.sound and page;
+# Session.message, Group.message and Group.help (engine/room_tools.py).
 
 
 def encode(state: Session) -> dict:
@@ -39,6 +40,7 @@ def encode(state: Session) -> dict:
         "sound": state.sound,
         "page": state.page,
         "sheets_closed_at": state.sheets_closed_at,
+        "message": asdict(state.message) if state.message else None,
     }
 
 
@@ -79,7 +81,12 @@ def decode(data: dict) -> Session:
         sound=data.get("sound", True),
         page=data.get("page", 0),
         sheets_closed_at=data.get("sheets_closed_at"),
+        message=_optional(Message, data.get("message")),
     )
+
+
+def _optional(kind: type, data: dict | None):
+    return kind(**data) if data else None
 
 
 def _showcase(data: dict) -> Showcase:
@@ -104,6 +111,8 @@ def _group(data: dict, grouping_draw: int | None) -> Group:
         format=data["format"],
         format_by=data.get("format_by"),
         sheet=_sheet(data, grouping_draw),
+        message=_optional(Message, data.get("message")),
+        help=_optional(Help, data.get("help")),
     )
 
 

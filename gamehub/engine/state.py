@@ -84,6 +84,31 @@ class Story:
 
 
 @dataclass(frozen=True)
+class Message:
+    """A message from the facilitator to the room or to one group (engine/room_tools.py)."""
+
+    id: int  # the session version that sent it: a phone remembers which one it dismissed
+    text: str
+    at: float
+
+
+@dataclass(frozen=True)
+class Help:
+    """A group's raised hand: someone asked the facilitator for help (engine/room_tools.py)."""
+
+    ticket: int  # the session version that raised it: lowering names it, so a double click lowers once
+    by: str  # participant id
+    at: float
+    # When and by whom it was lowered (None: the facilitator), kept so the phones can say which.
+    lowered_at: float | None = None
+    lowered_by: str | None = None
+
+    @property
+    def up(self) -> bool:
+        return self.lowered_at is None
+
+
+@dataclass(frozen=True)
 class Group:
     number: int
     members: tuple[str, ...]
@@ -91,6 +116,8 @@ class Group:
     format: int | None = None  # index into the deck's list for this group
     format_by: str | None = None  # who chose it (participant id), so every phone can say so
     sheet: Sheet | None = None  # the four answers, a shared document (engine/sheet.py)
+    message: Message | None = None  # the facilitator's last message to this group alone
+    help: Help | None = None  # the group's hand: raised, or the last one lowered
 
     @property
     def texts(self) -> tuple[str, ...]:
@@ -139,6 +166,7 @@ class Session:
     # When planning last ended: sheet updates are still merged for a short grace after it, so
     # what a phone typed up to the moment the facilitator moved on is not lost.
     sheets_closed_at: float | None = None
+    message: Message | None = None  # the facilitator's last message to everyone
 
     @functools.cached_property
     def _group_number_of(self) -> dict[str, int]:

@@ -17,6 +17,8 @@ import { createGroups } from "./fgroups.js";
 import { createPeople } from "./fpeople.js";
 import { copyLink, wireSession } from "./fsession.js";
 import { createShow } from "./fshow.js";
+import { createHands } from "./fhelp.js";
+import { createMessageForm } from "./fmessage.js";
 
 const code = pageCode();
 const key = fragmentKey(code, "facilitator");
@@ -85,7 +87,7 @@ async function run(event, payload = {}, { busyKey = event, button = null, done =
   busy.delete(busyKey);
   markBusy(button, false);
   renderAll();
-  if (ack.ok) { if (done) say(done); } else if (ack.error && ack.error.code === "already_moved") say(alreadyText(ack.error));
+  if (ack.ok) { if (done) say(done); } else if (ack.error && /^already_(moved|cleared)$/.test(ack.error.code)) say(alreadyText(ack.error));
   else say(errorText(ack.error), { error: true });
   return ack;
 }
@@ -119,6 +121,7 @@ const ctx = { busy, run, say, typing, groupLabel, view: () => shown };
 const renderGroups = createGroups(ctx);
 const show = createShow({ run, say, groupLabel, view: () => shown, now: () => conn.now() });
 const people = createPeople(ctx);
+const roomTools = [createMessageForm(ctx), createHands(ctx)]; // docs/protocol.md, "Room tools"
 
 function minutesFrom(input) {
   const value = Number(input.value);
@@ -273,6 +276,7 @@ function renderAll() {
   renderControls(v);
   shown = v;
   renderGroups(v);
+  for (const tool of roomTools) tool.render(v);
   people.renderPeople(v);
   renderDraws(v);
 }

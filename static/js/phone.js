@@ -6,6 +6,8 @@ import { connect, startTicker } from "./connection.js";
 import { createSheet } from "./sheet.js";
 import { joinScreen } from "./join.js";
 import { createNotices } from "./notices.js";
+import { createMessage } from "./message.js";
+import { createHelp } from "./help.js";
 
 const CODE = pageCode();
 const KEYS = {
@@ -50,6 +52,9 @@ const sheet = createSheet({
   // Whether this phone's last changes reached the server: the showcase card says so.
   onChange: () => { if (screen && screen.key.startsWith("showcase")) draw(); },
 });
+
+// The facilitator's message and the group's "Ask for help" (docs/protocol.md, "Room tools").
+const roomTools = [createMessage(CODE), createHelp({ send: (...args) => conn.send(...args) })];
 
 conn = connect({
   auth: () => {
@@ -173,6 +178,7 @@ function draw() {
     screen.update(view);
   }
   document.title = titleFor(key);
+  for (const tool of roomTools) tool.view(final ? null : view);
   tick();
 }
 

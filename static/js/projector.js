@@ -7,6 +7,7 @@ import { connect, startTicker } from "./connection.js";
 import { grid, groupCard, pageNote, pageOf, plural, storyTitle } from "./pcards.js";
 import { showcaseKey, showShowcase } from "./pshow.js";
 import { createSound } from "./psound.js";
+import { createProjectorMessage } from "./pmessage.js";
 
 const code = pageCode();
 const key = fragmentKey(code, "projector");
@@ -18,6 +19,7 @@ const corner = $("#p-corner");
 const phaseLabel = $("#p-phase");
 const feed = $("#p-feed");
 const sound = createSound(root, $("#p-sound-gate"));
+const roomMessage = createProjectorMessage(root, () => conn.now()); // docs/protocol.md, "Room tools"
 
 const PHASE_NAMES = { lobby: "Lobby", groups: "Groups", stories: "Stories", planning: "Planning", showcase: "Showcase" };
 const FEED_SECONDS = 7; // an event stays this long on the screen
@@ -185,6 +187,7 @@ function show(v) {
   sound.setAllowed(v.sound !== false);
   current = v;
   draw(v, entering);
+  roomMessage.show(v);
 }
 
 function draw(v, entering) {
