@@ -34,6 +34,7 @@ from sheets import Typist, edit_command, typist_for
 from gamehub.engine import COMMANDS, Actor, Deck, Phase, Role, Settings, Sheet, Timer
 from gamehub.engine import draws as engine_draws
 from gamehub.engine.draws import rng_for
+from gamehub.engine.ending import EndSession
 from gamehub.engine.groups import FormGroups, MoveParticipant, Reshuffle
 from gamehub.engine.lobby import AddParticipant, Join, RemoveParticipant, SetLocked
 from gamehub.engine.navigation import Back
@@ -93,6 +94,7 @@ DOCUMENTED = {  # event: (roles, phases), as docs/protocol.md's command table sa
     "set_presenter_timer": ({Role.FACILITATOR}, ALL),
     "set_sound": ({Role.FACILITATOR}, ALL),
     "turn_page": ({Role.FACILITATOR}, {"groups", "stories", "planning", "showcase"}),
+    "end_session": ({Role.FACILITATOR}, {"showcase"}),  # the ending (tests/test_ending.py)
 }
 
 SAMPLE = {  # one well-formed command per event
@@ -118,6 +120,7 @@ SAMPLE = {  # one well-formed command per event
     "set_presenter_timer": SetPresenterTimer(seconds=90),
     "set_sound": SetSound(on=False),
     "turn_page": TurnPage(delta=1, from_page=0),
+    "end_session": EndSession(),
 }
 
 ACTOR_OF_ROLE = {

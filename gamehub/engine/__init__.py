@@ -11,6 +11,7 @@ from dataclasses import dataclass, field
 
 from .command import Change, Command, SheetEcho
 from .deck import Deck
+from .ending import EndSession, check_not_ended
 from .errors import Rejected
 from .groups import FormGroups, MoveParticipant, Reshuffle
 from .lobby import AddParticipant, Join, RemoveParticipant, SetLocked
@@ -32,7 +33,7 @@ COMMANDS: dict[str, type[Command]] = {
         StartPlanning, ExtendTimer, ChooseFormat, EditSheet,
         StartShowcase, ShowcaseStep, ShowcaseGallery, SetPresenterTimer,
         SetSound, TurnPage,
-        Back,
+        Back, EndSession,
     )
 }
 
@@ -64,6 +65,7 @@ def apply(state: Session, command: Command, actor: Actor, now: float) -> Outcome
         if actor.role not in command.roles:
             raise Rejected("forbidden", f"'{command.event}' is not allowed for a {actor.role.value}")
         command.check_intent(state)
+        check_not_ended(state, command)
         if state.phase not in command.phases:
             allowed = ", ".join(p.value for p in Phase if p in command.phases)
             raise Rejected("wrong_phase", f"'{command.event}' is only possible in: {allowed} "

@@ -12,7 +12,8 @@ FORMAT = 2  # bump when the shape changes, and teach `decode` the old one
 # Format 1 kept each answer as plain text with a revision; format 2 keeps a group's answers as
 # a shared document (`Group.sheet`). Fields added since have defaults, so older snapshots still
 # decode: Participant.hidden (False), Settings.blocked_words (()), Settings.planning_minutes (15), Session.sheets_closed_at and
-# Session.hidden_removed; Showcase.step, presenter and presenter_seconds; Session.sound and page.
+# Session.hidden_removed; Showcase.step, presenter and presenter_seconds; Session.sound and page;
+# Session.ended_at (None).
 
 
 def encode(state: Session) -> dict:
@@ -39,6 +40,7 @@ def encode(state: Session) -> dict:
         "sound": state.sound,
         "page": state.page,
         "sheets_closed_at": state.sheets_closed_at,
+        "ended_at": state.ended_at,
     }
 
 
@@ -79,6 +81,7 @@ def decode(data: dict) -> Session:
         sound=data.get("sound", True),
         page=data.get("page", 0),
         sheets_closed_at=data.get("sheets_closed_at"),
+        ended_at=data.get("ended_at"),
     )
 
 

@@ -139,6 +139,7 @@ class Session:
     # When planning last ended: sheet updates are still merged for a short grace after it, so
     # what a phone typed up to the moment the facilitator moved on is not lost.
     sheets_closed_at: float | None = None
+    ended_at: float | None = None  # when the facilitator ended the game (engine/ending.py)
 
     @functools.cached_property
     def _group_number_of(self) -> dict[str, int]:
