@@ -17,6 +17,7 @@ import { createGroups } from "./fgroups.js";
 import { createPeople } from "./fpeople.js";
 import { copyLink, wireSession } from "./fsession.js";
 import { createShow } from "./fshow.js";
+import { createEnding } from "./fending.js";
 
 const code = pageCode();
 const key = fragmentKey(code, "facilitator");
@@ -119,6 +120,7 @@ const ctx = { busy, run, say, typing, groupLabel, view: () => shown };
 const renderGroups = createGroups(ctx);
 const show = createShow({ run, say, groupLabel, view: () => shown, now: () => conn.now() });
 const people = createPeople(ctx);
+const ending = createEnding({ run, say, view: () => shown });
 
 function minutesFrom(input) {
   const value = Number(input.value);
@@ -272,6 +274,7 @@ function renderAll() {
   renderHeader(v);
   renderControls(v);
   shown = v;
+  ending.render(v);
   renderGroups(v);
   people.renderPeople(v);
   renderDraws(v);
@@ -324,6 +327,7 @@ function wire() {
   $("#btn-start-showcase").addEventListener("click", (e) =>
     phaseStep(e.currentTarget, "start_showcase", { loss: () => showcaseLoss(shown, conn.now()), done: "Showcase started" }));
   show.wire();
+  ending.wire();
   $("#btn-gallery").addEventListener("click", (e) => {
     if (armed(e.currentTarget)) run("showcase_gallery", { on: !(shown && shown.showcase && shown.showcase.gallery) }, { button: e.currentTarget });
   });

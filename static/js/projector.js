@@ -7,6 +7,7 @@ import { connect, startTicker } from "./connection.js";
 import { grid, groupCard, pageNote, pageOf, plural, storyTitle } from "./pcards.js";
 import { showcaseKey, showShowcase } from "./pshow.js";
 import { createSound } from "./psound.js";
+import { showClosing } from "./pclosing.js";
 
 const code = pageCode();
 const key = fragmentKey(code, "projector");
@@ -158,12 +159,14 @@ const PHASES = { lobby: showLobby, groups: showGroups, stories: showStories, pla
 // ---------------------------------------------------------------------------------------
 
 function phaseText(v) {
+  if (v.ended_at) return "";
   if (v.phase === "showcase" && v.showcase) return v.showcase.gallery ? "Showcase: all groups" : "Showcase";
   if (v.phase === "lobby") return "";
   return `${PHASE_NAMES[v.phase] || v.phase} · ${plural(v.groups.length, "group", "groups")}`;
 }
 
 function mode(v) {
+  if (v.ended_at) return "ended";
   if (v.phase === "showcase" && v.showcase) return v.showcase.gallery ? "gallery" : "single";
   return v.phase;
 }
@@ -195,7 +198,7 @@ function draw(v, entering) {
   lobby.hidden = v.phase !== "lobby";
   view$.hidden = v.phase === "lobby";
   corner.hidden = v.phase === "lobby" || v.phase === "showcase" || !!v.locked;
-  const content = (PHASES[v.phase] || (() => el("p", {}, `Unknown phase ${v.phase}`)))(v);
+  const content = v.ended_at ? showClosing(v) : (PHASES[v.phase] || (() => el("p", {}, `Unknown phase ${v.phase}`)))(v);
   if (v.phase !== "lobby") render(view$, content);
   view$.classList.toggle("is-entering", entering);
   tick(); // the timer's text first: layout measures it
