@@ -189,3 +189,55 @@ def test_the_log_replays_to_the_same_ending():
 def test_a_session_that_ended_keeps_refusing_after_moderation(ended):
     state = run(ended, SetSound(on=False), now=LATER + 1)
     rejects(state, Join(name="Latecomer", token_hash="token-hash-late"), GUEST, "session_ended")
+
+
+# ---------------------------------------------------------------------------------------------
+# Through the real handlers (conftest.Room): who hears of the end, and what a connection is told.
+
+def ended_room(room):
+    """Eight phones played into the showcase and ended; returns (control, phones by id, removed id)."""
+    from helpers import steps_to_planning
+
+    control = room.facilitator()
+    phones, tokens = {}, {}
+    for i in range(8):
+        phone, reply = room.join(f"Person {i}")
+        phones[reply["participant_id"]], tokens[reply["participant_id"]] = phone, reply["token"]
+    for event, payload in (*steps_to_planning(10), ("start_showcase", {"from_phase": "planning"})):
+        assert control.call(event, payload)["ok"]
+    removed = room.state.groups[1].members[0]
+    assert control.call("remove_participant", {"participant": removed})["ok"]
+    assert control.call("end_session", {"from_phase": "showcase"})["ok"]
+    return control, phones, tokens, removed
+
+
+def test_every_phone_hears_of_the_end_and_a_removed_phone_is_told_the_game_ended(room):
+    control, phones, tokens, removed = ended_room(room)
+    for pid, phone in phones.items():
+        if pid == removed:
+            continue
+        last = phone.views()[-1]
+        assert last["ended_at"] is not None and last["group"]["number"] == room.state.group_of(pid).number
+    again = room.connect("phone", tokens[removed])
+    assert not again.connected and again.client.refusal["message"] == "removed"
+    assert again.client.refusal["data"]["ended"] is True
+    # Before the end, the same refusal says nothing of an ending.
+    other = type(room)(room.app)
+    _, reply = other.join("Soon gone")
+    assert other.facilitator().call("remove_participant", {"participant": reply["participant_id"]})["ok"]
+    early = other.connect("phone", reply["token"])
+    assert early.client.refusal["message"] == "removed" and "ended" not in early.client.refusal["data"]
+
+
+def test_after_the_end_a_guest_is_refused_as_session_ended_and_a_member_still_reads_its_sheet(room):
+    control, phones, tokens, removed = ended_room(room)
+    guest = room.connect("phone")
+    view = guest.views()[-1]
+    assert view["status"] == "guest" and view["ended_at"] is not None  # the page says it ended
+    reply = guest.call("join", {"name": "Latecomer"})
+    assert not reply["ok"] and reply["error"]["code"] == "session_ended"
+    member = next(pid for pid in phones if pid != removed)
+    sheet = room.state.group_of(member).sheet.id
+    sync = phones[member].call("sheet_sync", {"sheet": sheet, "state_vector": "AA=="})
+    assert sync["ok"]  # reading is no change: it goes on
+    assert control.call("end_session", {"from_phase": "showcase"})["error"]["code"] == "already_moved"
