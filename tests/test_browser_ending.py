@@ -17,7 +17,7 @@ import pytest
 from PIL import Image
 from playwright.sync_api import expect
 
-from browser import LAPTOP, PHONE, PROJECTOR, SCREENSHOTS, axe_violations, screenshot
+from browser import LAPTOP, NARROW_PHONE, PHONE, PROJECTOR, SCREENSHOTS, axe_violations, screenshot
 from server_process import ServerProcess
 from sheets import SheetPhone
 from test_real_server import Client
@@ -278,3 +278,64 @@ def test_the_game_ends_once_and_every_screen_keeps_its_ending_through_a_reload_a
         expect(stranger.locator("h1")).to_have_text(f"No session {room.links.code}")
         expect(stranger.locator("body")).to_contain_text("typo")
 
+
+
+LONG = ("We open with a misfolded protein as a detective story: the body is the city, the chaperones "
+        "are the police, and the audience follows one protein from the ribosome to its shape. ") * 12
+
+
+def test_a_long_card_wraps_on_a_narrow_phone_a_hidden_story_stays_hidden_and_a_second_tab_sees_the_end(room):
+    room.join(4)
+    for event, payload in steps_to_planning(15):
+        room.command(event, payload)
+    view = room.truth.wait_for(lambda v: v["phase"] == "planning" and v["groups"][0]["story"])
+    group = view["groups"][0]
+    owner = group["story"]["owner_id"]
+    reader = next(m["id"] for m in group["members"] if m["id"] != owner)
+    answers = [(LONG[q * 7:] + LONG)[:1990].rsplit(" ", 1)[0].strip() + f" (answer {q + 1})" for q in range(4)]
+    writer = room.phones[reader]
+    sheet = SheetPhone(writer, writer.wait_for(lambda v: v["group"] and v["phase"] == "planning")["group"]["sheet"])
+    sheet.sync()
+    for q, text in enumerate(answers):
+        assert sheet.type(q, text)["ok"]
+    room.truth.wait_for(lambda v: [a["text"] for a in v["groups"][0]["answers"]] == answers)
+    room.command("hide_text", {"participant": owner, "hidden": True})
+    room.command("start_showcase", {"from_phase": "planning"})
+
+    phone = room.page(NARROW_PHONE, room.links.join)
+    phone.evaluate("([k, v]) => localStorage.setItem(k, v)", [f"gamehub:{room.links.code}:token", room.tokens[reader]])
+    phone.reload()
+    projector = room.browser.new_context(**PROJECTOR, reduced_motion="reduce").new_page()
+    projector.on("pageerror", lambda error: room.errors.append(str(error)))
+    projector.goto(room.links.projector)
+    # A second facilitator tab has the question open when the first one ends the game.
+    facilitator = room.page(LAPTOP, room.links.facilitator)
+    end = facilitator.get_by_role("button", name="End the game…")
+    expect(end).not_to_have_attribute("aria-disabled", "true", timeout=WAIT)
+    end.click()
+    expect(facilitator.locator("#f-confirm")).to_be_visible(timeout=WAIT)
+    room.command("end_session", {"from_phase": "showcase"})
+    expect(facilitator.locator("#f-confirm")).to_be_hidden(timeout=WAIT)  # it no longer applies
+    expect(facilitator.locator("#f-ended")).to_be_visible()
+    expect(facilitator.locator(".f-on-screen")).to_have_count(0)  # the projector shows no card now
+
+    card = phone.locator(".keep-card")
+    expect(card).to_contain_text("(hidden by the facilitator)", timeout=WAIT)
+    expect(card).not_to_contain_text(f"Pitch of story {owner[1:]}")
+    for text in answers:
+        expect(card).to_contain_text(text)
+    assert phone.evaluate("() => document.documentElement.scrollWidth <= innerWidth")  # nothing sticks out
+    heights = phone.locator(".keep-actions button").evaluate_all("bs => bs.map(b => b.getBoundingClientRect().height)")
+    assert len(heights) == 4 and min(heights) >= 44
+    no_axe(phone, "phone-6-thanks-narrow")
+    name, raw = saved(phone, "Save as text (.txt)")
+    text = raw.decode("utf-8")
+    assert all(answer in text for answer in answers) and f"Pitch of story {owner[1:]}" not in text
+    _, png = saved(phone, "Save as a picture (PNG)")
+    picture = Image.open(io.BytesIO(png))
+    assert picture.width * picture.height <= 16e6 and picture.height > 5000  # four long answers, wrapped
+    check_picture(png, group["colour"]["hex"])
+
+    expect(projector.locator(".p-closing-h")).to_have_text("Thank you!", timeout=WAIT)
+    moving = projector.evaluate("() => document.getAnimations().filter(a => a.playState === 'running').length")
+    assert moving == 0  # reduced motion: the closing screen does not animate
