@@ -67,7 +67,7 @@ class Room:
     def page(self, options: dict, url: str, known: tuple[str, ...] = ()):
         context = self.browser.new_context(**options)
         page = context.new_page()
-        page.on("pageerror", lambda error: self.errors.append(str(error)))
+        page.on("pageerror", lambda error: self.errors.append(f"{error}\n{error.stack}"))
         # A page for a gone code is a 404 on purpose, and the pages try to reconnect while the
         # server restarts; anything else logged as an error is not expected.
         page.on("console", lambda m: m.type == "error"

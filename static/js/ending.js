@@ -64,14 +64,16 @@ export function thanksScreen(ctx) {
   render(actions,
     el("h2", { id: "keep-h" }, t("Keep your card")),
     el("p", { class: "hint" }, t("It is made on this phone: nothing is sent anywhere.")),
-    button(t("Save as a picture (PNG)"), (b) => save("png", b), true),
-    button(t("Save as text (.txt)"), (b) => save("txt", b)),
-    button(t("Copy the text"), copy),
-    button(t("Print or save as PDF"), () => window.print()),
+    el("div", { class: "keep-buttons" },
+      button(t("Save as a picture (PNG)"), (b) => save("png", b), true),
+      button(t("Save as text (.txt)"), (b) => save("txt", b)),
+      button(t("Copy the text"), copy),
+      button(t("Print or save as PDF"), () => window.print())),
     status, copyBox);
 
   return {
-    node: el("section", { class: "screen screen-thanks" }, title, lead, unsent, card, actions),
+    // The buttons come first: with four long answers the card is several screens tall.
+    node: el("section", { class: "screen screen-thanks" }, title, lead, unsent, actions, card),
     update(v) {
       render(unsent, ctx.unsent());
       const joined = v.status === "joined";

@@ -367,6 +367,7 @@ function setConnection(state) {
 }
 
 function message(title, ...lines) {
+  view = null; // the controls are gone: the clock must not tick into them (it did, once deleted in the showcase)
   document.body.classList.add("no-banner");
   const dialog = $("#f-delete-dialog");
   if (dialog && dialog.open) dialog.close();
