@@ -182,7 +182,8 @@ def serve(args: argparse.Namespace) -> int:
         record = store.get(session_id)
         links = hub.links(record)
         now = time.time()
-        print(f"\nSession {session_id} (resumed: {record.state.phase.value}, "
+        ended = ", the game has ended" if record.state.ended_at is not None else ""
+        print(f"\nSession {session_id} (resumed: {record.state.phase.value}{ended}, "
               f"{_people(len(record.state.participants))}, opened {_ago(now - record.state.created_at)}, "
               f"last active {_ago(now - (store.last_activity(session_id) or now))})")
         print(f"  Join (phones):  {links['join']}")

@@ -47,6 +47,7 @@ def _header(state: Session, audience: str, now: float) -> dict:
         "phase": state.phase.value,
         "title": state.deck.title,
         "timer": {"started_at": state.timer.started_at, "deadline": state.timer.deadline} if state.timer else None,
+        "ended_at": state.ended_at,  # the game has ended: every screen shows its closing state
     }
 
 

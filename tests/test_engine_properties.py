@@ -20,6 +20,7 @@ from sheets import Typist, b64, typist_for
 from gamehub.engine import COMMANDS, Actor, Phase, Role, Settings, apply
 from gamehub.engine.codec import decode, encode
 from gamehub.engine.draws import rng_for
+from gamehub.engine.ending import AFTER_END, EndSession
 from gamehub.engine.groups import FormGroups, MoveParticipant, Reshuffle
 from gamehub.engine.lobby import AddParticipant, Join, RemoveParticipant, SetLocked
 from gamehub.engine.navigation import Back
@@ -141,7 +142,7 @@ EVENTS = [  # phase-advancing and group commands appear more often
     "sheet_update", "sheet_update",
     "start_showcase", "showcase_step", "showcase_step", "showcase_gallery", "back",
     "set_presenter_timer", "set_sound", "turn_page",  # the room's big screen (issue 13)
-] + [e for e in ("hide_text", "rename_participant") if e in COMMANDS]  # moderation, newer than these tests
+] + [e for e in ("hide_text", "rename_participant") if e in COMMANDS] + ["end_session"]  # moderation; the end
 PARTICIPANT_EVENTS = {"choose_format", "sheet_update"}
 NAMES = ["Ada", "  Bo  ", "", "   ", "x" * 41, "Cy\nDee"]
 TEXTS = ["plan", "", "  spaced  ", "ü ✓ 日本 😀", "x" * 2001]
@@ -194,7 +195,7 @@ def random_command(choose, state):
     if event == "showcase_gallery":
         return event, ShowcaseGallery(on=choose(BOOLS))
     simple = {"form_groups": FormGroups, "reshuffle": Reshuffle, "pick_stories": PickStories,
-              "start_showcase": StartShowcase, "back": Back}
+              "start_showcase": StartShowcase, "back": Back, "end_session": EndSession}
     return event, simple[event]()
 
 
@@ -292,7 +293,8 @@ def play_random_game(choose, state, steps: int, note=lambda text: None):
             assert result.state is before and result.state.version == before.version
             assert result.error.code in DOCUMENTED_CODES, result.error.code
             if phone is not None:  # its own group's sheet, well made: only time or length refuse it
-                expected = "too_long" if sheet_open(before, now) else "wrong_phase"
+                expected = ("session_ended" if before.ended_at is not None
+                            else "too_long" if sheet_open(before, now) else "wrong_phase")
                 assert result.error.code == expected, result.error.to_dict()
             continue
         state = result.state
@@ -300,6 +302,9 @@ def play_random_game(choose, state, steps: int, note=lambda text: None):
         note(f"accepted {name}")
         note(f"reached {state.phase.value}")
         assert state.version == before.version + 1
+        if before.ended_at is not None:  # an ended session takes only what AFTER_END lists, and stays ended
+            assert name in AFTER_END and name != "end_session" and state.ended_at == before.ended_at
+        assert (state.ended_at is not None) == (before.ended_at is not None or name == "end_session")
         check_invariants(state)
         if name == "sheet_update":
             assert sheet_open(before, now)

@@ -34,6 +34,7 @@ from sheets import Typist, edit_command, typist_for
 from gamehub.engine import COMMANDS, Actor, Deck, Phase, Role, Settings, Sheet, Timer
 from gamehub.engine import draws as engine_draws
 from gamehub.engine.draws import rng_for
+from gamehub.engine.ending import EndSession
 from gamehub.engine.groups import FormGroups, MoveParticipant, Reshuffle
 from gamehub.engine.lobby import AddParticipant, Join, RemoveParticipant, SetLocked
 from gamehub.engine.navigation import Back
@@ -99,6 +100,7 @@ DOCUMENTED = {  # event: (roles, phases), as docs/protocol.md's command table sa
     "ask_help": ({Role.PARTICIPANT}, {"groups", "stories", "planning", "showcase"}),
     "cancel_help": ({Role.PARTICIPANT}, {"groups", "stories", "planning", "showcase"}),
     "clear_help": ({Role.FACILITATOR}, ALL),
+    "end_session": ({Role.FACILITATOR}, {"showcase"}),  # the ending (tests/test_ending.py)
 }
 
 SAMPLE = {  # one well-formed command per event
@@ -128,6 +130,7 @@ SAMPLE = {  # one well-formed command per event
     "ask_help": AskHelp(),
     "cancel_help": CancelHelp(ticket=1),
     "clear_help": ClearHelp(group=1, ticket=1),
+    "end_session": EndSession(),
 }
 
 ACTOR_OF_ROLE = {

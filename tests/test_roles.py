@@ -69,6 +69,7 @@ EVENTS = {
     "set_sound": ("lobby", lambda r: {"on": False}, STAFF),
     # Eight phones make two groups, one page: the facilitator may turn, but there is no next page.
     "turn_page": ("groups", lambda r: {"delta": 1, "from_page": 0}, ONE_PAGE),
+    "end_session": ("showcase", lambda r: {"from_phase": "showcase"}, STAFF),
     "delete_session": ("lobby", lambda r: {"confirm": r.code}, DELETE),
     # the facilitator's tools for the room (engine/room_tools.py)
     "send_message": ("planning", lambda r: {"text": "Five minutes left", "group": 1}, STAFF),

@@ -11,6 +11,7 @@ from dataclasses import dataclass, field
 
 from .command import Change, Command, SheetEcho
 from .deck import Deck
+from .ending import EndSession, check_not_ended
 from .errors import Rejected
 from .groups import FormGroups, MoveParticipant, Reshuffle
 from .lobby import AddParticipant, Join, RemoveParticipant, SetLocked
@@ -34,7 +35,7 @@ COMMANDS: dict[str, type[Command]] = {
         StartShowcase, ShowcaseStep, ShowcaseGallery, SetPresenterTimer,
         SetSound, TurnPage,
         SendMessage, AskHelp, CancelHelp, ClearHelp,
-        Back,
+        Back, EndSession,
     )
 }
 
@@ -66,6 +67,7 @@ def apply(state: Session, command: Command, actor: Actor, now: float) -> Outcome
         if actor.role not in command.roles:
             raise Rejected("forbidden", f"'{command.event}' is not allowed for a {actor.role.value}")
         command.check_intent(state)
+        check_not_ended(state, command)
         if state.phase not in command.phases:
             allowed = ", ".join(p.value for p in Phase if p in command.phases)
             raise Rejected("wrong_phase", f"'{command.event}' is only possible in: {allowed} "

@@ -13,7 +13,7 @@ FORMAT = 2  # bump when the shape changes, and teach `decode` the old one
 # a shared document (`Group.sheet`). Fields added since have defaults, so older snapshots still
 # decode: Participant.hidden (False), Settings.blocked_words (()), Settings.planning_minutes (15), Session.sheets_closed_at and
 # Session.hidden_removed; Showcase.step, presenter and presenter_seconds; Session.sound and page;
-# Session.message, Group.message and Group.help (engine/room_tools.py).
+# Session.message, Group.message and Group.help (engine/room_tools.py); Session.ended_at (None).
 
 
 def encode(state: Session) -> dict:
@@ -41,6 +41,7 @@ def encode(state: Session) -> dict:
         "page": state.page,
         "sheets_closed_at": state.sheets_closed_at,
         "message": asdict(state.message) if state.message else None,
+        "ended_at": state.ended_at,
     }
 
 
@@ -82,6 +83,7 @@ def decode(data: dict) -> Session:
         page=data.get("page", 0),
         sheets_closed_at=data.get("sheets_closed_at"),
         message=_optional(Message, data.get("message")),
+        ended_at=data.get("ended_at"),
     )
 
 

@@ -167,6 +167,7 @@ class Session:
     # what a phone typed up to the moment the facilitator moved on is not lost.
     sheets_closed_at: float | None = None
     message: Message | None = None  # the facilitator's last message to everyone
+    ended_at: float | None = None  # when the facilitator ended the game (engine/ending.py)
 
     @functools.cached_property
     def _group_number_of(self) -> dict[str, int]:

@@ -14,9 +14,9 @@ _ROLES = {"phone": Role.GUEST, "projector": Role.PROJECTOR, "facilitator": Role.
 class Refused(Exception):
     """A connection is refused; `code` is documented in docs/protocol.md."""
 
-    def __init__(self, code: str, message: str):
+    def __init__(self, code: str, message: str, ended: bool = False):
         super().__init__(message)
-        self.code, self.message = code, message
+        self.code, self.message, self.ended = code, message, ended
 
 
 def authenticate(auth: object, store: SessionStore) -> Connection:
@@ -39,7 +39,8 @@ def authenticate(auth: object, store: SessionStore) -> Connection:
         if person is not None:
             return Connection(state.id, Role.PARTICIPANT, person.id)
         if hashed in state.removed_tokens:
-            raise Refused("removed", "The facilitator removed you from this session")
+            # After the end the phone may thank them honestly, without a card (engine/ending.py).
+            raise Refused("removed", "The facilitator removed you from this session", ended=state.ended_at is not None)
         raise Refused("unknown_participant", "This session does not know this phone: join again")
 
     if role is Role.PROJECTOR:

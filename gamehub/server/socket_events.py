@@ -150,7 +150,8 @@ def register(socketio: SocketIO, hub: Hub, limiter: RateLimiter, keys: KeyWatch)
             limiter.failed(address)
             if guessing:
                 refuse_guess()
-            raise ConnectionRefusedError(refusal.code, {"message": refusal.message}) from None
+            data = {"message": refusal.message, **({"ended": True} if refusal.ended else {})}
+            raise ConnectionRefusedError(refusal.code, data) from None
         if guessing and connection.role is Role.GUEST:
             refuse_guess()
         attach(connection)

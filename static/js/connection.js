@@ -12,7 +12,7 @@ export const REFUSALS = new Set(["unknown_session", "unknown_participant", "remo
  * joined reconnects with its new token. Callbacks:
  *  onView(view)            a view at least as new as the last one
  *  onStatus(status)        "connecting" | "online" | "reconnecting"
- *  onRefused(code, text)   the server refused us (see REFUSALS); return true to retry now
+ *  onRefused(code, text, data)  the server refused us (see REFUSALS; data: err.data); return true to retry now
  *  onDeleted()             the facilitator deleted the session
  */
 export function connect({ auth, onView, onStatus = () => {}, onRefused = () => {}, onDeleted = () => {} }) {
@@ -47,7 +47,7 @@ export function connect({ auth, onView, onStatus = () => {}, onRefused = () => {
       return;
     }
     if (REFUSALS.has(err.message)) {
-      const retry = onRefused(err.message, (err.data && err.data.message) || err.message);
+      const retry = onRefused(err.message, (err.data && err.data.message) || err.message, err.data || {});
       if (retry) { lastVersion = -1; socket.connect(); }
       return;
     }

@@ -19,6 +19,7 @@ import { copyLink, wireSession } from "./fsession.js";
 import { createShow } from "./fshow.js";
 import { createHands } from "./fhelp.js";
 import { createMessageForm } from "./fmessage.js";
+import { createEnding } from "./fending.js";
 
 const code = pageCode();
 const key = fragmentKey(code, "facilitator");
@@ -122,6 +123,7 @@ const renderGroups = createGroups(ctx);
 const show = createShow({ run, say, groupLabel, view: () => shown, now: () => conn.now() });
 const people = createPeople(ctx);
 const roomTools = [createMessageForm(ctx), createHands(ctx)]; // docs/protocol.md, "Room tools"
+const ending = createEnding({ run, say, view: () => shown });
 
 function minutesFrom(input) {
   const value = Number(input.value);
@@ -275,6 +277,7 @@ function renderAll() {
   renderHeader(v);
   renderControls(v);
   shown = v;
+  ending.render(v);
   renderGroups(v);
   for (const tool of roomTools) tool.render(v);
   people.renderPeople(v);
@@ -328,6 +331,7 @@ function wire() {
   $("#btn-start-showcase").addEventListener("click", (e) =>
     phaseStep(e.currentTarget, "start_showcase", { loss: () => showcaseLoss(shown, conn.now()), done: "Showcase started" }));
   show.wire();
+  ending.wire();
   $("#btn-gallery").addEventListener("click", (e) => {
     if (armed(e.currentTarget)) run("showcase_gallery", { on: !(shown && shown.showcase && shown.showcase.gallery) }, { button: e.currentTarget });
   });
@@ -367,6 +371,7 @@ function setConnection(state) {
 }
 
 function message(title, ...lines) {
+  view = null; // the controls are gone: the clock must not tick into them (it did, once deleted in the showcase)
   document.body.classList.add("no-banner");
   const dialog = $("#f-delete-dialog");
   if (dialog && dialog.open) dialog.close();

@@ -47,7 +47,7 @@ export function createGroups(ctx) {
     const canReroll = v.phase === "stories" || v.phase === "planning";
     const story = g.story;
     const rerollKey = `reroll:${g.number}`;
-    const onScreen = v.phase === "showcase" && v.showcase && !v.showcase.gallery && v.groups[v.showcase.index] === g;
+    const onScreen = v.phase === "showcase" && !v.ended_at && v.showcase && !v.showcase.gallery && v.groups[v.showcase.index] === g;
     return el("article", { class: onScreen ? "f-group is-shown" : "f-group", style: { "--group": g.colour.hex }, "aria-labelledby": `f-group-${g.number}` },
       el("h3", { class: "f-group-head", id: `f-group-${g.number}` },
         el("span", { class: "f-swatch", "aria-hidden": "true" }),

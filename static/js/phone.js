@@ -8,6 +8,7 @@ import { joinScreen } from "./join.js";
 import { createNotices } from "./notices.js";
 import { createMessage } from "./message.js";
 import { createHelp } from "./help.js";
+import { endedKey, endedMark, removedThanks, thanksScreen } from "./ending.js";
 
 const CODE = pageCode();
 const KEYS = {
@@ -25,6 +26,7 @@ let final = null;    // a screen nothing comes after: removed / ended / broken
 let joinNotice = ""; // a sentence shown above the join form
 let timerNode = null;
 let lastFormat = null; // {sheet, format} last shown, to tell the member when a groupmate changes it
+let removedAfterEnd = false; // removed, and the game has ended since: thank them all the same
 
 const token = () => storage.get(KEYS.token);
 
@@ -77,7 +79,7 @@ conn = connect({
     if (status === "online") sheet.online(); else sheet.offline();
     if (screen && screen.key.startsWith("showcase")) draw();
   },
-  onRefused(code) {
+  onRefused(code, text, data = {}) {
     if (code === "unknown_participant") {
       const neverJoined = storage.get(KEYS.pending) === "1";
       forgetIdentity();
@@ -86,7 +88,7 @@ conn = connect({
         : "This session doesn't know this phone any more. Join again.";
       return true; // reconnect as a guest: the join form comes with the next view
     }
-    if (code === "removed") return end("removed");
+    if (code === "removed") { removedAfterEnd = !!data.ended; return end("removed"); }
     if (code === "unknown_session") return end("ended");
     return end("broken");
   },
@@ -95,7 +97,7 @@ conn = connect({
 sheet.listen(conn.socket);
 
 function end(kind) {
-  if (kind === "ended") { forgetIdentity(); sheet.forget(); storage.del(KEYS.form); notices.forget(); }
+  if (kind === "ended") { forgetIdentity(); sheet.forget(); storage.del(KEYS.form); notices.forget(); storage.set(endedMark(CODE), "1"); }
   notices.clear(); // nothing before this screen matters any more
   final = kind;
   if (conn) conn.socket.disconnect();
@@ -130,6 +132,7 @@ function keyOf(v) {
   if (final) return final;
   if (!v) return "loading";
   if (v.status === "removed") return "removed";
+  if (v.ended_at) return endedKey(v);
   if (v.status === "guest") return "join";
   if (!v.group) return "lobby";
   return `${v.phase === "lobby" ? "groups" : v.phase}:${v.group.number}`;
@@ -144,8 +147,8 @@ const joinContext = {
 
 const SCREENS = {
   join: () => joinScreen(joinContext), lobby: lobbyScreen, groups: groupsScreen, stories: storiesScreen,
-  planning: planningScreen, showcase: showcaseScreen,
-  removed: () => message("removed", "The facilitator removed you from this session",
+  planning: planningScreen, showcase: showcaseScreen, thanks: () => thanksScreen({ unsent: unsentNote }),
+  removed: () => removedAfterEnd ? removedThanks() : message("removed", "The facilitator removed you from this session",
     "This phone is no longer in the game, and cannot join it again.",
     el("p", {}, "If that was a mistake, talk to the facilitator: they can add you back by hand.")),
   // This page only opens for a session that exists: if it is gone now, it was closed, not mistyped.
@@ -184,7 +187,7 @@ function draw() {
 
 function titleFor(key) {
   const [kind, number] = key.split(":");
-  const prefix = { join: "Join", lobby: "You're in", removed: "Removed", ended: "Ended", broken: "Link problem" }[kind]
+  const prefix = { join: "Join", lobby: "You're in", removed: "Removed", ended: "Ended", thanks: "Thank you", broken: "Link problem" }[kind]
     || (number ? `Group ${number}` : "");
   return prefix ? `${prefix} · ${view ? view.title : deckTitle}` : deckTitle;
 }

@@ -8,6 +8,7 @@ import { grid, groupCard, pageNote, pageOf, plural, storyTitle } from "./pcards.
 import { showcaseKey, showShowcase } from "./pshow.js";
 import { createSound } from "./psound.js";
 import { createProjectorMessage } from "./pmessage.js";
+import { showClosing } from "./pclosing.js";
 
 const code = pageCode();
 const key = fragmentKey(code, "projector");
@@ -160,12 +161,14 @@ const PHASES = { lobby: showLobby, groups: showGroups, stories: showStories, pla
 // ---------------------------------------------------------------------------------------
 
 function phaseText(v) {
+  if (v.ended_at) return "";
   if (v.phase === "showcase" && v.showcase) return v.showcase.gallery ? "Showcase: all groups" : "Showcase";
   if (v.phase === "lobby") return "";
   return `${PHASE_NAMES[v.phase] || v.phase} · ${plural(v.groups.length, "group", "groups")}`;
 }
 
 function mode(v) {
+  if (v.ended_at) return "ended";
   if (v.phase === "showcase" && v.showcase) return v.showcase.gallery ? "gallery" : "single";
   return v.phase;
 }
@@ -198,7 +201,7 @@ function draw(v, entering) {
   lobby.hidden = v.phase !== "lobby";
   view$.hidden = v.phase === "lobby";
   corner.hidden = v.phase === "lobby" || v.phase === "showcase" || !!v.locked;
-  const content = (PHASES[v.phase] || (() => el("p", {}, `Unknown phase ${v.phase}`)))(v);
+  const content = v.ended_at ? showClosing(v) : (PHASES[v.phase] || (() => el("p", {}, `Unknown phase ${v.phase}`)))(v);
   if (v.phase !== "lobby") render(view$, content);
   view$.classList.toggle("is-entering", entering);
   tick(); // the timer's text first: layout measures it

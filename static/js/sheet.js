@@ -188,8 +188,8 @@ export function createSheet({ conn, code, onGone = () => {}, onChange = () => {}
       setTimeout(() => { s.busy = false; if (conn.connected) again(); else { s.needSync = true; pump(s); } }, wait * 1000);
     } else if (reason === "unknown_session") {
       onGone();
-    } else if (reason === "wrong_phase" && fields) {
-      s.late = true; // kept: if the facilitator goes back to planning, it is sent then
+    } else if ((reason === "wrong_phase" || reason === "session_ended") && fields) {
+      s.late = true; // kept: if the facilitator goes back to planning, it is sent then (never, after the end)
       s.needSync = true;
       onChange();
     } else if (reason === "not_your_group") {
