@@ -204,7 +204,11 @@ def test_a_phone_asks_for_help_the_facilitator_sees_the_hand_and_clears_it(room)
     expect(ada.locator(".help-note")).to_be_hidden()  # no error said (the second tap was taken quietly)
     for page, what in ((ada, "phone that asked for help"), (facilitator, "facilitator with a raised hand")):
         clean(page, what)
-    ada.get_by_role("button", name="OK").click()  # the note that the facilitator moved Ada
+    # The note that the facilitator moved Ada, when her phone saw the move happen (a phone whose
+    # first grouped view already has her in group 1 has nothing to be told): out of the picture.
+    moved_note = ada.get_by_role("button", name="OK")
+    if moved_note.count():
+        moved_note.click()
     ada.locator(".help-box").scroll_into_view_if_needed()
     screenshot(ada, "phone-help-asked")
     screenshot(facilitator, "facilitator-help-hand")
