@@ -40,6 +40,7 @@ from gamehub.engine.navigation import Back
 from gamehub.engine.planning import ChooseFormat, EditSheet, ExtendTimer, StartPlanning
 from gamehub.engine.sheet import MAX_UPDATE, SHEET_GRACE
 from gamehub.engine.room import SetSound, TurnPage
+from gamehub.engine.vote import CloseVote, OpenVote, SetBallot
 from gamehub.engine.showcase import SetPresenterTimer, ShowcaseGallery, ShowcaseStep, StartShowcase
 from gamehub.engine.state import Showcase
 from gamehub.engine.stories import PickStories, RerollStory
@@ -93,6 +94,10 @@ DOCUMENTED = {  # event: (roles, phases), as docs/protocol.md's command table sa
     "set_presenter_timer": ({Role.FACILITATOR}, ALL),
     "set_sound": ({Role.FACILITATOR}, ALL),
     "turn_page": ({Role.FACILITATOR}, {"groups", "stories", "planning", "showcase"}),
+    # people's choice (issue 13)
+    "open_vote": ({Role.FACILITATOR}, {"showcase"}),
+    "set_ballot": ({Role.PARTICIPANT}, {"showcase"}),
+    "close_vote": ({Role.FACILITATOR}, {"showcase"}),
 }
 
 SAMPLE = {  # one well-formed command per event
@@ -118,6 +123,9 @@ SAMPLE = {  # one well-formed command per event
     "set_presenter_timer": SetPresenterTimer(seconds=90),
     "set_sound": SetSound(on=False),
     "turn_page": TurnPage(delta=1, from_page=0),
+    "open_vote": OpenVote(votes_each=2, vote=1),
+    "set_ballot": SetBallot(groups=(2,), vote=1),
+    "close_vote": CloseVote(vote=1),
 }
 
 ACTOR_OF_ROLE = {

@@ -22,6 +22,7 @@ from .room import SetSound, TurnPage
 from .showcase import SetPresenterTimer, ShowcaseGallery, ShowcaseStep, StartShowcase
 from .state import Actor, Group, Participant, Phase, Role, Session, Settings, Story, Timer
 from .stories import PickStories, RerollStory
+from .vote import CloseVote, OpenVote, SetBallot
 
 COMMANDS: dict[str, type[Command]] = {
     cls.event: cls
@@ -32,6 +33,7 @@ COMMANDS: dict[str, type[Command]] = {
         StartPlanning, ExtendTimer, ChooseFormat, EditSheet,
         StartShowcase, ShowcaseStep, ShowcaseGallery, SetPresenterTimer,
         SetSound, TurnPage,
+        OpenVote, SetBallot, CloseVote,
         Back,
     )
 }

@@ -10,9 +10,13 @@ from __future__ import annotations
 import functools
 from dataclasses import dataclass, field, replace
 from enum import Enum
+from typing import TYPE_CHECKING
 
 from .deck import Deck
 from .sheet import Sheet
+
+if TYPE_CHECKING:
+    from .vote import Vote
 
 
 class Phase(str, Enum):
@@ -139,6 +143,7 @@ class Session:
     # When planning last ended: sheet updates are still merged for a short grace after it, so
     # what a phone typed up to the moment the facilitator moved on is not lost.
     sheets_closed_at: float | None = None
+    vote: Vote | None = None  # the people's choice vote of the showcase (engine/vote.py)
 
     @functools.cached_property
     def _group_number_of(self) -> dict[str, int]:
