@@ -17,6 +17,7 @@ import { createGroups } from "./fgroups.js";
 import { createPeople } from "./fpeople.js";
 import { copyLink, wireSession } from "./fsession.js";
 import { createShow } from "./fshow.js";
+import { createVote } from "./fvote.js";
 
 const code = pageCode();
 const key = fragmentKey(code, "facilitator");
@@ -119,6 +120,7 @@ const ctx = { busy, run, say, typing, groupLabel, view: () => shown };
 const renderGroups = createGroups(ctx);
 const show = createShow({ run, say, groupLabel, view: () => shown, now: () => conn.now() });
 const people = createPeople(ctx);
+const vote = createVote({ run, say, view: () => shown });
 
 function minutesFrom(input) {
   const value = Number(input.value);
@@ -193,6 +195,7 @@ function renderControls(v) {
 
   const count = v.groups.length;
   show.render(v, before);
+  vote.render(v);
 
   const back = $("#btn-back");
   const at = PHASES.indexOf(v.phase);

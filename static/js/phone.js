@@ -6,6 +6,7 @@ import { connect, startTicker } from "./connection.js";
 import { createSheet } from "./sheet.js";
 import { joinScreen } from "./join.js";
 import { createNotices } from "./notices.js";
+import { voteScreen, voteTitle } from "./pvote.js";
 
 const CODE = pageCode();
 const KEYS = {
@@ -126,6 +127,7 @@ function keyOf(v) {
   if (!v) return "loading";
   if (v.status === "removed") return "removed";
   if (v.status === "guest") return "join";
+  if (v.vote) return "vote"; // people's choice: while a vote is open it is the phone's screen
   if (!v.group) return "lobby";
   return `${v.phase === "lobby" ? "groups" : v.phase}:${v.group.number}`;
 }
@@ -139,7 +141,7 @@ const joinContext = {
 
 const SCREENS = {
   join: () => joinScreen(joinContext), lobby: lobbyScreen, groups: groupsScreen, stories: storiesScreen,
-  planning: planningScreen, showcase: showcaseScreen,
+  planning: planningScreen, showcase: showcaseScreen, vote: () => voteScreen({ send: (...args) => conn.send(...args), heading }),
   removed: () => message("removed", "The facilitator removed you from this session",
     "This phone is no longer in the game, and cannot join it again.",
     el("p", {}, "If that was a mistake, talk to the facilitator: they can add you back by hand.")),
@@ -178,7 +180,7 @@ function draw() {
 
 function titleFor(key) {
   const [kind, number] = key.split(":");
-  const prefix = { join: "Join", lobby: "You're in", removed: "Removed", ended: "Ended", broken: "Link problem" }[kind]
+  const prefix = { join: "Join", lobby: "You're in", removed: "Removed", ended: "Ended", broken: "Link problem", vote: voteTitle() }[kind]
     || (number ? `Group ${number}` : "");
   return prefix ? `${prefix} · ${view ? view.title : deckTitle}` : deckTitle;
 }

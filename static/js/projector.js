@@ -7,6 +7,7 @@ import { connect, startTicker } from "./connection.js";
 import { grid, groupCard, pageNote, pageOf, plural, storyTitle } from "./pcards.js";
 import { showcaseKey, showShowcase } from "./pshow.js";
 import { createSound } from "./psound.js";
+import { showVote, voteKey } from "./ppodium.js";
 
 const code = pageCode();
 const key = fragmentKey(code, "projector");
@@ -153,7 +154,8 @@ function showPlanning(v) {
   ];
 }
 
-const PHASES = { lobby: showLobby, groups: showGroups, stories: showStories, planning: showPlanning, showcase: showShowcase };
+const PHASES = { lobby: showLobby, groups: showGroups, stories: showStories, planning: showPlanning,
+  showcase: (v) => showVote(v) || showShowcase(v) }; // people's choice takes the showcase's place while there is one
 
 // ---------------------------------------------------------------------------------------
 
@@ -169,7 +171,7 @@ function mode(v) {
 }
 
 /** What makes a new screen (it enters with a short animation): the mode, page, card and step. */
-const screenKey = (v) => `${mode(v)}|${v.page}|${showcaseKey(v)}`;
+const screenKey = (v) => `${mode(v)}|${v.page}|${showcaseKey(v)}|${voteKey(v)}`;
 
 function show(v) {
   const entering = !current || screenKey(current) !== screenKey(v);
