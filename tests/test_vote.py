@@ -154,6 +154,14 @@ def test_a_ballot_reaches_only_that_phone_and_the_staff_views():
     assert facilitator_view(result.state, NOW, {}, ())["vote"]["voters"] == 1
 
 
+def test_someone_no_longer_in_the_session_cannot_vote():
+    state = opened()
+    pid = member(state, 1)
+    state = run(state, RemoveParticipant(participant=pid))
+    rejects(state, SetBallot(groups=(2,), vote=1), participant(pid), code="unknown_participant")
+    rejects(state, SetBallot(groups=(2,), vote=1), participant("p99"), code="unknown_participant")
+
+
 def test_a_closed_vote_refuses_ballots():
     state = run(opened(), CloseVote(vote=1))
     rejects(state, SetBallot(groups=(2,), vote=1), participant(member(state, 1)), code="vote_closed")

@@ -212,6 +212,7 @@ class SetBallot(Command):
         for number in groups:
             require(state.group(number) is not None, "unknown_group", f"There is no group {number}")
         pid = actor.participant_id or ""
+        require(pid in state.participants, "unknown_participant", "You are not in this session")
         own = state.group_of(pid)
         require(own is None or own.number not in groups, "own_group", "You cannot vote for your own group")
         votes = allowance(state, pid)
