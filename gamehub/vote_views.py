@@ -34,6 +34,17 @@ def _format(state: Session, number: int) -> str | None:
     return None if group.format is None else state.deck.formats_for(number)[group.format]
 
 
+def _cards(state: Session) -> list[dict]:
+    """Every group's card as the room sees it, made once per state and shared by every phone's
+    view (states are immutable; opening a vote sends 1,000 phones the same 250 cards)."""
+    cards = state.__dict__.get("_vote_cards")
+    if cards is None:
+        cards = [{"number": g.number, "colour": colour(g.number), "title": _title(state, g.number, None),
+                  "format": _format(state, g.number), "mine": False} for g in state.groups]
+        state.__dict__["_vote_cards"] = cards
+    return cards
+
+
 def phone_vote(state: Session, participant_id: str) -> dict | None:
     """The open vote as one phone sees it: every group's card (its own marked `mine`, which it
     cannot vote for), how many votes it has and its ballot. None when no vote is open."""
@@ -41,15 +52,18 @@ def phone_vote(state: Session, participant_id: str) -> dict | None:
         return None
     vote = state.vote  # current (`_shown`)
     own = state.group_of(participant_id)
+    cards = _cards(state)
+    if own is not None:
+        cards = list(cards)
+        cards[own.number - 1] = {**cards[own.number - 1], "mine": True,
+                                 "title": _title(state, own.number, participant_id)}
     return {
         "number": vote.number,
         "votes_each": vote.votes_each,
         "votes": allowance(state, participant_id),
         "ballot": list(ballot_of(state, participant_id)),
         "own_group": own.number if own else None,
-        "cards": [{"number": g.number, "colour": colour(g.number), "title": _title(state, g.number, participant_id),
-                   "format": _format(state, g.number), "mine": own is not None and own.number == g.number}
-                  for g in state.groups],
+        "cards": cards,
     }
 
 
