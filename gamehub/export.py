@@ -1,5 +1,6 @@
 """A session's results as Markdown, CSV and JSON: per group its number, members, story,
-format and four answers. Pure functions of the state, for the control screen and the CLI."""
+format, four answers and its people's choice votes. Pure functions of the state, for the
+control screen and the CLI."""
 
 from __future__ import annotations
 
@@ -8,6 +9,7 @@ import io
 import json
 
 from .engine import Session
+from .engine.vote import current_vote, standings, voters
 
 FORMATS = {"md": "text/markdown", "csv": "text/csv", "json": "application/json"}
 
@@ -16,6 +18,8 @@ def results(state: Session) -> dict:
     """The results as plain data (the JSON export)."""
     people = state.participants
     groups = []
+    vote = current_vote(state)
+    ranked = {row["group"]: row for row in standings(state)} if vote else {}
     for group in state.groups:
         owner = people.get(group.story.owner) if group.story else None
         groups.append({
@@ -24,9 +28,19 @@ def results(state: Session) -> dict:
             "story": {"owner": owner.name, "title": owner.title, "pitch": owner.pitch} if owner else None,
             "format": state.deck.formats_for(group.number)[group.format] if group.format is not None else None,
             "answers": [{"question": q, "answer": text} for q, text in zip(state.deck.questions, group.texts)],
+            **_votes(ranked.get(group.number)),
         })
     return {"session": state.id, "title": state.deck.title, "phase": state.phase.value,
-            "participants": len(people), "groups": groups}
+            "participants": len(people), "groups": groups,
+            "vote": {"votes_each": vote.votes_each, "open": vote.open, "voters": voters(state)} if vote else None}
+
+
+def _votes(row: dict | None) -> dict:
+    """A group's people's choice result: its votes, its place (None with no votes), and
+    whether it shares that place; all None when no vote was held."""
+    if row is None:
+        return {"votes": None, "place": None, "tied": None}
+    return {"votes": row["votes"], "place": row["place"], "tied": row["tied"]}
 
 
 def to_json(state: Session) -> str:
@@ -34,15 +48,18 @@ def to_json(state: Session) -> str:
 
 
 def to_csv(state: Session) -> str:
-    """One row per group; the questions are the last four columns' headers."""
+    """One row per group; the questions are the last four columns' headers. Before them, the
+    group's votes and place in the people's choice (empty when no vote was held; a shared
+    place reads "2 (tied)")."""
     out = io.StringIO()
     writer = csv.writer(out)
     writer.writerow(["group", "members", "story owner", "story title", "story pitch", "format",
-                     *state.deck.questions])
+                     "votes", "place", *state.deck.questions])
     for group in results(state)["groups"]:
         story = group["story"] or {"owner": "", "title": "", "pitch": ""}
         writer.writerow([group["number"], "; ".join(group["members"]), story["owner"], story["title"],
-                         story["pitch"], group["format"] or "", *(a["answer"] for a in group["answers"])])
+                         story["pitch"], group["format"] or "", "" if group["votes"] is None else group["votes"],
+                         _place(group), *(a["answer"] for a in group["answers"])])
     return out.getvalue()
 
 
@@ -59,7 +76,17 @@ def to_markdown(state: Session) -> str:
         lines += [f"**Format:** {_md(group['format'] or '(not chosen)')}", ""]
         for answer in group["answers"]:
             lines += [f"### {_md(answer['question'])}", "", _md_block(answer["answer"]) or "_(no answer)_", ""]
+        if group["votes"] is not None:
+            place = _place(group)
+            lines += [f"**People's choice:** {group['votes']} vote{'' if group['votes'] == 1 else 's'}"
+                      + (f", place {place}" if place else ""), ""]
     return "\n".join(lines)
+
+
+def _place(group: dict) -> str:
+    if group["place"] is None:
+        return ""
+    return f"{group['place']} (tied)" if group["tied"] else str(group["place"])
 
 
 def render(state: Session, fmt: str) -> str:

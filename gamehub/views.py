@@ -143,6 +143,7 @@ def phone_view(state: Session, participant_id: str, now: float) -> dict:
         "id": person.id, "name": person.name, "title": person.title, "pitch": person.pitch,
         "opt_out": person.opt_out,
     })
+    view["vote"] = phone_vote(state, participant_id)
     group = state.group_of(participant_id)
     view["message"] = phone_message(state, group, now)
     if group is None or not reached(state, Phase.GROUPS):
@@ -182,6 +183,7 @@ def projector_view(state: Session, now: float, join_url: str) -> dict:
         showcase=_showcase(state, reveal=True) if showcase else None,
         groups=[projector_group(state, g) for g in state.groups],
         message=projector_message(state, now),
+        vote=room_vote(state),
         **_room(state),
     )
     return view
@@ -220,6 +222,7 @@ def facilitator_view(state: Session, now: float, links: dict, online: Container[
         questions=list(state.deck.questions),
         showcase=_showcase(state, reveal=False),
         message=staff_message(state.message),
+        vote=room_vote(state),
         **_room(state),
         participants=[{
             "id": p.id, "name": p.name, "title": p.title, "pitch": p.pitch, "opt_out": p.opt_out,
@@ -253,3 +256,7 @@ def facilitator_group(state: Session, g: Group, active_at: float | None = None) 
 def group_patch(audience: str, state: Session, groups: list[dict], now: float) -> dict:
     """A `view_patch`: these groups replace the ones with the same numbers in the last view."""
     return {"audience": audience, "session": state.id, "version": state.version, "now": now, "groups": groups}
+
+
+# Last: the vote's views use this module's helpers (colours, the hidden-text marker).
+from .vote_views import phone_vote, room_vote  # noqa: E402

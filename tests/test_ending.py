@@ -11,13 +11,14 @@ from sheets import edit_command
 from gamehub.engine import COMMANDS, Phase
 from gamehub.engine.codec import decode, encode
 from gamehub.engine.ending import AFTER_END, EndSession
-from gamehub.engine.room_tools import AskHelp, CancelHelp
 from gamehub.engine.lobby import AddParticipant, Join, RemoveParticipant, SetLocked
 from gamehub.engine.moderation import HideText, RenameParticipant
 from gamehub.engine.navigation import Back
 from gamehub.engine.planning import ChooseFormat
 from gamehub.engine.room import SetSound, TurnPage
+from gamehub.engine.room_tools import AskHelp, CancelHelp
 from gamehub.engine.showcase import SetPresenterTimer, ShowcaseGallery, ShowcaseStep
+from gamehub.engine.vote import CloseVote, OpenVote, SetBallot
 from gamehub.views import HIDDEN_TEXT, facilitator_view, guest_view, phone_view, projector_view
 
 END = EndSession(from_phase="showcase")
@@ -91,6 +92,9 @@ def refused_after_the_end(state):
         "back": (Back(from_phase="showcase"), FACILITATOR),
         "ask_help": (AskHelp(), participant(member)),
         "cancel_help": (CancelHelp(ticket=1), participant(member)),
+        "open_vote": (OpenVote(votes_each=2, vote=1), FACILITATOR),
+        "set_ballot": (SetBallot(groups=(2,), vote=1), participant(member)),
+        "close_vote": (CloseVote(vote=1), FACILITATOR),
     }
 
 
@@ -244,3 +248,13 @@ def test_after_the_end_a_guest_is_refused_as_session_ended_and_a_member_still_re
     sync = phones[member].call("sheet_sync", {"sheet": sheet, "state_vector": "AA=="})
     assert sync["ok"]  # reading is no change: it goes on
     assert control.call("end_session", {"from_phase": "showcase"})["error"]["code"] == "already_moved"
+
+
+def test_ending_closes_an_open_vote_so_its_ballots_count_and_the_results_are_final():
+    state = showcase_with_answers()
+    state = outcome(state, OpenVote(votes_each=1, vote=1)).state
+    voter = state.groups[0].members[0]
+    state = outcome(state, SetBallot(groups=(2,), vote=1), actor=participant(voter)).state
+    ended = outcome(state, END, now=LATER).state
+    assert ended.vote is not None and not ended.vote.open and ended.vote.closed_at == LATER
+    assert ended.vote.ballots == {voter: (2,)}

@@ -28,6 +28,7 @@ from gamehub.engine.planning import ChooseFormat, EditSheet, ExtendTimer, StartP
 from gamehub.engine.sheet import SHEET_GRACE
 from gamehub.engine.showcase import ShowcaseGallery, ShowcaseStep, StartShowcase
 from gamehub.engine.stories import PickStories, RerollStory
+from gamehub.engine.vote import CloseVote, OpenVote, SetBallot, counted_ballots
 from gamehub.views import facilitator_view, guest_view, phone_view, projector_view
 
 BOUNDED = settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow])
@@ -142,8 +143,9 @@ EVENTS = [  # phase-advancing and group commands appear more often
     "sheet_update", "sheet_update",
     "start_showcase", "showcase_step", "showcase_step", "showcase_gallery", "back",
     "set_presenter_timer", "set_sound", "turn_page",  # the room's big screen (issue 13)
+    "open_vote", "set_ballot", "set_ballot", "set_ballot", "close_vote",  # people's choice (issue 13)
 ] + [e for e in ("hide_text", "rename_participant") if e in COMMANDS] + ["end_session"]  # moderation; the end
-PARTICIPANT_EVENTS = {"choose_format", "sheet_update"}
+PARTICIPANT_EVENTS = {"choose_format", "sheet_update", "set_ballot"}
 NAMES = ["Ada", "  Bo  ", "", "   ", "x" * 41, "Cy\nDee"]
 TEXTS = ["plan", "", "  spaced  ", "ü ✓ 日本 😀", "x" * 2001]
 # Sheet updates sent blind (a stale phone, another group's sheet id, junk); play_random_game
@@ -194,6 +196,13 @@ def random_command(choose, state):
         return event, COMMANDS[event].from_payload(payload)
     if event == "showcase_gallery":
         return event, ShowcaseGallery(on=choose(BOOLS))
+    if event == "open_vote":
+        return event, OpenVote(votes_each=choose([2, 1, 5, 0, 6]), vote=choose([None, 1, 2, 3]))
+    if event == "close_vote":
+        return event, CloseVote(vote=choose([None, 1, 2]))
+    if event == "set_ballot":
+        return event, SetBallot(groups=tuple(choose([(), (1,), (2,), (3,), (1, 2), (2, 3), (1, 1), (1, 2, 3), (0,), (9,)])),
+                                vote=choose([None, 1, 2]))
     simple = {"form_groups": FormGroups, "reshuffle": Reshuffle, "pick_stories": PickStories,
               "start_showcase": StartShowcase, "back": Back, "end_session": EndSession}
     return event, simple[event]()
@@ -239,6 +248,11 @@ def check_invariants(state) -> None:
     assert len(people) <= state.settings.max_participants
     assert not any(p.token_hash in state.removed_tokens for p in state.participants.values())
     assert all(re.fullmatch(r"p\d+", pid) and int(pid[1:]) < state.next_participant for pid in people)
+    if state.vote is not None and state.groups:
+        for pid, groups in counted_ballots(state).items():  # people's choice: what counts keeps the rules
+            own = state.group_of(pid)
+            assert len(set(groups)) == len(groups) <= state.vote.votes_each
+            assert all(state.group(n) is not None and (own is None or n != own.number) for n in groups)
 
 
 def check_views(state, now: float) -> None:

@@ -42,6 +42,7 @@ from gamehub.engine.room_tools import AskHelp, CancelHelp, ClearHelp, SendMessag
 from gamehub.engine.planning import ChooseFormat, EditSheet, ExtendTimer, StartPlanning
 from gamehub.engine.sheet import MAX_UPDATE, SHEET_GRACE
 from gamehub.engine.room import SetSound, TurnPage
+from gamehub.engine.vote import CloseVote, OpenVote, SetBallot
 from gamehub.engine.showcase import SetPresenterTimer, ShowcaseGallery, ShowcaseStep, StartShowcase
 from gamehub.engine.state import Showcase
 from gamehub.engine.stories import PickStories, RerollStory
@@ -101,6 +102,10 @@ DOCUMENTED = {  # event: (roles, phases), as docs/protocol.md's command table sa
     "cancel_help": ({Role.PARTICIPANT}, {"groups", "stories", "planning", "showcase"}),
     "clear_help": ({Role.FACILITATOR}, ALL),
     "end_session": ({Role.FACILITATOR}, {"showcase"}),  # the ending (tests/test_ending.py)
+    # people's choice (issue 13)
+    "open_vote": ({Role.FACILITATOR}, {"showcase"}),
+    "set_ballot": ({Role.PARTICIPANT}, {"showcase"}),
+    "close_vote": ({Role.FACILITATOR}, {"showcase"}),
 }
 
 SAMPLE = {  # one well-formed command per event
@@ -131,6 +136,9 @@ SAMPLE = {  # one well-formed command per event
     "cancel_help": CancelHelp(ticket=1),
     "clear_help": ClearHelp(group=1, ticket=1),
     "end_session": EndSession(),
+    "open_vote": OpenVote(votes_each=2, vote=1),
+    "set_ballot": SetBallot(groups=(2,), vote=1),
+    "close_vote": CloseVote(vote=1),
 }
 
 ACTOR_OF_ROLE = {

@@ -42,7 +42,7 @@ FIELDS["join"] = [*FIELDS["join"], "token"]
 FIELDS["delete_session"] = ["confirm"]
 FIELDS["sheet_sync"] = ["sheet", "state_vector"]
 EVENTS = sorted(FIELDS)
-MEMBER_EVENTS = {"choose_format", "sheet_update", "sheet_sync"}
+MEMBER_EVENTS = {"choose_format", "sheet_update", "sheet_sync", "set_ballot"}
 
 
 def nested(depth: int, leaf: object = "deep") -> object:
@@ -65,7 +65,8 @@ values = st.recursive(leaves, lambda inner: st.lists(inner, max_size=3)
 # Values of the declared types, near the edges, so that some commands are accepted and move
 # the session on: the invariants are checked after every accepted one.
 TYPED = {str: st.sampled_from(["p1", "p2", "p5", "p9", "Ada", " ", "A" * 41]) | st.text(max_size=30),
-         int: st.integers(min_value=-1, max_value=4), bool: st.booleans()}
+         int: st.integers(min_value=-1, max_value=4), bool: st.booleans(),
+         list: st.lists(st.integers(min_value=-1, max_value=4), max_size=4)}  # a ballot's groups
 
 # The sheet's fields: ids near the real one ("0.1" is the fuzzing member's sheet once grouped),
 # real updates, and base64 that is anything but.

@@ -42,6 +42,8 @@ ONE_PAGE = {**STAFF, "facilitator": "no_more_pages"}
 # in tests/test_room_tools_fanout.py).
 NO_HAND_CANCEL = {**MEMBERS, "member": "already_cleared", "other_member": "already_cleared"}
 NO_HAND_CLEAR = {**STAFF, "facilitator": "already_cleared"}
+NO_VOTE = {**STAFF, "facilitator": "no_vote"}
+BALLOT = {**MEMBERS, "member": "vote_closed", "other_member": "vote_closed"}
 
 # event -> (phase to try it in, payload given the target room, who may send it)
 EVENTS = {
@@ -76,6 +78,11 @@ EVENTS = {
     "ask_help": ("planning", lambda r: {}, MEMBERS),
     "cancel_help": ("planning", lambda r: {"ticket": 1}, NO_HAND_CANCEL),
     "clear_help": ("planning", lambda r: {"group": 1, "ticket": 1}, NO_HAND_CLEAR),
+    # people's choice: no vote is open in a freshly played room, so a member's ballot is refused
+    # as such (engine tests and tests/test_browser_vote.py cover accepted ones)
+    "open_vote": ("showcase", lambda r: {"votes_each": 2, "vote": 1}, STAFF),
+    "close_vote": ("showcase", lambda r: {"vote": 1}, NO_VOTE),
+    "set_ballot": ("showcase", lambda r: {"groups": [2], "vote": 1}, BALLOT),
 }
 
 STEPS = (*steps_to_planning(10), ("start_showcase", {"from_phase": "planning"}))
@@ -90,7 +97,7 @@ def test_the_table_covers_every_event_and_matches_the_engines_roles():
             assert command.roles == {Role.PARTICIPANT}
         elif event != "join":
             assert expected is (MEMBERS if Role.PARTICIPANT in command.roles else STAFF) or any(
-                expected is special for special in (ONE_PAGE, NO_HAND_CANCEL, NO_HAND_CLEAR)), event
+                expected is special for special in (ONE_PAGE, NO_HAND_CANCEL, NO_HAND_CLEAR, NO_VOTE, BALLOT)), event
 
 
 class PlayedRoom(Room):

@@ -24,6 +24,7 @@ from .room_tools import AskHelp, CancelHelp, ClearHelp, SendMessage
 from .showcase import SetPresenterTimer, ShowcaseGallery, ShowcaseStep, StartShowcase
 from .state import Actor, Group, Participant, Phase, Role, Session, Settings, Story, Timer
 from .stories import PickStories, RerollStory
+from .vote import CloseVote, OpenVote, SetBallot
 
 COMMANDS: dict[str, type[Command]] = {
     cls.event: cls
@@ -35,6 +36,7 @@ COMMANDS: dict[str, type[Command]] = {
         StartShowcase, ShowcaseStep, ShowcaseGallery, SetPresenterTimer,
         SetSound, TurnPage,
         SendMessage, AskHelp, CancelHelp, ClearHelp,
+        OpenVote, SetBallot, CloseVote,
         Back, EndSession,
     )
 }

@@ -7,13 +7,15 @@ from dataclasses import asdict
 from .deck import Deck
 from .sheet import Sheet, sheet_id
 from .state import Group, Help, Message, Participant, Phase, Session, Settings, Showcase, Story, Timer
+from .vote import Vote
 
 FORMAT = 2  # bump when the shape changes, and teach `decode` the old one
 # Format 1 kept each answer as plain text with a revision; format 2 keeps a group's answers as
 # a shared document (`Group.sheet`). Fields added since have defaults, so older snapshots still
 # decode: Participant.hidden (False), Settings.blocked_words (()), Settings.planning_minutes (15), Session.sheets_closed_at and
 # Session.hidden_removed; Showcase.step, presenter and presenter_seconds; Session.sound and page;
-# Session.message, Group.message and Group.help (engine/room_tools.py); Session.ended_at (None).
+# Session.message, Group.message and Group.help (engine/room_tools.py); Session.ended_at (None);
+# Session.vote (None).
 
 
 def encode(state: Session) -> dict:
@@ -42,6 +44,7 @@ def encode(state: Session) -> dict:
         "sheets_closed_at": state.sheets_closed_at,
         "message": asdict(state.message) if state.message else None,
         "ended_at": state.ended_at,
+        "vote": _vote_data(state.vote),
     }
 
 
@@ -84,11 +87,24 @@ def decode(data: dict) -> Session:
         sheets_closed_at=data.get("sheets_closed_at"),
         message=_optional(Message, data.get("message")),
         ended_at=data.get("ended_at"),
+        vote=_vote(data.get("vote")),
     )
 
 
 def _optional(kind: type, data: dict | None):
     return kind(**data) if data else None
+
+
+def _vote_data(vote: Vote | None) -> dict | None:
+    if vote is None:
+        return None
+    return {**asdict(vote), "ballots": {pid: list(groups) for pid, groups in vote.ballots.items()}}
+
+
+def _vote(data: dict | None) -> Vote | None:
+    if data is None:
+        return None
+    return Vote(**{**data, "ballots": {pid: tuple(groups) for pid, groups in data["ballots"].items()}})
 
 
 def _showcase(data: dict) -> Showcase:

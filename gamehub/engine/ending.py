@@ -44,4 +44,7 @@ class EndSession(PhaseStep):
         require(state.ended_at is None, "already_moved", "Already done: the game has ended",
                 {"phase": state.phase.value, "ended_at": state.ended_at})
         showcase = replace(state.showcase, presenter=None, gallery=False)
-        return Change(replace(state, ended_at=now, showcase=showcase))
+        vote = state.vote
+        if vote is not None and vote.open:  # the ballots cast count; the results go in the export
+            vote = replace(vote, open=False, closed_at=now)
+        return Change(replace(state, ended_at=now, showcase=showcase, vote=vote))

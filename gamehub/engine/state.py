@@ -10,9 +10,13 @@ from __future__ import annotations
 import functools
 from dataclasses import dataclass, field, replace
 from enum import Enum
+from typing import TYPE_CHECKING
 
 from .deck import Deck
 from .sheet import Sheet
+
+if TYPE_CHECKING:
+    from .vote import Vote
 
 
 class Phase(str, Enum):
@@ -168,6 +172,7 @@ class Session:
     sheets_closed_at: float | None = None
     message: Message | None = None  # the facilitator's last message to everyone
     ended_at: float | None = None  # when the facilitator ended the game (engine/ending.py)
+    vote: Vote | None = None  # the people's choice vote of the showcase (engine/vote.py)
 
     @functools.cached_property
     def _group_number_of(self) -> dict[str, int]:

@@ -20,6 +20,7 @@ import { createShow } from "./fshow.js";
 import { createHands } from "./fhelp.js";
 import { createMessageForm } from "./fmessage.js";
 import { createEnding } from "./fending.js";
+import { createVote } from "./fvote.js";
 
 const code = pageCode();
 const key = fragmentKey(code, "facilitator");
@@ -124,6 +125,7 @@ const show = createShow({ run, say, groupLabel, view: () => shown, now: () => co
 const people = createPeople(ctx);
 const roomTools = [createMessageForm(ctx), createHands(ctx)]; // docs/protocol.md, "Room tools"
 const ending = createEnding({ run, say, view: () => shown });
+const vote = createVote({ run, say, view: () => shown });
 
 function minutesFrom(input) {
   const value = Number(input.value);
@@ -198,6 +200,7 @@ function renderControls(v) {
 
   const count = v.groups.length;
   show.render(v, before);
+  vote.render(v);
 
   const back = $("#btn-back");
   const at = PHASES.indexOf(v.phase);

@@ -9,6 +9,7 @@ import { createNotices } from "./notices.js";
 import { createMessage } from "./message.js";
 import { createHelp } from "./help.js";
 import { endedKey, endedMark, removedThanks, thanksScreen } from "./ending.js";
+import { voteScreen, voteTitle } from "./pvote.js";
 
 const CODE = pageCode();
 const KEYS = {
@@ -134,6 +135,7 @@ function keyOf(v) {
   if (v.status === "removed") return "removed";
   if (v.ended_at) return endedKey(v);
   if (v.status === "guest") return "join";
+  if (v.vote) return "vote"; // people's choice: while a vote is open it is the phone's screen
   if (!v.group) return "lobby";
   return `${v.phase === "lobby" ? "groups" : v.phase}:${v.group.number}`;
 }
@@ -148,6 +150,7 @@ const joinContext = {
 const SCREENS = {
   join: () => joinScreen(joinContext), lobby: lobbyScreen, groups: groupsScreen, stories: storiesScreen,
   planning: planningScreen, showcase: showcaseScreen, thanks: () => thanksScreen({ unsent: unsentNote }),
+  vote: () => voteScreen({ send: (...args) => conn.send(...args), heading }),
   removed: () => removedAfterEnd ? removedThanks() : message("removed", "The facilitator removed you from this session",
     "This phone is no longer in the game, and cannot join it again.",
     el("p", {}, "If that was a mistake, talk to the facilitator: they can add you back by hand.")),
@@ -187,7 +190,8 @@ function draw() {
 
 function titleFor(key) {
   const [kind, number] = key.split(":");
-  const prefix = { join: "Join", lobby: "You're in", removed: "Removed", ended: "Ended", thanks: "Thank you", broken: "Link problem" }[kind]
+  const prefix = { join: "Join", lobby: "You're in", removed: "Removed", ended: "Ended", thanks: "Thank you", broken: "Link problem",
+    vote: voteTitle() }[kind]
     || (number ? `Group ${number}` : "");
   return prefix ? `${prefix} · ${view ? view.title : deckTitle}` : deckTitle;
 }

@@ -9,6 +9,7 @@ import { showcaseKey, showShowcase } from "./pshow.js";
 import { createSound } from "./psound.js";
 import { createProjectorMessage } from "./pmessage.js";
 import { showClosing } from "./pclosing.js";
+import { showVote, voteKey } from "./ppodium.js";
 
 const code = pageCode();
 const key = fragmentKey(code, "projector");
@@ -156,7 +157,8 @@ function showPlanning(v) {
   ];
 }
 
-const PHASES = { lobby: showLobby, groups: showGroups, stories: showStories, planning: showPlanning, showcase: showShowcase };
+const PHASES = { lobby: showLobby, groups: showGroups, stories: showStories, planning: showPlanning,
+  showcase: (v) => showVote(v) || showShowcase(v) }; // people's choice takes the showcase's place while there is one
 
 // ---------------------------------------------------------------------------------------
 
@@ -174,7 +176,7 @@ function mode(v) {
 }
 
 /** What makes a new screen (it enters with a short animation): the mode, page, card and step. */
-const screenKey = (v) => `${mode(v)}|${v.page}|${showcaseKey(v)}`;
+const screenKey = (v) => `${mode(v)}|${v.page}|${showcaseKey(v)}|${voteKey(v)}`;
 
 function show(v) {
   const entering = !current || screenKey(current) !== screenKey(v);
