@@ -86,7 +86,7 @@ def create_app(config: dict | None = None) -> Flask:
               spawn=socketio.start_background_task, sleep=socketio.sleep,
               shared=bool(app.config["MESSAGE_QUEUE"]))
     app.extensions["gamehub"] = hub
-    limiter = RateLimiter(app.config)
+    limiter = RateLimiter(app.config, sleep=socketio.sleep)
     app.extensions["gamehub.ratelimit"] = limiter
     keys = KeyWatch(hub, socketio.start_background_task, socketio.sleep, app.config["KEY_CHECK_SECONDS"])
     app.extensions["gamehub.keywatch"] = keys

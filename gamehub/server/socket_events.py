@@ -141,17 +141,19 @@ def register(socketio: SocketIO, hub: Hub, limiter: RateLimiter, keys: KeyWatch)
         if not limiter.connect(address):
             raise ConnectionRefusedError("rate_limited", {"message": "Too many connections from your network: "
                                                                      "wait a moment and try again"})
-        guessing = limiter.guessing(address)
-        if guessing and not (isinstance(auth, dict) and auth.get("token")):
-            refuse_guess()  # before any lookup: there is nothing to learn from the answer
-        try:
-            connection = authenticate(auth, hub.store)
-        except Refused as refusal:
-            limiter.failed(address)
-            if guessing:
-                refuse_guess()
-            raise ConnectionRefusedError(refusal.code, {"message": refusal.message}) from None
-        if guessing and connection.role is Role.GUEST:
+        # The attempt is charged before the lookup and given back if it succeeds, so parallel
+        # guesses cannot all pass the check before any is charged.
+        with limiter.attempt(address) as attempt:
+            if attempt.spent and not (isinstance(auth, dict) and auth.get("token")):
+                refuse_guess()  # before any lookup: there is nothing to learn from the answer
+            try:
+                connection = authenticate(auth, hub.store)
+            except Refused as refusal:
+                attempt.failed()
+                if attempt.spent:
+                    refuse_guess()
+                raise ConnectionRefusedError(refusal.code, {"message": refusal.message}) from None
+        if attempt.spent and connection.role is Role.GUEST:
             refuse_guess()
         attach(connection)
         if connection.participant_id:
