@@ -75,9 +75,9 @@ class Client:
         return self.views[-1]
 
 
-@pytest.fixture
-def server():
-    with ServerProcess() as process:
+@pytest.fixture(params=["eventlet", "gevent"])
+def server(request):
+    with ServerProcess(args=["--async-mode", request.param]) as process:
         yield process
 
 
