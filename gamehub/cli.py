@@ -221,7 +221,7 @@ def serve(args: argparse.Namespace) -> int:
         print("                  (your home for sessions and decks; keep it to yourself)")
     else:  # made by another machine of a cluster: printing a new one would break its link
         print("\nOrganiser:        the link you had, or a new one: gamehub organiser key")
-    print(f"\nListening on {args.host}:{args.port}. Stop with Ctrl+C.", flush=True)
+    print(f"\nListening on {args.host}:{args.port} ({args.async_mode}). Stop with Ctrl+C.", flush=True)
     if args.async_mode == "eventlet":
         _serve_eventlet(app, listener)
     elif args.async_mode == "gevent":
