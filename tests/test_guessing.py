@@ -141,6 +141,17 @@ def test_while_lookups_in_flight_fill_the_budget_a_new_attempt_waits_for_them_an
     assert Attempt(budget, "203.0.113.7").spent and not Attempt(budget, "198.51.100.9").spent
 
 
+def test_a_reconnection_with_a_credential_does_not_wait_for_lookups_in_flight():
+    budget = MemoryFailures(limit=2, window=60)
+    held = [Attempt(budget, "203.0.113.7") for _ in range(2)]
+    slept = []
+    reconnecting = Attempt(budget, "203.0.113.7", sleep=slept.append, wait=False)
+    assert reconnecting.spent and slept == []  # looked up at once, answered as if spent when wrong
+    for attempt in held:
+        attempt.__exit__(None, None, None)
+    assert not Attempt(budget, "203.0.113.7", sleep=slept.append, wait=False).spent
+
+
 def test_an_attempt_whose_lookup_raises_gives_its_place_back():
     budget = MemoryFailures(limit=1, window=60)
     with pytest.raises(RuntimeError), Attempt(budget, "203.0.113.7"):

@@ -63,12 +63,19 @@ class MemoryFailures:
 
     def fail(self, key: str, ticket: str) -> None:
         with self._lock:
-            self._held.get(key, {}).pop(ticket, None)
+            self._unhold(key, ticket)
             self._failed.setdefault(key, deque()).append(self._clock())
 
     def release(self, key: str, ticket: str) -> None:
         with self._lock:
-            self._held.get(key, {}).pop(ticket, None)
+            self._unhold(key, ticket)
+
+    def _unhold(self, key: str, ticket: str) -> None:
+        held = self._held.get(key)
+        if held is not None:
+            held.pop(ticket, None)
+            if not held:  # most addresses only ever succeed: keep nothing for them
+                del self._held[key]
 
     def _current(self, key: str, now: float) -> tuple[deque, dict]:
         failed = self._failed.get(key, deque())
@@ -179,14 +186,16 @@ class Attempt:
     """One attempt that needs a lookup, from `with limiter.attempt(address) as attempt:`.
     `spent`: the budget is used up, refuse without looking anything up (unless the client
     holds a credential to try). Otherwise a place is held: `failed()` keeps it for the window;
-    leaving the block any other way (a success, an error) gives it back."""
+    leaving the block any other way (a success, an error) gives it back. `wait=False`: when
+    lookups in flight hold the budget, do not wait for them but count as spent (for a client
+    with a credential, which is looked up anyway and answered as if spent if it is wrong)."""
 
-    def __init__(self, budget, key: str, sleep=time.sleep):
+    def __init__(self, budget, key: str, sleep=time.sleep, wait: bool = True):
         self._budget, self._key, self._ticket = budget, key, None
         waited = 0.0
         while True:
             outcome, self._ticket = budget.reserve(key)
-            if outcome is not Reserve.BUSY or waited >= BUSY_WAIT_SECONDS:
+            if outcome is not Reserve.BUSY or not wait or waited >= BUSY_WAIT_SECONDS:
                 break
             sleep(BUSY_POLL_SECONDS)
             waited += BUSY_POLL_SECONDS

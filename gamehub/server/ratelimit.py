@@ -183,12 +183,13 @@ class RateLimiter:
         """Count one connection attempt; False when the address has made too many."""
         return self._take(self._connects, "connect", address)
 
-    def attempt(self, address: str) -> Attempt:
+    def attempt(self, address: str, wait: bool = True) -> Attempt:
         """`with limiter.attempt(address) as attempt:` around anything that looks up a room
         code, key or token: a place in the address's failure budget is held before the lookup
         (`attempt.spent` when none is left: refuse, so a refusal tells a guesser nothing), kept
-        by `attempt.failed()`, given back otherwise."""
-        return Attempt(self._failures, address, self._sleep)
+        by `attempt.failed()`, given back otherwise. `wait=False` for a client holding a
+        credential: it need not wait for other lookups in flight (failures.Attempt)."""
+        return Attempt(self._failures, address, self._sleep, wait)
 
     @property
     def failure_window(self) -> int:

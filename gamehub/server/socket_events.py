@@ -143,8 +143,10 @@ def register(socketio: SocketIO, hub: Hub, limiter: RateLimiter, keys: KeyWatch)
                                                                      "wait a moment and try again"})
         # The attempt is charged before the lookup and given back if it succeeds, so parallel
         # guesses cannot all pass the check before any is charged.
-        with limiter.attempt(address) as attempt:
-            if attempt.spent and not (isinstance(auth, dict) and auth.get("token")):
+        credential = isinstance(auth, dict) and bool(auth.get("token"))
+        # A reconnecting hall (phones, projector, facilitator: all with tokens) never waits.
+        with limiter.attempt(address, wait=not credential) as attempt:
+            if attempt.spent and not credential:
                 refuse_guess()  # before any lookup: there is nothing to learn from the answer
             try:
                 connection = authenticate(auth, hub.store)
