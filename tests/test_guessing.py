@@ -22,6 +22,8 @@ import socketio
 
 from cluster import GamehubProcess, nginx, pg_schema, redis_server
 from gamehub.server.failures import Attempt, MemoryFailures, RedisFailures
+from gamehub.server.ratelimit import CONFIG_DEFAULTS as RATE_LIMIT_DEFAULTS
+from gamehub.server.ratelimit import RateLimiter
 from server_process import ServerProcess, free_port
 
 BUDGET = 30  # RATE_LIMIT_FAILURES_PER_ADDRESS's default, "30/minute"
@@ -185,3 +187,17 @@ def test_in_redis_a_success_is_given_back_and_failures_are_shared_by_every_proce
                 attempt.failed()
         assert Attempt(two, "203.0.113.7").spent and Attempt(one, "203.0.113.7").spent
         assert not Attempt(two, "198.51.100.9").spent
+
+
+def limiter_on(queue: str, **config) -> RateLimiter:
+    return RateLimiter({**RATE_LIMIT_DEFAULTS, "MESSAGE_QUEUE": queue, **config})
+
+
+def test_connection_attempts_are_one_budget_for_every_process_on_the_queue_and_local_while_redis_is_down():
+    with redis_server() as redis:
+        one, two = (limiter_on(redis.url, RATE_LIMIT_CONNECTS_PER_ADDRESS="5/minute") for _ in range(2))
+        allowed = [limiter.connect("203.0.113.7") for limiter in (one, two) * 4]
+        assert allowed == [True] * 5 + [False] * 3
+        assert two.connect("198.51.100.9")
+    nobody = limiter_on(f"redis://127.0.0.1:{free_port()}/0", RATE_LIMIT_CONNECTS_PER_ADDRESS="2/minute")
+    assert [nobody.connect("203.0.113.7") for _ in range(3)] == [True, True, False]
