@@ -39,6 +39,8 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--processes", metavar="N[,N...]",
                         help="gamehub as N processes on PostgreSQL and Redis behind nginx instead of one process "
                              "on SQLite; a list (1,2) runs each in turn, then the relay")
+    parser.add_argument("--async-mode", choices=("eventlet", "gevent"), default="eventlet",
+                        help="gamehub's concurrency mode (gamehub serve --async-mode; default: eventlet)")
     parser.add_argument("--json", metavar="PATH", help="write the full results here")
     return parser
 
@@ -126,6 +128,7 @@ def main(argv: list[str] | None = None) -> int:
         return _usage(f"--processes must be a number of processes (1..{MAX_PROCESSES}) or a list of them, like 1,2")
     if args.processes and args.only == "relay":
         return _usage("--processes is about gamehub: it makes no sense with --only relay")
+    load.SERVE_ARGS[:] = ["--async-mode", args.async_mode]
     raise_open_files(args.phones)
     signal.signal(signal.SIGALRM, _give_up)
     signal.alarm(int(args.timeout) + 60)  # a last resort if a phase ignores the deadline

@@ -108,11 +108,14 @@ class Server:
                 TEMP_DIRS.remove(self.data_dir)
 
 
+SERVE_ARGS: list[str] = []  # more `gamehub serve` options, last so they win (`python -m bench --async-mode`)
+
+
 def _gamehub_command(port: int, sessions: int, per_session: int, storage: list[str], opening: bool) -> list[str]:
     return [sys.executable, "-m", "gamehub", "serve", "--host", "127.0.0.1", "--port", str(port),
             "--no-qr", *(["--new-session", "--sessions", str(sessions)] if opening else ["--sessions", "0"]),
             *storage, "--max-participants", str(max(500, per_session)), "--max-sessions", str(max(50, sessions)),
-            "--trusted-proxies", "1"]
+            "--trusted-proxies", "1", *SERVE_ARGS]
 
 
 def _spawn(command: list[str], kind: str, deadline: float) -> tuple[subprocess.Popen, str, list[str]]:

@@ -50,8 +50,8 @@ def build_parser() -> argparse.ArgumentParser:
     serve.add_argument("--message-queue", metavar="URL", default=os.environ.get("GAMEHUB_MESSAGE_QUEUE"),
                        help="redis://HOST:PORT/DB shared by several gamehub processes on one --database-url "
                             "(default: $GAMEHUB_MESSAGE_QUEUE; none: one process). See docs/deployment.md")
-    serve.add_argument("--async-mode", choices=("eventlet", "threading"), default="eventlet",
-                       help="server concurrency (default: eventlet)")
+    serve.add_argument("--async-mode", choices=("eventlet", "gevent", "threading"), default="eventlet",
+                       help="server concurrency (default: eventlet; gevent is the maintained alternative)")
     serve.add_argument("--no-qr", action="store_true", help="do not draw the QR code in the terminal")
 
     export = commands.add_parser("export", parents=[storage], help="print a session's results")
@@ -121,6 +121,10 @@ def serve(args: argparse.Namespace) -> int:
         return 2
     if args.async_mode == "eventlet":
         _green_everything()
+    elif args.async_mode == "gevent":
+        from .green import patch
+
+        patch()
 
     from .engine import Settings
     from .netinfo import lan_address
@@ -218,9 +222,13 @@ def serve(args: argparse.Namespace) -> int:
         print("                  (your home for sessions and decks; keep it to yourself)")
     else:  # made by another machine of a cluster: printing a new one would break its link
         print("\nOrganiser:        the link you had, or a new one: gamehub organiser key")
-    print(f"\nListening on {args.host}:{args.port}. Stop with Ctrl+C.", flush=True)
+    print(f"\nListening on {args.host}:{args.port} ({args.async_mode}). Stop with Ctrl+C.", flush=True)
     if args.async_mode == "eventlet":
         _serve_eventlet(app, listener)
+    elif args.async_mode == "gevent":
+        from .green import serve as serve_gevent
+
+        serve_gevent(app, listener)
     else:
         listener.close()  # werkzeug binds its own; the port was free a moment ago
         socketio_of(app).run(app, host=args.host, port=args.port, allow_unsafe_werkzeug=True, log_output=False)

@@ -134,7 +134,7 @@ class Room:
         return self.hub.store.get(self.code).state
 
 
-@pytest.fixture(params=["threading", "eventlet"])
+@pytest.fixture(params=["threading", "eventlet", "gevent"])
 def async_mode(request):
     return request.param
 

@@ -75,13 +75,14 @@ class Client:
         return self.views[-1]
 
 
-@pytest.fixture
-def server():
-    with ServerProcess() as process:
+@pytest.fixture(params=["eventlet", "gevent"])
+def server(request):
+    with ServerProcess(args=["--async-mode", request.param]) as process:
         yield process
 
 
 def test_gamehub_serve_prints_the_links_and_serves_pages_qr_and_the_socketio_client(server):
+    assert f"({server.args[-1]}). Stop with Ctrl+C." in server.output  # the mode asked for is the one running
     links = server.sessions[0]
     assert links.join == f"{server.url}/j/{links.code}"
     for path in (f"/j/{links.code}", f"/s/{links.code}/projector", f"/s/{links.code}/facilitator", "/"):

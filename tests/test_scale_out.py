@@ -76,13 +76,16 @@ class Cluster:
 @pytest.fixture
 def cluster(request) -> Iterator[Cluster]:
     failed_before = request.session.testsfailed
+    mode = ["--async-mode", getattr(request, "param", "eventlet")]  # a test may ask for gevent (indirect)
     with contextlib.ExitStack() as stack:
         schema = stack.enter_context(pg_schema())
         redis = stack.enter_context(redis_server())
         # One data dir for both: the processes of one deployment share the secret key.
         data = Path(stack.enter_context(tempfile.TemporaryDirectory(prefix="gamehub-cluster-")))
-        a = stack.enter_context(GamehubProcess(database_url=schema.url, message_queue=redis.url, data_dir=data))
-        b = stack.enter_context(GamehubProcess(database_url=schema.url, message_queue=redis.url, data_dir=data))
+        a = stack.enter_context(GamehubProcess(database_url=schema.url, message_queue=redis.url, data_dir=data,
+                                               extra_args=mode))
+        b = stack.enter_context(GamehubProcess(database_url=schema.url, message_queue=redis.url, data_dir=data,
+                                               extra_args=mode))
         assert len(a.sessions) == 1, a.output
         # The second process serves the same session; it does not open one of its own.
         assert b.resumed == [a.sessions[0].code] and b.sessions == [], b.output
@@ -149,6 +152,7 @@ def chunks_in_order(text: str, chunks: list[str]) -> bool:
 # -- two processes, one game ----------------------------------------------------------------
 
 
+@pytest.mark.parametrize("cluster", ["eventlet", "gevent"], indirect=True)
 def test_phones_on_two_processes_play_one_game_live_and_no_update_is_lost(cluster):
     c = cluster
     timings = {}

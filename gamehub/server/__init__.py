@@ -10,6 +10,7 @@ from flask_socketio import SocketIO
 from ..engine import Settings
 from ..formats import load_deck
 from ..resources import resource
+from ..green import runner as gevent_runner
 from ..offloaded import OffloadedStore, eventlet_runner
 from ..store import MemoryStore
 from . import socket_events
@@ -23,9 +24,11 @@ from .ratelimit import CONFIG_DEFAULTS as RATE_LIMIT_DEFAULTS
 from .ratelimit import RateLimiter
 from .security import add_security_headers, allowed_origins, without_tracebacks
 
+GREEN_RUNNERS = {"eventlet": eventlet_runner, "gevent": gevent_runner}  # modes whose loop a database call would block
+
 DEFAULTS = {
     "PUBLIC_URL": "http://127.0.0.1:5000",  # where phones reach this server; `gamehub serve` sets it
-    "ASYNC_MODE": "eventlet",  # or "threading"
+    "ASYNC_MODE": "eventlet",  # or "gevent" (gamehub/green.py), or "threading"
     "STORE": None,  # a gamehub.store.SessionStore; in memory by default
     "DECK": None,  # a gamehub.engine.Deck; the packaged formats.yaml by default
     "SETTINGS": None,  # a gamehub.engine.Settings; defaults by default
@@ -60,9 +63,9 @@ def create_app(config: dict | None = None) -> Flask:
     app.config.update(DEFAULTS)
     app.config.update(config or {})
     app.config["STORE"] = app.config["STORE"] or MemoryStore()
-    if app.config["ASYNC_MODE"] == "eventlet" and not isinstance(app.config["STORE"], (MemoryStore, OffloadedStore)):
+    if app.config["ASYNC_MODE"] in GREEN_RUNNERS and not isinstance(app.config["STORE"], (MemoryStore, OffloadedStore)):
         # A database call must not stop every other connection while it waits.
-        app.config["STORE"] = OffloadedStore(app.config["STORE"], eventlet_runner())
+        app.config["STORE"] = OffloadedStore(app.config["STORE"], GREEN_RUNNERS[app.config["ASYNC_MODE"]]())
     app.config["DECK"] = app.config["DECK"] or load_deck()
     app.config["SETTINGS"] = app.config["SETTINGS"] or Settings()
     # No cookie is signed today; if one ever is, the key is never a constant in the code.
@@ -86,7 +89,7 @@ def create_app(config: dict | None = None) -> Flask:
               spawn=socketio.start_background_task, sleep=socketio.sleep,
               shared=bool(app.config["MESSAGE_QUEUE"]))
     app.extensions["gamehub"] = hub
-    limiter = RateLimiter(app.config)
+    limiter = RateLimiter(app.config, sleep=socketio.sleep)
     app.extensions["gamehub.ratelimit"] = limiter
     keys = KeyWatch(hub, socketio.start_background_task, socketio.sleep, app.config["KEY_CHECK_SECONDS"])
     app.extensions["gamehub.keywatch"] = keys

@@ -56,16 +56,17 @@ def _require_key():
         return None
     limiter = _limiter()
     address = limiter.address(request.environ)
-    if limiter.guessing(address):
-        response = _error(429, "rate_limited", "Too many wrong keys from your network: wait a minute.")
-        response.headers["Retry-After"] = str(limiter.failure_window)
-        return response
-    header = request.headers.get("Authorization", "")
-    key = header[len("Bearer "):].strip() if header.startswith("Bearer ") else ""
-    if not organiser_key.is_key(_hub().store, key):
-        limiter.failed(address)
-        return _error(403, "bad_key", "This is not the organiser key (it may have been replaced): "
-                                      "use the organiser link gamehub serve printed.")
+    with limiter.attempt(address) as attempt:  # charged before the check, given back if right
+        if attempt.spent:
+            response = _error(429, "rate_limited", "Too many wrong keys from your network: wait a minute.")
+            response.headers["Retry-After"] = str(limiter.failure_window)
+            return response
+        header = request.headers.get("Authorization", "")
+        key = header[len("Bearer "):].strip() if header.startswith("Bearer ") else ""
+        if not organiser_key.is_key(_hub().store, key):
+            attempt.failed()
+            return _error(403, "bad_key", "This is not the organiser key (it may have been replaced): "
+                                          "use the organiser link gamehub serve printed.")
     if (request.content_length or 0) > MAX_BODY:
         return _error(413, "too_large", f"At most {MAX_BODY // 1024} KB")
     # Also a body without a length (chunked): reading stops at the cap, with the same 413.

@@ -22,22 +22,27 @@ def _limiter() -> RateLimiter:
     return current_app.extensions["gamehub.ratelimit"]
 
 
-def _failed_lookup() -> None:
-    """A wrong room code or key: counted with the socket's, against guessing (docs/security.md)."""
-    _limiter().failed(_limiter().address(request.environ))
+def _attempt():
+    """A lookup of a room code or key, counted with the socket's against guessing: charged
+    before it, given back if it succeeds (docs/security.md)."""
+    return _limiter().attempt(_limiter().address(request.environ))
+
+
+def _look_up(code: str, attempt):
+    if attempt.spent:
+        # Refused before the lookup, whatever the code: a refusal must not tell codes apart.
+        abort(Response("Too many wrong room codes or keys from your network: wait a minute and try again.\n",
+                       status=429, mimetype="text/plain", headers={"Retry-After": str(_limiter().failure_window)}))
+    record = _hub().store.get(normalise_code(code))
+    if record is None:
+        attempt.failed()
+        abort(Response(render_template("missing.html", code=normalise_code(code)), status=404))
+    return record
 
 
 def _record_or_404(code: str):
-    limiter = _limiter()
-    if limiter.guessing(limiter.address(request.environ)):
-        # Refused before the lookup, whatever the code: a refusal must not tell codes apart.
-        abort(Response("Too many wrong room codes or keys from your network: wait a minute and try again.\n",
-                       status=429, mimetype="text/plain", headers={"Retry-After": str(limiter.failure_window)}))
-    record = _hub().store.get(normalise_code(code))
-    if record is None:
-        _failed_lookup()
-        abort(Response(render_template("missing.html", code=normalise_code(code)), status=404))
-    return record
+    with _attempt() as attempt:
+        return _look_up(code, attempt)
 
 
 @pages.get("/")
@@ -85,13 +90,14 @@ def qr(code: str):
 def export(code: str):
     """The facilitator downloads the results (md, csv, json) or opens the printable cards (print).
     POSTed, so the facilitator token travels in the body, never in a URL or a log."""
-    record = _record_or_404(code)
-    key, fmt = request.form.get("key", ""), request.form.get("format", "")
-    current = _hub().store.facilitator_hash(record.state.id)  # a rotated key stops at once
-    facilitator = current is not None and same_secret(token_hash(key), current)
-    if not facilitator and not organiser_key.is_key(_hub().store, key):  # the organiser's home exports too
-        _failed_lookup()
-        abort(403)
+    with _attempt() as attempt:  # one attempt for the code and the key
+        record = _look_up(code, attempt)
+        key, fmt = request.form.get("key", ""), request.form.get("format", "")
+        current = _hub().store.facilitator_hash(record.state.id)  # a rotated key stops at once
+        facilitator = current is not None and same_secret(token_hash(key), current)
+        if not facilitator and not organiser_key.is_key(_hub().store, key):  # the organiser's home exports too
+            attempt.failed()
+            abort(403)
     state = record.state
     if fmt == "print":
         return render_template("print.html", results=results(state), title=state.deck.title)

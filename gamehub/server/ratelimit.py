@@ -4,20 +4,28 @@ attempts per address, and a stricter budget for attempts that fail (room-code gu
 Events, the hot path (every command of every phone), go through small token buckets: O(1)
 per event and nothing to sweep. (The `limits` library's in-memory storage re-scans every key
 every 10 ms; with a thousand phones that sweep took a third of the server's time.) Connection
-attempts and failures, which are rare, use `limits` (in-memory storage, moving windows: a
-burst at a window's edge cannot pass twice the limit). The numbers and why: docs/security.md.
+attempts, which are rare, use `limits` (moving windows: a burst at a window's edge cannot pass
+twice the limit); failed attempts have their own budget (failures.py), charged before the
+lookup. With a message queue, both live in Redis, so every process shares one budget per
+address. The numbers and why: docs/security.md.
 """
 
 from __future__ import annotations
 
 import enum
 import ipaddress
+import logging
 import time
 from collections.abc import Mapping
 
 from limits import RateLimitItem, parse, parse_many
-from limits.storage import MemoryStorage
+from limits.errors import StorageError
+from limits.storage import MemoryStorage, RedisStorage
 from limits.strategies import MovingWindowRateLimiter
+
+from .failures import Attempt, MemoryFailures, RedisFailures
+
+log = logging.getLogger(__name__)
 
 # Keys in the app's config (create_app DEFAULTS), so tests and deployments can change them.
 CONFIG_DEFAULTS = {
@@ -124,15 +132,28 @@ class Buckets:
 
 
 class RateLimiter:
-    """One per app. Every check is arithmetic in memory; nothing touches the store."""
+    """One per app. Event checks are arithmetic in memory; nothing touches the store. With
+    `config["MESSAGE_QUEUE"]` (redis://...), connection attempts and failures are counted in
+    that Redis, for every process at once. `sleep` waits cooperatively (the server's)."""
 
-    def __init__(self, config: Mapping):
-        self._window = MovingWindowRateLimiter(MemoryStorage())
+    def __init__(self, config: Mapping, sleep=time.sleep):
+        self._window = self._local_window = MovingWindowRateLimiter(MemoryStorage())
+        failures = parse(config["RATE_LIMIT_FAILURES_PER_ADDRESS"])
+        self._failures = MemoryFailures(failures.amount, failures.get_expiry())
+        if config.get("MESSAGE_QUEUE"):
+            # Events stay per process: a Redis round trip per event would cost more than the
+            # event, and a connection's events all reach the process that holds it.
+            self._window = MovingWindowRateLimiter(RedisStorage(
+                config["MESSAGE_QUEUE"], key_prefix="gamehub-limits", wrap_exceptions=True,
+                socket_timeout=1, socket_connect_timeout=1))
+            self._failures = RedisFailures(config["MESSAGE_QUEUE"], failures.amount, failures.get_expiry(),
+                                           local=self._failures)
+        self._sleep = sleep
         self._per_connection = Buckets(config["RATE_LIMIT_EVENTS_PER_CONNECTION"])
         self._per_address = Buckets(config["RATE_LIMIT_EVENTS_PER_ADDRESS"])
         self._strikes = Buckets(config["RATE_LIMIT_DROP_AFTER"])
         self._connects = parse_many(config["RATE_LIMIT_CONNECTS_PER_ADDRESS"])
-        self._failures = parse(config["RATE_LIMIT_FAILURES_PER_ADDRESS"])
+        self._failure_window = failures.get_expiry()
         self.trusted_proxies = int(config["TRUSTED_PROXIES"])
 
     def address(self, environ: Mapping) -> str:
@@ -162,22 +183,31 @@ class RateLimiter:
         """Count one connection attempt; False when the address has made too many."""
         return self._take(self._connects, "connect", address)
 
-    def guessing(self, address: str) -> bool:
-        """The address has used up its failures: it is refused anything that needs a lookup
-        to answer, so a refusal tells a guesser nothing."""
-        return not self._window.test(self._failures, "fail", address)
+    def attempt(self, address: str, wait: bool = True) -> Attempt:
+        """`with limiter.attempt(address) as attempt:` around anything that looks up a room
+        code, key or token: a place in the address's failure budget is held before the lookup
+        (`attempt.spent` when none is left: refuse, so a refusal tells a guesser nothing), kept
+        by `attempt.failed()`, given back otherwise. `wait=False` for a client holding a
+        credential: it need not wait for other lookups in flight (failures.Attempt)."""
+        return Attempt(self._failures, address, self._sleep, wait)
 
     @property
     def failure_window(self) -> int:
         """Seconds a failure counts for: how long a guessing address waits."""
-        return self._failures.get_expiry()
-
-    def failed(self, address: str) -> None:
-        """Count a wrong room code, key or token."""
-        self._window.hit(self._failures, "fail", address)
+        return self._failure_window
 
     def _take(self, items: list[RateLimitItem], scope: str, key: str) -> bool:
+        try:
+            return self._take_in(self._window, items, scope, key)
+        except StorageError:  # Redis is unreachable: this process's own count, until it is back
+            log.warning("Redis is unreachable: connection attempts are counted per process")
+            return self._take_in(self._local_window, items, scope, key)
+
+    @staticmethod
+    def _take_in(window: MovingWindowRateLimiter, items: list[RateLimitItem], scope: str, key: str) -> bool:
+        if len(items) == 1:  # one step: the check and the charge together
+            return window.hit(items[0], scope, key)
         # Test every window first: a refused event must not use up the longer windows too.
-        if not all(self._window.test(item, scope, key) for item in items):
+        if not all(window.test(item, scope, key) for item in items):
             return False
-        return all([self._window.hit(item, scope, key) for item in items])
+        return all([window.hit(item, scope, key) for item in items])

@@ -141,18 +141,22 @@ def register(socketio: SocketIO, hub: Hub, limiter: RateLimiter, keys: KeyWatch)
         if not limiter.connect(address):
             raise ConnectionRefusedError("rate_limited", {"message": "Too many connections from your network: "
                                                                      "wait a moment and try again"})
-        guessing = limiter.guessing(address)
-        if guessing and not (isinstance(auth, dict) and auth.get("token")):
-            refuse_guess()  # before any lookup: there is nothing to learn from the answer
-        try:
-            connection = authenticate(auth, hub.store)
-        except Refused as refusal:
-            limiter.failed(address)
-            if guessing:
-                refuse_guess()
-            data = {"message": refusal.message, **({"ended": True} if refusal.ended else {})}
-            raise ConnectionRefusedError(refusal.code, data) from None
-        if guessing and connection.role is Role.GUEST:
+        # The attempt is charged before the lookup and given back if it succeeds, so parallel
+        # guesses cannot all pass the check before any is charged.
+        credential = isinstance(auth, dict) and bool(auth.get("token"))
+        # A reconnecting hall (phones, projector, facilitator: all with tokens) never waits.
+        with limiter.attempt(address, wait=not credential) as attempt:
+            if attempt.spent and not credential:
+                refuse_guess()  # before any lookup: there is nothing to learn from the answer
+            try:
+                connection = authenticate(auth, hub.store)
+            except Refused as refusal:
+                attempt.failed()
+                if attempt.spent:
+                    refuse_guess()
+                data = {"message": refusal.message, **({"ended": True} if refusal.ended else {})}
+                raise ConnectionRefusedError(refusal.code, data) from None
+        if attempt.spent and connection.role is Role.GUEST:
             refuse_guess()
         attach(connection)
         if connection.participant_id:
