@@ -18,6 +18,7 @@ from .keywatch import KeyWatch
 from .queuewatch import QueueWatch
 from .sharedpresence import SharedPresence
 from .organiser import organiser
+from .ownership import ownership_for
 from .pages import pages
 from .ratelimit import CONFIG_DEFAULTS as RATE_LIMIT_DEFAULTS
 from .ratelimit import RateLimiter
@@ -98,6 +99,8 @@ def create_app(config: dict | None = None) -> Flask:
                                 socketio.start_background_task, socketio.sleep)
         hub.online_of, hub.online_changed = shared.online, shared.changed
         shared.start()
+        hub.ownership = ownership_for(app.config["STORE"], app.config["MESSAGE_QUEUE"], hub.session_lock,
+                                      socketio.start_background_task, socketio.sleep)
     app.register_blueprint(pages)
     app.register_blueprint(organiser)
     app.after_request(add_security_headers)

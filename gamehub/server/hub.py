@@ -26,6 +26,7 @@ from ..engine import Command, Outcome, Rejected, Role, Session, SheetEcho, apply
 from ..engine.planning import sheet_group
 from ..engine.sheet import EMPTY_STATE_VECTOR
 from ..store import LogEntry, SessionRecord, SessionStore, VersionConflict
+from .ownership import NoOwnership
 from .presence import Connection, Presence, phone_room, role_room
 from .throttle import Throttle
 from .tokens import same_secret
@@ -68,6 +69,13 @@ class Hub:
         # create_app with a message queue: gamehub/server/sharedpresence.py).
         self.online_of: Callable[[str], set[str]] = self.presence.online
         self.online_changed: Callable[[str], None] = lambda session_id: None
+        # Which sessions this process owns among several (set by create_app with a message
+        # queue: gamehub/server/ownership.py); alone, all of them.
+        self.ownership = NoOwnership()
+
+    def session_lock(self, session_id: str) -> threading.Lock:
+        """The lock a session's changes are applied under, one at a time."""
+        return self._lock(session_id)
 
     def _lock(self, session_id: str) -> threading.Lock:
         with self._locks_guard:
@@ -83,6 +91,7 @@ class Hub:
         socket, which a sheet update is not echoed back to.
         """
         with self._lock(session_id):
+            self.ownership.claim(session_id)  # an owned session is read from memory alone
             # Several server processes on one database: whoever stores a version first wins;
             # the other loads that version and applies its command again on top.
             for attempt in range(MAX_ATTEMPTS):
@@ -121,6 +130,7 @@ class Hub:
         with self._lock(session_id):
             record = self.store.get(session_id)
             deleted = self.store.delete(session_id)
+            self.ownership.forget(session_id)
             # Through the rooms, so screens held by other server processes hear it too.
             rooms = [role_room(session_id, role) for role in (Role.GUEST, Role.PROJECTOR, Role.FACILITATOR)]
             rooms += [phone_room(session_id, pid) for pid in (record.state.participants if record else ())]
