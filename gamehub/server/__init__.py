@@ -99,7 +99,7 @@ def create_app(config: dict | None = None) -> Flask:
                                 socketio.start_background_task, socketio.sleep)
         hub.online_of, hub.online_changed = shared.online, shared.changed
         shared.start()
-        hub.ownership = ownership_for(app.config["STORE"], app.config["MESSAGE_QUEUE"], hub.session_lock,
+        hub.ownership = ownership_for(app.config["STORE"], app.config["MESSAGE_QUEUE"], hub,
                                       socketio.start_background_task, socketio.sleep)
     app.register_blueprint(pages)
     app.register_blueprint(organiser)

@@ -89,9 +89,23 @@ class Hub:
         command whose client id `cid` was already applied is not applied again: its outcome
         repeats the first one's ack fields, with `duplicate` set. `origin` is the sending
         socket, which a sheet update is not echoed back to.
+
+        Among several processes, a session owned by another is applied there
+        (gamehub/server/ownership.py), unless it cannot be reached.
         """
         with self._lock(session_id):
-            self.ownership.claim(session_id)  # an owned session is read from memory alone
+            owned = self.ownership.claim(session_id)  # an owned session is read from memory alone
+        if not owned:
+            cid = cid or self.ownership.new_cid()  # so the owner and this process cannot both apply it
+            forwarded = self.ownership.forward(session_id, command, connection, cid, origin)
+            if forwarded is not None:
+                return forwarded
+        return self.execute_here(session_id, command, connection, cid, origin)
+
+    def execute_here(self, session_id: str, command: Command, connection: Connection, cid: str | None = None,
+                     origin: str | None = None) -> Outcome:
+        """`execute` in this process, whoever owns the session."""
+        with self._lock(session_id):
             # Several server processes on one database: whoever stores a version first wins;
             # the other loads that version and applies its command again on top.
             for attempt in range(MAX_ATTEMPTS):
@@ -235,6 +249,7 @@ class Hub:
         A phone may also have missed groupmates' sheet updates, and its Yjs document holds back
         every later update that builds on a missed one: it gets its group's whole sheet as one
         `sheet_update` (`by` null, no fields), of which it applies only what it lacks."""
+        self.ownership.reload()
         sent = 0
         for sid, connection in self.presence.connections():
             record = self.store.get(connection.session_id)

@@ -34,6 +34,7 @@ import uuid
 from collections.abc import Callable
 
 from ..lease import Leases
+from .forward import Forwarder, new_cid
 
 log = logging.getLogger(__name__)
 
@@ -55,14 +56,20 @@ class NoOwnership:
     def forget(self, session_id: str) -> None:
         pass
 
+    def forward(self, session_id, command, connection, cid, origin):
+        return None
+
+    def reload(self) -> None:
+        pass
+
 
 class Ownership:
     """Leases on `store`'s sessions, handed over between processes through Redis at `url`.
 
     `run(fn, *args)` runs a blocking database call (the database thread under eventlet);
-    `lock_of(session_id)` is the hub's per-session lock, held while a command is applied."""
+    `hub` applies commands, under its per-session lock."""
 
-    def __init__(self, store, url: str, run: Callable, lock_of: Callable, start_task: Callable,
+    def __init__(self, store, url: str, run: Callable, hub, start_task: Callable,
                  sleep: Callable[[float], None], clock: Callable[[], float] = time.monotonic):
         import redis  # only with --message-queue (the `scale` extra)
 
@@ -71,7 +78,7 @@ class Ownership:
         self._leases = Leases(lambda: _detached_connection(store.engine), name=f"gamehub-lease {self.me}")
         self._redis = redis.Redis.from_url(url, socket_timeout=5, socket_connect_timeout=2, decode_responses=True)
         self._run = run
-        self._lock_of = lock_of
+        self._lock_of = hub.session_lock
         self._start_task = start_task
         self._sleep = sleep
         self._clock = clock
@@ -79,10 +86,13 @@ class Ownership:
         self._tried: dict[str, float] = {}  # when it last tried a session held elsewhere
         self._asked: dict[str, float] = {}  # when it last asked the owner for a session
         self._guard = threading.Lock()
+        self._forwarder = Forwarder(self._redis, self.me, self._leases.holds, self._owner_gone, hub.execute_here,
+                                    start_task, sleep)
 
     def start(self) -> None:
         self._start_task(self._listen)
         self._start_task(self._watch)
+        self._forwarder.start()
 
     # -- taking ----------------------------------------------------------------------------
 
@@ -124,6 +134,24 @@ class Ownership:
     def forget(self, session_id: str) -> None:
         """The session was deleted: give its lease back."""
         self._give_back(session_id)
+
+    def forward(self, session_id: str, command, connection, cid: str | None, origin: str | None):
+        """The owner's outcome of a command for a session owned elsewhere, or None when no
+        owner answers and this process must apply it itself (gamehub/server/forward.py)."""
+        return self._forwarder.send(session_id, command, connection, cid, origin)
+
+    def new_cid(self) -> str:
+        return new_cid()
+
+    def _owner_gone(self, session_id: str) -> bool:
+        with self._lock_of(session_id):
+            return self.claim(session_id, now=True)
+
+    def reload(self) -> None:
+        """Read every owned session whole again: while the message queue was down, other
+        processes could not forward and may have written some of them themselves."""
+        for session_id in self._leases.held():
+            self._store.own(session_id)
 
     # -- handing over ------------------------------------------------------------------------
 
@@ -198,11 +226,12 @@ def _detached_connection(engine):
     """A connection of the store's own engine (same URL and options), taken out of its pool for
     good: the pool may recycle its connections, and a lease lives exactly as long as its one."""
     pooled = engine.raw_connection()
+    connection = pooled.driver_connection  # (read first: a detached proxy no longer knows it)
     pooled.detach()
-    return pooled.driver_connection
+    return connection
 
 
-def ownership_for(store, url: str | None, lock_of: Callable, start_task: Callable, sleep: Callable):
+def ownership_for(store, url: str | None, hub, start_task: Callable, sleep: Callable):
     """Ownership when several processes share a PostgreSQL store and a message queue; else none."""
     from ..offloaded import OffloadedStore
 
@@ -211,6 +240,6 @@ def ownership_for(store, url: str | None, lock_of: Callable, start_task: Callabl
     if not url or engine is None or engine.dialect.name != "postgresql" or not hasattr(inner, "own"):
         return NoOwnership()
     run = store._run if isinstance(store, OffloadedStore) else (lambda fn, *args: fn(*args))
-    ownership = Ownership(inner, url, run, lock_of, start_task, sleep)
+    ownership = Ownership(inner, url, run, hub, start_task, sleep)
     ownership.start()
     return ownership
