@@ -14,6 +14,7 @@ it is acknowledged. The stored log is then compared with what the phones were to
 from __future__ import annotations
 
 import contextlib
+import re
 import tempfile
 import threading
 import time
@@ -73,7 +74,9 @@ class Owned:
             "WHERE l.locktype = 'advisory' AND l.granted AND l.classid = %s::bigint::oid "
             "AND l.objid = %s::bigint::oid AND l.objsubid = 1", key >> 32, key & 0xFFFFFFFF)
         assert len(rows) <= 1, rows
-        return int(rows[0][0].split(":")[1]) if rows else None
+        # "gamehub-lease HOST:PID:TAG"; a backend that is ending may show no name for a moment.
+        found = re.search(r":(\d+):", rows[0][0]) if rows else None
+        return int(found[1]) if found else None
 
     def wait_owner(self, process: GamehubProcess, timeout: float) -> float:
         """Seconds until `process` holds the session's lease."""

@@ -67,6 +67,7 @@ class Forwarder:
         self._start_task = start_task
         self._sleep = sleep
         self._waiting: dict[str, tuple[threading.Event, list]] = {}
+        self.closed = False
 
     def start(self) -> None:
         self._start_task(self._listen)
@@ -100,21 +101,15 @@ class Forwarder:
     # -- answering ---------------------------------------------------------------------------
 
     def _listen(self) -> None:
-        while True:
-            try:
-                pubsub = self._redis.pubsub(ignore_subscribe_messages=True)
-                pubsub.subscribe(REQUESTS, reply_channel(self._me))
-                for message in pubsub.listen():
-                    data = json.loads(message["data"])
-                    if message["channel"] == REQUESTS:
-                        if data.get("from") != self._me and self._owns(data.get("session")):
-                            self._start_task(self._answer, data)
-                    elif (waiting := self._waiting.get(data.get("id"))) is not None:
-                        waiting[1].append(data)
-                        waiting[0].set()
-            except Exception:
-                log.debug("forwarding listener restarting", exc_info=True)
-                self._sleep(1.0)  # Redis restarting: subscribe again
+        listen(self._redis, [REQUESTS, reply_channel(self._me)], self._received, lambda: self.closed, self._sleep)
+
+    def _received(self, channel: str, data: dict) -> None:
+        if channel == REQUESTS:
+            if data.get("from") != self._me and self._owns(data.get("session")):
+                self._start_task(self._answer, data)
+        elif (waiting := self._waiting.get(data.get("id"))) is not None:
+            waiting[1].append(data)
+            waiting[0].set()
 
     def _answer(self, request: dict) -> None:
         try:
@@ -135,6 +130,25 @@ class Forwarder:
             self._redis.publish(reply_channel(request["from"]), json.dumps({"id": request["id"], **answer}))
         except Exception:
             log.warning("could not answer a forwarded command: the asker will apply it itself")
+
+
+def listen(redis, channels: list[str], handle: Callable[[str, dict], None], closed: Callable[[], bool],
+           sleep: Callable[[float], None]) -> None:
+    """Call `handle(channel, message)` for each JSON message on `channels` until `closed()`,
+    subscribing again whenever Redis went away."""
+    while not closed():
+        try:
+            pubsub = redis.pubsub(ignore_subscribe_messages=True)
+            pubsub.subscribe(*channels)
+            while not closed():
+                # A timeout, not a blocking read: a quiet channel is not an error to recover from.
+                message = pubsub.get_message(timeout=1.0)
+                if message is not None:
+                    handle(message["channel"], json.loads(message["data"]))
+            pubsub.close()
+        except Exception:
+            log.debug("listener on %s restarting", channels, exc_info=True)
+            sleep(1.0)  # Redis restarting: subscribe again
 
 
 def _rejected(error: dict) -> Rejected:

@@ -34,7 +34,7 @@ import uuid
 from collections.abc import Callable
 
 from ..lease import Leases
-from .forward import Forwarder, new_cid
+from .forward import Forwarder, listen, new_cid
 
 log = logging.getLogger(__name__)
 
@@ -86,6 +86,7 @@ class Ownership:
         self._tried: dict[str, float] = {}  # when it last tried a session held elsewhere
         self._asked: dict[str, float] = {}  # when it last asked the owner for a session
         self._guard = threading.Lock()
+        self._closed = False
         self._forwarder = Forwarder(self._redis, self.me, self._leases.holds, self._owner_gone, hub.execute_here,
                                     start_task, sleep)
 
@@ -93,6 +94,12 @@ class Ownership:
         self._start_task(self._listen)
         self._start_task(self._watch)
         self._forwarder.start()
+
+    def close(self) -> None:
+        """Stop the background work and give every lease back (closing their connection)."""
+        self._closed = True
+        self._forwarder.closed = True
+        self._run(self._leases.close)
 
     # -- taking ----------------------------------------------------------------------------
 
@@ -162,16 +169,9 @@ class Ownership:
             log.warning("could not ask for session %s through the message queue", message.get("session"))
 
     def _listen(self) -> None:
-        while True:
-            try:
-                pubsub = self._redis.pubsub(ignore_subscribe_messages=True)
-                pubsub.subscribe(CHANNEL)
-                for message in pubsub.listen():
-                    self._received(json.loads(message["data"]))
-            except Exception:
-                self._sleep(1.0)  # Redis restarting: subscribe again
+        listen(self._redis, [CHANNEL], self._received, lambda: self._closed, self._sleep)
 
-    def _received(self, message: dict) -> None:
+    def _received(self, _channel: str, message: dict) -> None:
         session_id, sender = message.get("session"), message.get("from")
         if not isinstance(session_id, str) or sender == self.me:
             return
@@ -205,8 +205,10 @@ class Ownership:
     # -- keeping -----------------------------------------------------------------------------
 
     def _watch(self) -> None:
-        while True:
+        while not self._closed:
             self._sleep(CHECK_SECONDS)
+            if self._closed:
+                return
             try:
                 lost = self._run(self._leases.check)
             except Exception:
