@@ -187,6 +187,9 @@ class Ownership:
             if not self._leases.holds(session_id):
                 return
             self._give_back(session_id)
+            # Its own screens' next commands must not take the lease straight back before the
+            # asker does: they are forwarded (or, if the asker is gone, taken over then).
+            self._tried[session_id] = self._clock() + HOLD_SECONDS
         log.info("%s handed session %s over to %s", self.me, session_id, to)
         self._publish({"op": "released", "session": session_id, "from": self.me, "to": to})
 
