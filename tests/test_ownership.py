@@ -27,6 +27,7 @@ import pytest
 from cluster import GamehubProcess, Nginx, Peer, RedisServer, Schema, nginx, pg_schema, redis_server
 from gamehub.lease import lease_key
 from helpers import steps_to_planning
+from server_process import SessionLinks
 from test_scale_out import join_phones
 
 PHONES = 8
@@ -44,10 +45,16 @@ class Owned:
     proxy: Nginx
     stack: contextlib.ExitStack
     peers: list[Peer] = field(default_factory=list)
+    opened: list[SessionLinks] = field(default_factory=list)
+
+    @property
+    def links(self) -> SessionLinks:
+        """The session process A opened at its first start (a restarted A resumes it instead)."""
+        return self.opened[0]
 
     @property
     def code(self) -> str:
-        return self.processes["A"].sessions[0].code
+        return self.links.code
 
     def connect(self, url: str, role: str, token: str | None = None, name: str = "",
                 reconnection: bool = False) -> Peer:
@@ -57,7 +64,7 @@ class Owned:
         return peer
 
     def facilitator(self, name: str) -> Peer:
-        return self.connect(self.proxy.url, "facilitator", self.processes["A"].sessions[0].facilitator_token,
+        return self.connect(self.proxy.url, "facilitator", self.links.facilitator_token,
                             name=name, reconnection=True)
 
     def start(self, name: str, port: int | None = None) -> GamehubProcess:
@@ -95,7 +102,7 @@ def owned(request) -> Iterator[Owned]:
         redis = stack.enter_context(redis_server())
         data = Path(stack.enter_context(tempfile.TemporaryDirectory(prefix="gamehub-owned-")))
         running = Owned(schema, redis, data, {}, None, stack)  # type: ignore[arg-type]
-        running.start("A")
+        running.opened = running.start("A").sessions
         running.start("B")
         running.proxy = stack.enter_context(nginx([running.processes["A"].port, running.processes["B"].port]))
         stack.callback(lambda: [peer.close() for peer in running.peers])
@@ -194,7 +201,7 @@ def test_a_killed_owner_s_session_is_served_by_the_other_and_taken_back_after_a_
     while owned.owner() != restarted.process.pid:
         assert time.monotonic() < deadline, "the restarted process never took its session back"
         # A screen opening the session (a projector) arrives through nginx, as in a room.
-        projector = owned.connect(owned.proxy.url, "projector", owned.processes["A"].sessions[0].projector_key,
+        projector = owned.connect(owned.proxy.url, "projector", owned.links.projector_key,
                                   name="projector")
         projector.wait_for(lambda v: v["phase"] == "planning")
         time.sleep(1)
