@@ -15,7 +15,7 @@ from collections.abc import Iterator
 import pytest
 
 from cluster import pg_schema, redis_server
-from gamehub.engine import COMMANDS, Role, Settings
+from gamehub.engine import COMMANDS, Rejected, Role, Settings
 from gamehub.formats import load_deck
 from gamehub.lease import Leases, lease_key
 from gamehub.server.forward import OwnerState
@@ -91,7 +91,11 @@ def test_a_lease_is_one_process_s_until_its_connection_closes(schema):
         # A process that dies loses its connection, and its leases with it: at once, no expiry.
         first._conn.close()
         assert first.check() == {"ROOM1"} and not first.holds("ROOM1")
-        assert second.take("ROOM1")
+        # PostgreSQL ends the backend as soon as it reads the closed socket: a moment, not an expiry.
+        deadline = time.monotonic() + 5
+        while not second.take("ROOM1"):
+            assert time.monotonic() < deadline, "the lease of a closed connection was never freed"
+            time.sleep(0.02)
         first.close()
         second.close()
     finally:
@@ -169,3 +173,23 @@ def test_with_redis_down_a_non_owner_applies_the_command_itself_once(schema):
         assert add(hub_a, code, "Cy").state.version == 3
         own_a.reload()  # what a resync after the outage does
         assert sorted(p.name for p in store_a.get(code).state.participants.values()) == ["Ann", "Bob", "Cy"]
+
+
+def test_a_session_deleted_on_another_process_is_gone_for_its_owner_too(schema):
+    with redis_server() as redis, process(schema, redis.url) as (hub_a, own_a, store_a), \
+            process(schema, redis.url) as (hub_b, own_b, store_b):
+        record, _ = open_session(store_a, load_deck(), Settings(), now=1.0)
+        code = record.state.id
+        assert add(hub_a, code, "Ann").ok and code in store_a.owned
+        time.sleep(0.3)  # both listeners subscribed
+        assert hub_b.delete_session(code)
+        deadline = time.monotonic() + 5
+        while code in store_a.owned:
+            assert time.monotonic() < deadline, "the owner kept serving a deleted session"
+            time.sleep(0.05)
+        assert store_a.get(code) is None
+        with pytest.raises(Rejected) as refused:
+            add(hub_a, code, "Bob")
+        assert refused.value.code == "unknown_session"
+        [(rows,)] = schema.query("SELECT count(*) FROM gamehub_commands WHERE session_id = %s", code)
+        assert rows == 0

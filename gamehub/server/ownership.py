@@ -139,8 +139,10 @@ class Ownership:
         self._publish({"op": "request", "session": session_id, "from": self.me})
 
     def forget(self, session_id: str) -> None:
-        """The session was deleted: give its lease back."""
+        """The session was deleted here: give its lease back, and tell the owner, if another
+        process, to drop its copy (it reads nothing before a command, so would not notice)."""
         self._give_back(session_id)
+        self._publish({"op": "deleted", "session": session_id, "from": self.me})
 
     def forward(self, session_id: str, command, connection, cid: str | None, origin: str | None):
         """The owner's outcome of a command for a session owned elsewhere, or None when no
@@ -181,6 +183,8 @@ class Ownership:
                 self._start_task(self._hand_over, session_id, sender)
         elif message.get("op") == "released" and message.get("to") == self.me:
             self._start_task(self._take_handed, session_id)
+        elif message.get("op") == "deleted" and self._leases.holds(session_id):
+            self._start_task(self._deleted, session_id)
 
     def _hand_over(self, session_id: str, to: str) -> None:
         with self._lock_of(session_id):  # after the command in progress, before the next
@@ -200,6 +204,11 @@ class Ownership:
             self._run(self._leases.release, session_id)
         except Exception:
             self._drop_lost()
+
+    def _deleted(self, session_id: str) -> None:
+        with self._lock_of(session_id):
+            self._give_back(session_id)
+            self._run(self._store.get, session_id)  # read through the database: finds it gone, drops the copy
 
     def _take_handed(self, session_id: str) -> None:
         with self._lock_of(session_id):
