@@ -243,10 +243,10 @@ http {{
         ''      close;
     }}
     upstream gamehub {{
-        # The load generator connects with the websocket transport only: one TCP connection
-        # per client, no stickiness needed. (ip_hash would put every client on one process:
-        # they all come from 127.0.0.1.) Browsers start with long-polling and do need it.
-        least_conn;
+        # By the session in the URL (?session=CODE), as docs/deployment.md: every screen of a
+        # session reaches the process that owns it. (ip_hash would put every simulated client
+        # on one process: they all come from 127.0.0.1.)
+        hash $arg_session consistent;
 {servers}
     }}
     server {{

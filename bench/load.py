@@ -532,8 +532,10 @@ class Client:
     async def connect(self) -> None:
         # Bounded from outside too: a server that stopped accepting (eventlet's wsgi pool holds
         # 1,024 connections by default) leaves the TCP connect waiting with no timeout of its own.
+        # The session in the URL too, as the page puts it: nginx routes by it.
+        url = f"{self.url}?session={self.auth['session']}" if "session" in self.auth else self.url
         await asyncio.wait_for(self.sio.connect(
-            self.url, auth=self.auth, transports=["websocket"], headers={"X-Forwarded-For": self.address},
+            url, auth=self.auth, transports=["websocket"], headers={"X-Forwarded-For": self.address},
             wait_timeout=CONNECT_TIMEOUT), CONNECT_TIMEOUT + 5)
 
     async def call(self, event: str, payload: dict) -> dict:

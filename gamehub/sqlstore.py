@@ -121,12 +121,30 @@ class SqlStore(SessionStore):
         # Alone, the client ids each cached session has used, so telling a new command from a
         # resend needs no query (a resend, rare, is then looked up for its first ack).
         self._cids: dict[str, set[str]] = {}
+        # Shared, the sessions this process owns (gamehub/lease.py): nobody else writes them, so
+        # they are kept as if alone, with no catch-up read before a command.
+        self.owned: set[str] = set()
+
+    def _alone(self, session_id: str) -> bool:
+        """Whether this process's copy of the session is the truth (no catch-up read needed)."""
+        return not self.shared or session_id in self.owned
+
+    def own(self, session_id: str) -> None:
+        """This process now holds the session's lease: read it whole once more (whatever the
+        previous owner wrote), then keep it as if alone."""
+        self._cache.pop(session_id, None)
+        self._cids.pop(session_id, None)
+        self.owned.add(session_id)
+
+    def disown(self, session_id: str) -> None:
+        """The lease is gone (handed over or lost): back to catching up before every read."""
+        self.owned.discard(session_id)
 
     def close(self) -> None:
         self.engine.dispose()
 
     def cached(self, session_id: str) -> SessionRecord | None:
-        return None if self.shared else self._cache.get(session_id)
+        return self._cache.get(session_id) if self._alone(session_id) else None
 
     def create(self, record: SessionRecord) -> None:
         with self.engine.begin() as db:
@@ -140,7 +158,7 @@ class SqlStore(SessionStore):
     def get(self, session_id: str) -> SessionRecord | None:
         cached = self._cache.get(session_id)
         if cached is not None:
-            return self._caught_up(cached) if self.shared else cached
+            return cached if self._alone(session_id) else self._caught_up(cached)
         with self.engine.connect() as db:
             row = db.execute(select(sessions_table).where(sessions_table.c.id == session_id)).first()
             if row is None:
@@ -205,7 +223,7 @@ class SqlStore(SessionStore):
         return [_entry(row) for row in rows]
 
     def cid_is_new(self, session_id: str, cid: str) -> bool:
-        known = None if self.shared else self._cids.get(session_id)
+        known = self._cids.get(session_id) if self._alone(session_id) else None
         return known is not None and cid not in known
 
     def find_cid(self, session_id: str, cid: str) -> LogEntry | None:

@@ -196,9 +196,9 @@ http {{
         ''      close;
     }}
     upstream gamehub {{
-        # Sticky by client address: the polling transport sends each request of one
-        # Socket.IO connection separately, and only the process that holds it knows it.
-        ip_hash;
+        # By the session in the URL (?session=CODE): every screen of a session reaches the
+        # process that owns it, and every request of one polling connection the same one.
+        hash $arg_session consistent;
 {servers}
     }}
     server {{
@@ -264,9 +264,9 @@ class Nginx:
                 pytest.fail(f"nginx did not come up on {self.url}:\n{self.error_log()}")
             time.sleep(0.1)
 
-    def upstream_for_loopback(self) -> int:
-        """The gamehub port nginx sends clients on 127.0.0.1 to (ip_hash puts them all on one)."""
-        with urllib.request.urlopen(f"{self.url}/healthz", timeout=5) as response:
+    def upstream_for_loopback(self, session: str = "") -> int:
+        """The gamehub port nginx sends a session's screens to (it hashes `?session=`)."""
+        with urllib.request.urlopen(f"{self.url}/healthz?session={session}", timeout=5) as response:
             return int(response.headers["X-Upstream"].rsplit(":", 1)[1])
 
     def stop(self) -> None:
@@ -376,7 +376,9 @@ class Peer:
         self.sio.on("view", self._on_view)
         self.sio.on("view_patch", self._on_patch)
         self.sio.on("sheet_update", self._on_sheet_update)
-        self.sio.connect(url, auth=lambda: dict(self.auth), transports=["websocket"], wait_timeout=10)
+        # The session in the URL too, as the page puts it: nginx routes by it.
+        self.sio.connect(f"{url}?session={auth['session']}", auth=lambda: dict(self.auth), transports=["websocket"],
+                         wait_timeout=10)
 
     def __repr__(self) -> str:
         return f"<Peer {self.name} {self.url}>"

@@ -282,8 +282,8 @@ def test_phones_on_two_processes_play_one_game_live_and_no_update_is_lost(cluste
 def test_a_killed_process_hands_its_phones_to_the_other_through_nginx_and_nothing_is_lost(cluster):
     c = cluster
     proxy = c.add_nginx()
-    # ip_hash sends every loopback client to the same process: that one is killed.
-    port = proxy.upstream_for_loopback()
+    # nginx sends every screen of the session to the same process: that one is killed.
+    port = proxy.upstream_for_loopback(c.code)
     doomed, survivor = (c.a, c.b) if port == c.a.port else (c.b, c.a)
     facilitator = c.facilitator(survivor.url, "facilitator on the survivor")
     places = [("nginx", proxy.url) if i % 2 == 0 else ("survivor", survivor.url) for i in range(PHONES)]

@@ -19,6 +19,7 @@ from .keywatch import KeyWatch
 from .queuewatch import QueueWatch
 from .sharedpresence import SharedPresence
 from .organiser import organiser
+from .ownership import ownership_for
 from .pages import pages
 from .ratelimit import CONFIG_DEFAULTS as RATE_LIMIT_DEFAULTS
 from .ratelimit import RateLimiter
@@ -101,6 +102,8 @@ def create_app(config: dict | None = None) -> Flask:
                                 socketio.start_background_task, socketio.sleep)
         hub.online_of, hub.online_changed = shared.online, shared.changed
         shared.start()
+        hub.ownership = ownership_for(app.config["STORE"], app.config["MESSAGE_QUEUE"], hub,
+                                      socketio.start_background_task, socketio.sleep)
     # Flask-SocketIO opens a request context for every event, on the Socket.IO URL: with no
     # route there, each one builds and throws away a NotFound. The middleware answers that
     # URL before Flask, so this rule never serves a request; it only makes the match cheap.

@@ -26,6 +26,7 @@ from ..engine import Command, Outcome, Rejected, Role, Session, SheetEcho, apply
 from ..engine.planning import sheet_group
 from ..engine.sheet import EMPTY_STATE_VECTOR
 from ..store import LogEntry, SessionRecord, SessionStore, VersionConflict
+from .ownership import NoOwnership
 from .presence import Connection, Presence, phone_room, role_room
 from .throttle import Throttle
 from .tokens import same_secret
@@ -68,6 +69,13 @@ class Hub:
         # create_app with a message queue: gamehub/server/sharedpresence.py).
         self.online_of: Callable[[str], set[str]] = self.presence.online
         self.online_changed: Callable[[str], None] = lambda session_id: None
+        # Which sessions this process owns among several (set by create_app with a message
+        # queue: gamehub/server/ownership.py); alone, all of them.
+        self.ownership = NoOwnership()
+
+    def session_lock(self, session_id: str) -> threading.Lock:
+        """The lock a session's changes are applied under, one at a time."""
+        return self._lock(session_id)
 
     def _lock(self, session_id: str) -> threading.Lock:
         with self._locks_guard:
@@ -81,7 +89,22 @@ class Hub:
         command whose client id `cid` was already applied is not applied again: its outcome
         repeats the first one's ack fields, with `duplicate` set. `origin` is the sending
         socket, which a sheet update is not echoed back to.
+
+        Among several processes, a session owned by another is applied there
+        (gamehub/server/ownership.py), unless it cannot be reached.
         """
+        with self._lock(session_id):
+            owned = self.ownership.claim(session_id)  # an owned session is read from memory alone
+        if not owned:
+            cid = cid or self.ownership.new_cid()  # so the owner and this process cannot both apply it
+            forwarded = self.ownership.forward(session_id, command, connection, cid, origin)
+            if forwarded is not None:
+                return forwarded
+        return self.execute_here(session_id, command, connection, cid, origin)
+
+    def execute_here(self, session_id: str, command: Command, connection: Connection, cid: str | None = None,
+                     origin: str | None = None) -> Outcome:
+        """`execute` in this process, whoever owns the session."""
         with self._lock(session_id):
             # Several server processes on one database: whoever stores a version first wins;
             # the other loads that version and applies its command again on top.
@@ -121,6 +144,7 @@ class Hub:
         with self._lock(session_id):
             record = self.store.get(session_id)
             deleted = self.store.delete(session_id)
+            self.ownership.forget(session_id)
             # Through the rooms, so screens held by other server processes hear it too.
             rooms = [role_room(session_id, role) for role in (Role.GUEST, Role.PROJECTOR, Role.FACILITATOR)]
             rooms += [phone_room(session_id, pid) for pid in (record.state.participants if record else ())]
@@ -225,6 +249,7 @@ class Hub:
         A phone may also have missed groupmates' sheet updates, and its Yjs document holds back
         every later update that builds on a missed one: it gets its group's whole sheet as one
         `sheet_update` (`by` null, no fields), of which it applies only what it lacks."""
+        self.ownership.reload()
         sent = 0
         for sid, connection in self.presence.connections():
             record = self.store.get(connection.session_id)

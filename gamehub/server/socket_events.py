@@ -159,6 +159,8 @@ def register(socketio: SocketIO, hub: Hub, limiter: RateLimiter, keys: KeyWatch)
         if attempt.spent and connection.role is Role.GUEST:
             refuse_guess()
         attach(connection)
+        # nginx routes by the session in the URL (docs/deployment.md): this process should own it.
+        hub.ownership.arrived(connection.session_id, routed=request.args.get("session") == connection.session_id)
         if connection.participant_id:
             hub.refresh_facilitators(connection.session_id)
         if connection.role is Role.FACILITATOR:

@@ -24,6 +24,9 @@ export function connect({ auth, onView, onStatus = () => {}, onRefused = () => {
 
   const socket = io({
     auth: (cb) => cb(auth()),
+    // The session in the URL as well: a proxy in front of several servers routes by it, so
+    // every screen of a session reaches the process that owns it (docs/deployment.md).
+    query: { session: auth().session },
     // Back within 2 s of the server returning, even after a long outage.
     reconnectionDelay: 300,
     reconnectionDelayMax: 2000,
