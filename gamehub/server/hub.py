@@ -68,6 +68,8 @@ class Hub:
         # create_app with a message queue: gamehub/server/sharedpresence.py).
         self.online_of: Callable[[str], set[str]] = self.presence.online
         self.online_changed: Callable[[str], None] = lambda session_id: None
+        # Told of every stored change after its views went out (phones follow the showcase: onscreen.py).
+        self.published: Callable[[Session, frozenset[str] | None], None] = lambda state, phones: None
 
     def _lock(self, session_id: str) -> threading.Lock:
         with self._locks_guard:
@@ -267,6 +269,7 @@ class Hub:
         targets = state.participants.keys() if outcome.phones is None else outcome.phones
         for pid in targets:
             self._emitter.emit("view", views.phone_view(state, pid, now), to=phone_room(state.id, pid))
+        self.published(state, outcome.phones)
 
     def _echo(self, state: Session, echo: SheetEcho, now: float, origin: str | None) -> None:
         """A sheet update goes on to every screen of the group's members but the one that sent it."""
