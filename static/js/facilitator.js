@@ -17,6 +17,7 @@ import { createGroups } from "./fgroups.js";
 import { createPeople } from "./fpeople.js";
 import { copyLink, wireSession } from "./fsession.js";
 import { createShow } from "./fshow.js";
+import { createReactionLine } from "./freactions.js";
 
 const code = pageCode();
 const key = fragmentKey(code, "facilitator");
@@ -409,4 +410,5 @@ conn.socket.on("key_rotated", () => {
     "Someone made a new facilitator link for this session (gamehub sessions key), so this one no longer works.",
     "Open the new link to go on.");
 });
+createReactionLine($("#f-presenter-box"), conn.socket); // the room's reactions, in the showcase
 startTicker(tick);

@@ -6,6 +6,7 @@ import { connect, startTicker } from "./connection.js";
 import { createSheet } from "./sheet.js";
 import { joinScreen } from "./join.js";
 import { createNotices } from "./notices.js";
+import { createFollow } from "./phoneshow.js";
 
 const CODE = pageCode();
 const KEYS = {
@@ -88,6 +89,7 @@ conn = connect({
   onDeleted() { end("ended"); },
 });
 sheet.listen(conn.socket);
+const follow = createFollow(conn); // the showcase: the group on the big screen, and reactions
 
 function end(kind) {
   if (kind === "ended") { forgetIdentity(); sheet.forget(); storage.del(KEYS.form); notices.forget(); }
@@ -400,12 +402,9 @@ function showcaseScreen() {
   const card = el("article", { class: "card showcase-card" });
   const unsent = el("div");
   return {
-    node: el("section", { class: "screen screen-showcase" },
-      heading("Look at the big screen"),
-      el("p", { class: "lead" }, "The groups are presenting. Here is your group's card."),
-      unsent,
-      card),
+    node: el("section", { class: "screen screen-showcase" }, follow.node, unsent, card),
     update(v) {
+      follow.update(v);
       render(unsent, unsentNote());
       const g = v.group;
       const format = g.format === null || g.format === undefined ? "No format chosen" : g.formats[g.format];

@@ -7,6 +7,7 @@ import { connect, startTicker } from "./connection.js";
 import { grid, groupCard, pageNote, pageOf, plural, storyTitle } from "./pcards.js";
 import { showcaseKey, showShowcase } from "./pshow.js";
 import { createSound } from "./psound.js";
+import { createReactions } from "./preactions.js";
 
 const code = pageCode();
 const key = fragmentKey(code, "projector");
@@ -184,6 +185,7 @@ function show(v) {
   }
   sound.setAllowed(v.sound !== false);
   current = v;
+  reactions.show(v); // (declared below; views only come once the module has run)
   draw(v, entering);
 }
 
@@ -321,6 +323,8 @@ const conn = connect({
   onRefused: refused,
   onDeleted: () => message("This session was deleted", "The facilitator deleted this session and all its data."),
 });
+
+const reactions = createReactions($("#p-stage"), conn.socket);
 
 // A tick four times a second: the last ten seconds count down visibly, each with its sound.
 startTicker(tick);
