@@ -68,7 +68,6 @@ class ReactingPhone(load.Phone):
                 continue
             latencies.append(time.time() - sent)
             tally["accepted" if ack.get("ok") else (ack.get("error") or {}).get("code", "error")] += 1
-            tally["last_ack"] = max(tally["last_ack"], int(time.time() * 1000))
 
 
 def worker_main(conn, url: str, specs: list[dict], concurrency: int, seed: int) -> None:
@@ -101,7 +100,7 @@ async def _worker(conn, url, specs, concurrency, seed) -> None:
                 tally, latencies = Counter(), []
                 await asyncio.gather(*(p.react(start_at, taps, over, rng, tally, latencies, event)
                                        for p in phones if p.joined))
-                conn.send(("reacted", {"tally": dict(tally), "latencies": latencies}))
+                conn.send(("reacted", {"tally": dict(tally), "latencies": latencies, "done": time.time()}))
             elif op == "close":
                 await asyncio.gather(*(p.close() for p in phones))
                 conn.send(("closed", {"errors": stats.errors}))
@@ -135,7 +134,7 @@ async def burst(procs, args, event: str) -> dict:
     start_at = time.time() + 3.0
     replies = await load.ask(procs, ("react", start_at, args.taps, args.over, event), args.over + 120)
     tally = sum((Counter(r["tally"]) for r in replies), Counter())
-    done = tally.pop("last_ack", 0) / 1000
+    done = max(r["done"] for r in replies)  # every worker's last ack had come by then
     await asyncio.sleep(1.0)
     return {"start": start_at, "done": done, "tally": dict(tally), "latencies": [x for r in replies for x in r["latencies"]]}
 
@@ -183,7 +182,7 @@ async def run(args) -> dict:
         raw["baseline"] = await burst(procs, args, "baseline")
         raw["reactions"] = reacted = await burst(procs, args, "react")
         accepted = reacted["tally"].get("accepted", 0)
-        limit = time.time() + 15  # the last flush, through the pipes
+        limit = time.time() + 60  # the last flush, through the pipes (slow on a loaded machine)
         while time.time() < limit and any(w.totals()[1] < accepted for w in watchers):
             await asyncio.sleep(0.1)
         await asyncio.sleep(1.0)  # and anything after it (there should be nothing)
@@ -210,8 +209,10 @@ async def run(args) -> dict:
                 raw["errors"].append(("close", repr(error)))
         for proc, _ in procs:
             load.stop_process(proc)
+        raw["errors"] += [e for w in watchers[:1] for e in w.stats.errors]  # (the watchers share one Stats)
         if server is not None:
             server.stop()
+            raw["server_log"] = server.log_tail()
             server.discard()
         if sampler is not None:
             sampler.stop()
@@ -229,7 +230,8 @@ def summarise(raw: dict) -> dict:
 
     out = {"completed": raw["completed"], "phones": raw["phones"], "joined": raw.get("joined"),
            "following": raw.get("following"), "taps_per_phone": raw["taps_per_phone"], "over_s": raw["over_s"],
-           "errors": len(raw["errors"]), "error_sample": [list(e) for e in raw["errors"][:5]]}
+           "errors": len(raw["errors"]), "error_sample": [list(e) for e in raw["errors"][:5]],
+           "server_log": raw.get("server_log", [])[-10:]}
     for name in ("baseline", "reactions"):
         burst = raw.get(name)
         if burst:

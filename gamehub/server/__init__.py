@@ -112,7 +112,8 @@ def create_app(config: dict | None = None) -> Flask:
 
 def _reactions(app: Flask, hub: Hub, socketio: SocketIO) -> Reactions:
     """Phones follow the showcase card and react to it (onscreen.py, reactions.py)."""
-    screens = OnScreen(hub.store, socketio.emit, shared=bool(app.config["MESSAGE_QUEUE"]))
+    shared = bool(app.config["MESSAGE_QUEUE"])  # then another process may change what is on screen
+    screens = OnScreen(hub.store, socketio.emit, ttl=1.0 if shared else None, shared=shared)
     hub.published = screens.published
     interval = app.config["REACTIONS_FLUSH_SECONDS"]
     # The sender starts with the first tap: most apps (and tests) never see one.

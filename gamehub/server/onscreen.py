@@ -9,8 +9,9 @@ revealing answer parts, which phones do not show, sends nothing.
 
 This module also keeps, per session, what is on screen and who takes part, so a reaction tap
 (reactions.py) is checked without reading the store on every tap. It is refreshed by every
-change this process makes and, because another process may have made one, re-read from the
-store when older than `ttl` seconds.
+change this process makes (with one process, that is every change) and, when several processes
+share the sessions (another may have made one), read again from the store once older than
+`ttl` seconds, by one tap while the others go on with what is known.
 """
 
 from __future__ import annotations
@@ -37,7 +38,7 @@ class Screen:
     showcase: bool  # the session is in the showcase phase
     shown: dict | None  # `views.on_screen` of the session
     participants: frozenset[str]
-    expires: float
+    expires: float | None  # None: never stale (one process: it hears of every change)
 
     @property
     def group(self) -> int | None:
@@ -48,7 +49,7 @@ class Screen:
 
 class OnScreen:
     def __init__(self, store: SessionStore, emit: Callable[..., None], clock: Callable[[], float] = time.monotonic,
-                 ttl: float = 1.0, shared: bool = False):
+                 ttl: float | None = None, shared: bool = False):
         self._store = store
         # Several processes: what this one sent last is no guide to what phones show.
         self._shared = shared
@@ -56,6 +57,7 @@ class OnScreen:
         self._clock = clock
         self._ttl = ttl
         self._screens: dict[str, Screen] = {}
+        self._loading: set[str] = set()  # sessions being read again by one caller
         self._guard = threading.Lock()
 
     def published(self, state: Session, phones: frozenset[str] | None) -> None:
@@ -79,19 +81,31 @@ class OnScreen:
         """What the session's projector shows now (None: no such session)."""
         with self._guard:
             screen = self._screens.get(session_id)
-        if screen is not None and screen.expires > self._clock():
-            return screen
-        record = self._store.get(session_id)
-        if record is None:
+            if screen is not None and (screen.expires is None or screen.expires > self._clock()):
+                return screen
+            if screen is not None and session_id in self._loading:
+                return screen  # a thousand taps at once: one reads the store, the rest go on
+            self._loading.add(session_id)
+        try:
+            record = self._store.get(session_id)
+            fresh = None if record is None else self._screen_of(record.state)
+        finally:
             with self._guard:
-                self._screens.pop(session_id, None)
-            return None
-        screen = self._screen_of(record.state)
+                self._loading.discard(session_id)
         with self._guard:
-            self._screens[session_id] = screen
-        return screen
+            if fresh is None:
+                self._screens.pop(session_id, None)
+            else:
+                self._screens[session_id] = fresh
+        return fresh
+
+    def forget(self, session_id: str) -> None:
+        """A deleted session."""
+        with self._guard:
+            self._screens.pop(session_id, None)
 
     def _screen_of(self, state: Session) -> Screen:
         showcase = state.phase is Phase.SHOWCASE
         return Screen(showcase=showcase, shown=views.on_screen(state) if showcase else None,
-                      participants=frozenset(state.participants), expires=self._clock() + self._ttl)
+                      participants=frozenset(state.participants),
+                      expires=None if self._ttl is None else self._clock() + self._ttl)

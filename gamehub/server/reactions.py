@@ -136,6 +136,7 @@ class Reactions:
 
     def forget(self, session_id: str) -> None:
         """A deleted session: its counts and budgets go."""
+        self._screens.forget(session_id)
         with self._guard:
             self._added.pop(session_id, None)
             for key in [k for k in self._counts if k[0] == session_id]:
