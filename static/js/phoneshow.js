@@ -3,13 +3,9 @@
 // phones"). The server sends `on_screen` in the view and, on every Next/Back, as one small
 // event to all phones; a tap is `react`, counted by the server, never stored.
 import { el, render } from "./dom.js";
+import { REACTIONS, emojiImage } from "./emoji.js";
 import { t } from "./i18n.js";
 
-// The server's fixed set, in its order; the names are for screen readers and tooltips.
-const REACTIONS = [
-  ["👏", () => t("Applause")], ["😂", () => t("Laughter")], ["😮", () => t("Wow")],
-  ["❤️", () => t("Love")], ["💡", () => t("Good idea")],
-];
 const NOTE_SECONDS = 2.5;
 
 /** The "on the big screen" block: `node` goes at the top of the showcase screen; call
@@ -30,9 +26,9 @@ export function createFollow(conn) {
     el("p", { class: "card-label" }, t("On the big screen")),
     el("div", { class: "follow-head" }, badge, el("div", {}, title, colour)), yours, story, format);
   const note = el("p", { class: "react-note", role: "status" });
-  const buttons = REACTIONS.map(([emoji, name]) => el("button", {
+  const buttons = REACTIONS.map(({ emoji, name }) => el("button", {
     type: "button", class: "react-button", "aria-label": name(), title: name(), onclick: (e) => tap(emoji, e.currentTarget),
-  }, el("span", { "aria-hidden": "true" }, emoji)));
+  }, emojiImage(emoji, "react-emoji")));
   const heading = el("h2", { id: "react-h", class: "react-heading" });
   const pad = el("div", { class: "react-pad" }, heading,
     el("div", { class: "react-buttons", role: "group", "aria-labelledby": "react-h" }, buttons), note);

@@ -4,11 +4,10 @@
 // times a second, per server process (`source`): the counts shown are the sum of each
 // source's latest (docs/protocol.md, "The showcase on the phones").
 import { el, render } from "./dom.js";
+import { REACTIONS, emojiImage, emojiName } from "./emoji.js";
 import { t } from "./i18n.js";
 
-const ORDER = ["👏", "😂", "😮", "❤️", "💡"];
-const NAMES = { "👏": () => t("applause"), "😂": () => t("laughter"), "😮": () => t("wow"),
-  "❤️": () => t("love"), "💡": () => t("good idea") };
+const ORDER = REACTIONS.map((r) => r.emoji);
 const FLOATS_PER_MESSAGE = 8; // a thousand taps are a crowd of emoji, not a thousand nodes
 const FLOATS_AT_ONCE = 40;
 const reduced = window.matchMedia("(prefers-reduced-motion: reduce)");
@@ -36,9 +35,9 @@ export function createReactions(stage, socket) {
     if (group === null) return;
     const sum = totals(group);
     render(bar, ORDER.filter((emoji) => sum[emoji]).map((emoji) => el("li", { class: "p-react", dataset: { emoji } },
-      el("span", { class: "p-react-emoji", "aria-hidden": "true" }, emoji),
+      emojiImage(emoji, "p-react-emoji"),
       el("span", { class: "p-react-n" }, String(sum[emoji])),
-      el("span", { class: "visually-hidden" }, ` ${NAMES[emoji]()}`))));
+      el("span", { class: "visually-hidden" }, ` ${emojiName(emoji)}`))));
   }
 
   function float(added) {
@@ -47,7 +46,7 @@ export function createReactions(stage, socket) {
     for (const emoji of all.slice(0, FLOATS_PER_MESSAGE)) {
       const bubble = el("span", { class: "p-float", style: {
         "--x": `${Math.round(Math.random() * 90)}%`, "--delay": `${(Math.random() * 0.4).toFixed(2)}s`,
-        "--drift": `${Math.round(Math.random() * 4 - 2)}em` } }, emoji);
+        "--drift": `${Math.round(Math.random() * 4 - 2)}em` } }, emojiImage(emoji, "p-float-emoji"));
       bubble.addEventListener("animationend", () => bubble.remove());
       sky.append(bubble);
     }
