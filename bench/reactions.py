@@ -115,7 +115,13 @@ class Counting(load.Watcher):
     def __init__(self, *args):
         super().__init__(*args)
         self.messages: list[tuple[float, dict]] = []
+        self.dropped_at: float | None = None
         self.sio.on("reactions", lambda m: self.messages.append((time.time(), m)))
+
+    def _disconnected(self, reason=None) -> None:
+        if not self.closing and self.dropped_at is None:
+            self.dropped_at = time.time()
+        super()._disconnected(reason)
 
     def totals(self) -> tuple[int, int]:
         """(the sum of every message's `added`, the sum of each source's latest `counts`)."""
@@ -194,6 +200,7 @@ async def run(args) -> dict:
                            "per_second": per_second(times), "max_gap_ms": round(max(
                                (b - a for a, b in zip(times, times[1:])), default=0) * 1000),
                            "first_after_start_ms": round((times[0] - start_at) * 1000) if times else None,
+                           "dropped_after_start_s": round(w.dropped_at - start_at, 1) if w.dropped_at else None,
                            "last_after_last_ack_ms": round((times[-1] - reacted["done"]) * 1000) if times else None}
         raw["completed"] = True
     except Exception as error:  # noqa: BLE001 -- an aborted run is reported, not raised
@@ -223,10 +230,16 @@ async def run(args) -> dict:
 def summarise(raw: dict) -> dict:
     samples = raw.get("samples", [])
 
-    def cpu_seconds(burst: dict) -> float | None:
-        """Server CPU seconds from the burst's start until its last ack (+0.5 s: a sample's span)."""
-        values = [s[1] for s in samples if burst["start"] <= s[0] <= burst["done"] + 0.5]
+    def cpu_seconds(burst: dict, column: int = 1) -> float | None:
+        """CPU seconds from the burst's start until its last ack (+0.5 s: a sample's span) of the
+        server (column 1) or of the load generator (column 3)."""
+        values = [s[column] for s in samples if burst["start"] <= s[0] <= burst["done"] + 0.5]
         return round(sum(values) / 100 * 0.5, 2) if values else None
+
+    def machine(burst: dict) -> float | None:
+        """The whole machine's CPU meanwhile, in % of one core (others' processes too)."""
+        values = [s[5]["machine"] for s in samples if burst["start"] <= s[0] <= burst["done"] + 0.5]
+        return round(sum(values) / len(values)) if values else None
 
     out = {"completed": raw["completed"], "phones": raw["phones"], "joined": raw.get("joined"),
            "following": raw.get("following"), "taps_per_phone": raw["taps_per_phone"], "over_s": raw["over_s"],
@@ -237,7 +250,8 @@ def summarise(raw: dict) -> dict:
         if burst:
             tally = Counter(burst["tally"])
             out[name] = {"sent": sum(tally.values()), "acks": dict(tally), "ack_ms": report.pct(burst["latencies"]),
-                         "seconds": round(burst["done"] - burst["start"], 2), "server_cpu_s": cpu_seconds(burst)}
+                         "seconds": round(burst["done"] - burst["start"], 2), "server_cpu_s": cpu_seconds(burst),
+                         "load_generator_cpu_s": cpu_seconds(burst, 3), "machine_cpu_percent": machine(burst)}
     if "reactions" in out:
         reactions = out["reactions"]
         accepted = reactions["acks"].get("accepted", 0)
@@ -264,7 +278,8 @@ def table(doc: dict) -> str:
         if name in r:
             b = r[name]
             lines.append(f"  {name:9}: {b['sent']} sent, acks {b['acks']}, ack p50 {b['ack_ms']['p50']} ms, "
-                         f"p99 {b['ack_ms']['p99']} ms, all acked in {b['seconds']} s, server CPU {b['server_cpu_s']} s")
+                         f"p99 {b['ack_ms']['p99']} ms, all acked in {b['seconds']} s, CPU s: server {b['server_cpu_s']}, "
+                         f"load generator {b['load_generator_cpu_s']}, machine {b['machine_cpu_percent']}%")
     for role in ("projector", "facilitator"):
         if role in r:
             p = r[role]
