@@ -52,11 +52,11 @@ class ReactingPhone(load.Phone):
 
     async def react(self, start_at: float, taps: int, over: float, rng: random.Random, tally: Counter,
                     latencies: list[float], event: str = "react") -> None:
-        """`taps` taps at random moments within `over` seconds from `start_at`, each waiting for its
-        ack. `event` "baseline" sends the same schedule as an event the server has no handler for:
-        the bare path (transport, rate limit, an error ack) to measure the reactions against."""
-        moments = sorted(start_at + rng.random() * over for _ in range(taps))
-        for moment in moments:
+        """`taps` taps at random moments within `over` seconds from `start_at`, each sent at its
+        moment whether or not the last one's ack came (as the page does). `event` "baseline"
+        sends the same schedule as an event the server has no handler for: the bare path
+        (transport, rate limit, an error ack) to measure the reactions against."""
+        async def one(moment: float) -> None:
             await asyncio.sleep(max(0.0, moment - time.time()))
             sent = time.time()
             payload = {"emoji": rng.choice(EMOJI), "group": self.group_on_screen}
@@ -65,9 +65,11 @@ class ReactingPhone(load.Phone):
             except Exception as error:  # noqa: BLE001 -- a lost ack is a result
                 tally["error"] += 1
                 self.stats.error(event, f"{self.label}: {error!r}")
-                continue
+                return
             latencies.append(time.time() - sent)
             tally["accepted" if ack.get("ok") else (ack.get("error") or {}).get("code", "error")] += 1
+
+        await asyncio.gather(*(one(start_at + rng.random() * over) for _ in range(taps)))
 
 
 def worker_main(conn, url: str, specs: list[dict], concurrency: int, seed: int) -> None:
