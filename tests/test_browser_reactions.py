@@ -181,6 +181,7 @@ def test_phones_follow_next_on_the_projector_and_their_reactions_show_there_as_c
         expect(page.locator(".follow-title")).to_have_text("All groups' cards are on the big screen", timeout=WAIT)
         expect(page.get_by_role("button", name="Applause")).to_be_hidden()
     expect(projector.locator(".p-react-layer")).to_be_hidden()
+    assert axe_violations(amara) == []
 
     # A reload of a phone comes back to what the projector shows.
     kwame.reload()
