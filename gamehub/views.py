@@ -142,7 +142,7 @@ def phone_view(state: Session, participant_id: str, now: float) -> dict:
     view.update(status="joined", late_group=person.late_group, limits={"answer": state.settings.max_answer}, me={
         "id": person.id, "name": person.name, "title": person.title, "pitch": person.pitch,
         "opt_out": person.opt_out,
-    })
+    }, on_screen=on_screen(state))
     view["vote"] = phone_vote(state, participant_id)
     group = state.group_of(participant_id)
     view["message"] = phone_message(state, group, now)
@@ -167,6 +167,25 @@ def phone_view(state: Session, participant_id: str, now: float) -> dict:
         "help": phone_hand(state, group.help, participant_id, now),
     }
     return view
+
+
+def on_screen(state: Session) -> dict | None:
+    """For every phone during the showcase: which group's card the projector shows, and only as
+    much of it as the projector has revealed (the story from step 1, the format from step 2), so
+    a phone never spoils the show. The same for every phone (sent to all at once); None outside
+    the showcase. The room sees this card, so a phone may too (hidden texts stay hidden)."""
+    if state.phase is not Phase.SHOWCASE:
+        return None
+    show = state.showcase
+    if show.gallery or not 0 <= show.index < len(state.groups):
+        return {"index": show.index, "gallery": show.gallery, "revealed": 0, "group": None}
+    group = state.groups[show.index]
+    revealed = min(show.step, HEAD_STEPS - 1)
+    story = _hidden_story(_story(state, group), state, name=True)
+    return {"index": show.index, "gallery": False, "revealed": revealed, "group": {
+        "number": group.number, "colour": colour(group.number),
+        "story_title": story["title"] if story and revealed >= 1 else None,
+        "format": _format_name(state, group) if revealed >= 2 else None}}
 
 
 def projector_view(state: Session, now: float, join_url: str) -> dict:

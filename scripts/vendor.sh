@@ -4,7 +4,7 @@
 # CDN. Run it after changing a version, then update the table in static/vendor/README.md and
 # commit the built files (the server serves them as they are: no build step at run time).
 #
-# Usage: scripts/vendor.sh [yjs] [socket.io]   (default: both)
+# Usage: scripts/vendor.sh [yjs] [socket.io] [twemoji]   (default: all)
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -12,6 +12,8 @@ YJS_VERSION=13.6.33
 LIB0_VERSION=0.2.120       # yjs's one dependency, pinned too so a rebuild gives the same file
 ESBUILD_VERSION=0.28.2
 SOCKETIO_VERSION=4.8.4
+TWEMOJI_VERSION=16.0.1     # npm @discordapp/twemoji: the reaction emoji, the same on every screen
+TWEMOJI_FILES=(1f44f 1f602 1f62e 2764 1f4a1)  # 👏 😂 😮 ❤️ 💡 (gamehub/server/reactions.py)
 
 OUT=static/vendor
 WORK="$(mktemp -d)"
@@ -43,12 +45,24 @@ vendor_socketio() {
     echo "copied $OUT/socket.io.esm.min.js ($(wc -c < "$OUT/socket.io.esm.min.js") bytes)"
 }
 
+vendor_twemoji() {
+    # Five pictures, not a font: a projector laptop without a colour emoji font would show boxes.
+    npm_install "@discordapp/twemoji@$TWEMOJI_VERSION"
+    mkdir -p "$OUT/twemoji"
+    for name in "${TWEMOJI_FILES[@]}"; do
+        cp "$WORK/node_modules/@discordapp/twemoji/dist/svg/$name.svg" "$OUT/twemoji/$name.svg"
+    done
+    cp "$WORK/node_modules/@discordapp/twemoji/LICENSE" "$OUT/twemoji/LICENSE"  # the code's; the pictures: README.md
+    echo "copied ${#TWEMOJI_FILES[@]} pictures to $OUT/twemoji/"
+}
+
 targets=("$@")
-[ ${#targets[@]} -gt 0 ] || targets=(yjs socket.io)
+[ ${#targets[@]} -gt 0 ] || targets=(yjs socket.io twemoji)
 for target in "${targets[@]}"; do
     case "$target" in
         yjs) vendor_yjs ;;
         socket.io) vendor_socketio ;;
-        *) echo "scripts/vendor.sh: unknown target '$target' (yjs, socket.io)" >&2; exit 2 ;;
+        twemoji) vendor_twemoji ;;
+        *) echo "scripts/vendor.sh: unknown target '$target' (yjs, socket.io, twemoji)" >&2; exit 2 ;;
     esac
 done

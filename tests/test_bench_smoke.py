@@ -93,3 +93,28 @@ def test_bench_plays_a_tiny_game_against_two_processes_behind_nginx(tmp_path):
     pids = gamehub["cluster"]["pids"]
     for pid in [*pids["gamehub"], *pids["nginx"], *pids["redis"]]:
         assert not psutil.pid_exists(pid), pid
+
+
+def test_bench_reactions_counts_a_tiny_room_applauding_and_the_projector_shows_every_accepted_tap(tmp_path):
+    """`python -m bench.reactions` at 6 phones: 10 taps each within a second is over the
+    per-phone budget, so some are refused `rate_limited`; the projector's and facilitator's
+    counts equal the accepted taps, carried by fewer messages than taps."""
+    out = tmp_path / "reactions.json"
+    done = subprocess.run(
+        [sys.executable, "-m", "bench.reactions", "--phones", "6", "--taps", "10", "--over", "1", "--timeout", "100",
+         "--json", str(out)], cwd=ROOT, capture_output=True, text=True, timeout=110)
+    assert done.returncode == 0, done.stdout + done.stderr
+    result = json.loads(out.read_text())["result"]
+    assert result["completed"] and result["errors"] == 0, result
+    assert result["joined"] == result["following"] == 6
+    assert result["taps_sent"] == 60 and 0 < result["accepted"] < 60, result
+    assert set(result["refused"]) == {"rate_limited"}, result
+    for role in ("projector", "facilitator"):
+        seen = result[role]
+        assert seen["totals_match"] and seen["shown"] == result["accepted"], (role, seen)
+        assert 0 < seen["messages"] < result["accepted"], (role, seen)
+    assert result["baseline"]["acks"] == {"unknown_event": 60}, result["baseline"]  # the bare path, same schedule
+    for ratio in ("ack_p50", "ack_p99", "server_cpu"):
+        assert ratio in result["ratios"], ratio
+    assert isinstance(result["reactions"]["ack_ms"]["p99"], numbers.Real)
+    assert "taps a message" in done.stdout

@@ -23,6 +23,9 @@ from .ownership import ownership_for
 from .pages import pages
 from .ratelimit import CONFIG_DEFAULTS as RATE_LIMIT_DEFAULTS
 from .ratelimit import RateLimiter
+from .onscreen import OnScreen
+from .reactions import CONFIG_DEFAULTS as REACTION_DEFAULTS
+from .reactions import Reactions
 from .security import add_security_headers, allowed_origins, without_tracebacks
 
 GREEN_RUNNERS = {"eventlet": eventlet_runner, "gevent": gevent_runner}  # modes whose loop a database call would block
@@ -52,6 +55,7 @@ DEFAULTS = {
     "MAX_SESSIONS": None,
     "DATA_DIR": None,
     **RATE_LIMIT_DEFAULTS,  # see gamehub/server/ratelimit.py and docs/security.md
+    **REACTION_DEFAULTS,  # see gamehub/server/reactions.py
 }
 
 
@@ -94,7 +98,8 @@ def create_app(config: dict | None = None) -> Flask:
     app.extensions["gamehub.ratelimit"] = limiter
     keys = KeyWatch(hub, socketio.start_background_task, socketio.sleep, app.config["KEY_CHECK_SECONDS"])
     app.extensions["gamehub.keywatch"] = keys
-    socket_events.register(socketio, hub, limiter, keys)
+    reactions = _reactions(app, hub, socketio)
+    socket_events.register(socketio, hub, limiter, keys, reactions)
     if app.config["MESSAGE_QUEUE"]:
         QueueWatch(app.config["MESSAGE_QUEUE"], hub.resync_local, socketio.start_background_task,
                    socketio.sleep).start()
@@ -113,6 +118,20 @@ def create_app(config: dict | None = None) -> Flask:
     app.after_request(add_security_headers)
     app.wsgi_app = without_tracebacks(app.wsgi_app)  # outside the Socket.IO middleware too
     return app
+
+
+def _reactions(app: Flask, hub: Hub, socketio: SocketIO) -> Reactions:
+    """Phones follow the showcase card and react to it (onscreen.py, reactions.py)."""
+    shared = bool(app.config["MESSAGE_QUEUE"])  # then another process may change what is on screen
+    screens = OnScreen(hub.store, socketio.emit, ttl=1.0 if shared else None, shared=shared)
+    hub.published = screens.published
+    interval = app.config["REACTIONS_FLUSH_SECONDS"]
+    # The sender starts with the first tap: most apps (and tests) never see one.
+    start = (lambda: socketio.start_background_task(reactions.run, interval, socketio.sleep)) if interval else None
+    reactions = Reactions(screens, socketio.emit, app.config["REACTIONS_PER_SECOND"], app.config["REACTIONS_BURST"],
+                          start=start)
+    app.extensions["gamehub.reactions"] = reactions
+    return reactions
 
 
 def socketio_of(app: Flask) -> SocketIO:

@@ -72,6 +72,8 @@ class Hub:
         # Which sessions this process owns among several (set by create_app with a message
         # queue: gamehub/server/ownership.py); alone, all of them.
         self.ownership = NoOwnership()
+        # Told of every stored change after its views went out (phones follow the showcase: onscreen.py).
+        self.published: Callable[[Session, frozenset[str] | None], None] = lambda state, phones: None
 
     def session_lock(self, session_id: str) -> threading.Lock:
         """The lock a session's changes are applied under, one at a time."""
@@ -292,6 +294,7 @@ class Hub:
         targets = state.participants.keys() if outcome.phones is None else outcome.phones
         for pid in targets:
             self._emitter.emit("view", views.phone_view(state, pid, now), to=phone_room(state.id, pid))
+        self.published(state, outcome.phones)
 
     def _echo(self, state: Session, echo: SheetEcho, now: float, origin: str | None) -> None:
         """A sheet update goes on to every screen of the group's members but the one that sent it."""

@@ -20,8 +20,10 @@ from ..engine import COMMANDS, Command, Join, Outcome, Rejected, Role
 from .auth import Refused, authenticate
 from .hub import Hub
 from .keywatch import KeyWatch
+from .onscreen import phones_room
 from .presence import Connection
 from .ratelimit import RateLimiter, Verdict
+from .reactions import Reactions
 from .tokens import new_token, token_hash, valid_client_token
 
 log = logging.getLogger(__name__)
@@ -65,7 +67,7 @@ def one_payload(args: tuple) -> object:
     return args[0] if args else None
 
 
-def register(socketio: SocketIO, hub: Hub, limiter: RateLimiter, keys: KeyWatch) -> None:
+def register(socketio: SocketIO, hub: Hub, limiter: RateLimiter, keys: KeyWatch, reactions: Reactions) -> None:
     """Attach every handler to `socketio`."""
 
     def guarded(handler):
@@ -100,6 +102,8 @@ def register(socketio: SocketIO, hub: Hub, limiter: RateLimiter, keys: KeyWatch)
     def attach(connection: Connection) -> None:
         hub.presence.add(request.sid, connection)
         join_room(connection.room)
+        if connection.role is Role.PARTICIPANT:
+            join_room(phones_room(connection.session_id))  # what the projector shows: onscreen.py
         hub.send_view(request.sid, connection)
 
     def connection_or_reject() -> Connection:
@@ -223,6 +227,13 @@ def register(socketio: SocketIO, hub: Hub, limiter: RateLimiter, keys: KeyWatch)
             raise Rejected("bad_payload", "sheet_sync: send {sheet: str, state_vector: str}")
         return {"ok": True, **hub.sheet_sync(connection.session_id, connection, sheet, vector)}
 
+    @socketio.on("react")
+    @guarded
+    def react(*args):
+        """A phone reacts to the group on the projector: counted in memory, never stored; the
+        counts reach the projector and the facilitator a few times a second (reactions.py)."""
+        return reactions.react(connection_or_reject(), one_payload(args))
+
     @socketio.on("delete_session")
     @guarded
     def delete_session(*args):
@@ -233,6 +244,7 @@ def register(socketio: SocketIO, hub: Hub, limiter: RateLimiter, keys: KeyWatch)
         if one_payload(args) != {"confirm": connection.session_id}:
             raise Rejected("bad_payload", "Send {confirm: <room code>} to delete the session")
         hub.delete_session(connection.session_id, requester=request.sid)
+        reactions.forget(connection.session_id)
         return {"ok": True}
 
     for event, command_class in COMMANDS.items():

@@ -21,6 +21,7 @@ import { createHands } from "./fhelp.js";
 import { createMessageForm } from "./fmessage.js";
 import { createEnding } from "./fending.js";
 import { createVote } from "./fvote.js";
+import { createReactionLine } from "./freactions.js";
 
 const code = pageCode();
 const key = fragmentKey(code, "facilitator");
@@ -421,4 +422,5 @@ conn.socket.on("key_rotated", () => {
     "Someone made a new facilitator link for this session (gamehub sessions key), so this one no longer works.",
     "Open the new link to go on.");
 });
+createReactionLine($("#f-presenter-box"), conn.socket); // the room's reactions, in the showcase
 startTicker(tick);

@@ -10,6 +10,7 @@ import { createMessage } from "./message.js";
 import { createHelp } from "./help.js";
 import { endedKey, endedMark, removedThanks, thanksScreen } from "./ending.js";
 import { voteScreen, voteTitle } from "./pvote.js";
+import { createFollow } from "./phoneshow.js";
 
 const CODE = pageCode();
 const KEYS = {
@@ -96,6 +97,7 @@ conn = connect({
   onDeleted() { end("ended"); },
 });
 sheet.listen(conn.socket);
+const follow = createFollow(conn); // the showcase: the group on the big screen, and reactions
 
 function end(kind) {
   if (kind === "ended") { forgetIdentity(); sheet.forget(); storage.del(KEYS.form); notices.forget(); storage.set(endedMark(CODE), "1"); }
@@ -413,12 +415,9 @@ function showcaseScreen() {
   const card = el("article", { class: "card showcase-card" });
   const unsent = el("div");
   return {
-    node: el("section", { class: "screen screen-showcase" },
-      heading("Look at the big screen"),
-      el("p", { class: "lead" }, "The groups are presenting. Here is your group's card."),
-      unsent,
-      card),
+    node: el("section", { class: "screen screen-showcase" }, follow.node, unsent, card),
     update(v) {
+      follow.update(v);
       render(unsent, unsentNote());
       const g = v.group;
       const format = g.format === null || g.format === undefined ? "No format chosen" : g.formats[g.format];

@@ -10,6 +10,7 @@ import { createSound } from "./psound.js";
 import { createProjectorMessage } from "./pmessage.js";
 import { showClosing } from "./pclosing.js";
 import { showVote, voteKey } from "./ppodium.js";
+import { createReactions } from "./preactions.js";
 
 const code = pageCode();
 const key = fragmentKey(code, "projector");
@@ -191,6 +192,7 @@ function show(v) {
   }
   sound.setAllowed(v.sound !== false);
   current = v;
+  reactions.show(v); // (declared below; views only come once the module has run)
   draw(v, entering);
   roomMessage.show(v);
 }
@@ -329,6 +331,8 @@ const conn = connect({
   onRefused: refused,
   onDeleted: () => message("This session was deleted", "The facilitator deleted this session and all its data."),
 });
+
+const reactions = createReactions($("#p-stage"), conn.socket);
 
 // A tick four times a second: the last ten seconds count down visibly, each with its sound.
 startTicker(tick);
