@@ -25,7 +25,7 @@ import multiprocessing
 import time
 import traceback
 
-from . import cluster, typists
+from . import nginx, typists
 from .sampler import Sampler
 from .screens import ACK_TIMEOUT, Stats, Watcher, quiet_logs, settle_gc, worker_main
 from .servers import (CHILDREN, LOG_COUNTS, Server, export_answers, source, start_cluster, start_server,
@@ -75,7 +75,7 @@ async def run_target(kind: str, phones: int, sessions: int, duration: int, worke
             server = start_cluster(processes, sessions, -(-phones // sessions))
             raw["cluster"] = {"schema": server.schema, "ports": server.ports, "nginx_port": server.nginx_port,
                               "redis_port": server.redis_port, "resumed": server.resumed,
-                              "pids": {"gamehub": server.server_pids(), "nginx": cluster.nginx_pids(server.nginx),
+                              "pids": {"gamehub": server.server_pids(), "nginx": nginx.nginx_pids(server.nginx),
                                        "redis": [server.redis.pid]}}
         else:
             server = start_server(kind, sessions, -(-phones // sessions), relay_nodelay)

@@ -1,6 +1,6 @@
 """The servers a benchmark run measures, started and stopped by PID: gamehub as one process on
 SQLite (or the relay), or as N processes on PostgreSQL and Redis behind nginx (`Cluster`, its
-parts from `bench.cluster`); and what is read from them afterwards (the export, the code that
+parts from `bench.cluster` and `bench.nginx`); and what is read from them afterwards (the export, the code that
 ran). Every child is registered in CHILDREN, so `stop_children` ends them even when a run is
 cut short.
 """
@@ -20,7 +20,7 @@ import time
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from . import cluster
+from . import cluster, nginx
 
 # Every child process and subprocess we start, so `stop_children` can end them by PID even
 # when a run is interrupted (timeout, Ctrl+C).
@@ -186,7 +186,7 @@ class Cluster:
         """What else to sample, each as a function giving its PIDs now."""
         out = {}
         if self.nginx is not None:
-            out["nginx"] = lambda: cluster.nginx_pids(self.nginx)
+            out["nginx"] = lambda: nginx.nginx_pids(self.nginx)
         if self.redis is not None:
             out["redis"] = lambda: [self.redis.pid]
         out["postgres"] = cluster.postgres_pids
@@ -197,8 +197,8 @@ class Cluster:
         if self.redis is not None and self.redis.poll() is None:
             self.redis_info = cluster.redis_info(self.redis_port)
         if self.nginx is not None:
-            cluster.stop_nginx(self.nginx)
-            counts = cluster.upstream_counts(Path(self.workdir) / "nginx", _screen_kind)
+            nginx.stop_nginx(self.nginx)
+            counts = nginx.upstream_counts(Path(self.workdir) / "nginx", _screen_kind)
             self.connections = {address.rsplit(":", 1)[-1]: per for address, per in sorted(counts.items())}
         for process in self.gamehubs:
             stop_process(process)
@@ -280,8 +280,9 @@ def _start_cluster(target: Cluster, sessions: int, per_session: int) -> None:
             target.resumed.append(len(re.findall(r"Session (\w+) \(resumed", header)))
         _wait_accepting(kind, port, deadline)
     connections = max(1024, 2 * (per_session * sessions + 2 * sessions) + 1024)
-    target.nginx, target.nginx_port = cluster.start_nginx(Path(workdir) / "nginx", target.ports,
-                                                          connections=max(8192, connections))
+    target.nginx, target.nginx_port = nginx.start_nginx(Path(workdir) / "nginx", target.ports,
+                                                        connections=max(8192, connections), balance=nginx.SPREAD,
+                                                        forwarded_for=nginx.PASS_THROUGH)
     CHILDREN.append(target.nginx)
 
 
