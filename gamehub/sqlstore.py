@@ -2,13 +2,14 @@
 
 Each accepted command is one row of an append-only log, written in its own transaction
 before the sender is acknowledged (on PostgreSQL one INSERT, committed as it runs: one round
-trip). The session row holds a snapshot of the state, refreshed
+trip; several sessions' commands that queued meanwhile share one, `append_many`). The session row holds a snapshot of the state, refreshed
 every SNAPSHOT_EVERY commands; loading a session replays the log since its snapshot, so a
 write costs one small row, however big the room.
 """
 
 from __future__ import annotations
 
+import logging
 import os
 from dataclasses import replace
 from pathlib import Path
@@ -36,6 +37,8 @@ SNAPSHOT_EVERY = 500
 # checkout did the same at the price of a round trip per use: a fifth of the database thread's
 # time under load, docs/performance.md.) One dropped anyway is met by one retry (`_retried`).
 POOL_RECYCLE_SECONDS = 300
+
+log = logging.getLogger(__name__)
 
 metadata = MetaData()
 
@@ -196,7 +199,7 @@ class SqlStore(SessionStore):
     def append(self, session_id: str, state: Session, entry: LogEntry) -> None:
         try:
             try:
-                self._write(session_id, state, entry)
+                self._write(session_id, entry)
             except DBAPIError as error:
                 if not error.connection_invalidated:
                     raise
@@ -205,7 +208,7 @@ class SqlStore(SessionStore):
                 # The first may have committed before the answer was lost: then this version
                 # is ours already, and says so.
                 try:
-                    self._write(session_id, state, entry)
+                    self._write(session_id, entry)
                 except IntegrityError:
                     if not self._stored_already(session_id, entry):
                         raise
@@ -217,22 +220,60 @@ class SqlStore(SessionStore):
                 self._cache.pop(session_id, None)
                 self._cids.pop(session_id, None)
             raise VersionConflict(f"session {session_id}: version {entry.version} is taken") from error
+        self._remember(session_id, state, entry)
+        self._snapshot([(session_id, state, entry)])
+
+    def append_many(self, writes: list[tuple[str, Session, LogEntry]]) -> list[Exception | None]:
+        """Several sessions' commands (at most one each) in one statement and one commit: group
+        commit, for the commands that queued while the last commit was written. Per command,
+        None, or what `append` would have raised. A batch that fails as a whole (one of them
+        lost a version race, the connection died) is written again one by one, to tell whose
+        write failed."""
+        if len(writes) > 1:
+            try:
+                with self._writes.begin() as db:
+                    db.execute(insert(commands_table).values([_row(sid, entry) for sid, _, entry in writes]))
+            except DBAPIError:
+                pass  # one by one, below (nothing of the batch was stored: one statement)
+            else:
+                for write in writes:
+                    self._remember(*write)
+                self._snapshot(writes)
+                return [None] * len(writes)
+        results: list[Exception | None] = []
+        for write in writes:
+            try:
+                self.append(*write)
+                results.append(None)
+            except (VersionConflict, DBAPIError) as error:
+                results.append(error)
+        return results
+
+    def _remember(self, session_id: str, state: Session, entry: LogEntry) -> None:
         record = self._cache.get(session_id) or self.get(session_id)
         self._cache[session_id] = replace(record, state=state)
         if entry.cid is not None and session_id in self._cids:
             self._cids[session_id].add(entry.cid)
 
-    def _write(self, session_id: str, state: Session, entry: LogEntry) -> None:
+    def _write(self, session_id: str, entry: LogEntry) -> None:
         with self._writes.begin() as db:
             # Values as parameters, not in the statement: one compiled INSERT serves every write
             # (and psycopg prepares it on the server after a few).
-            db.execute(_INSERT_COMMAND, {
-                "session_id": session_id, "version": entry.version, "event": entry.event,
-                "payload": entry.payload, "actor": entry.actor, "at": entry.at, "cid": entry.cid,
-                "result": entry.result})
-            if state.version % SNAPSHOT_EVERY == 0:
-                db.execute(update(sessions_table).where(sessions_table.c.id == session_id)
-                           .values(snapshot=encode(state), snapshot_version=state.version))
+            db.execute(_INSERT_COMMAND, _row(session_id, entry))
+
+    def _snapshot(self, writes: list[tuple[str, Session, LogEntry]]) -> None:
+        """Every SNAPSHOT_EVERY versions, the session's state, once its command is stored. Only
+        a shortcut for loading (the log is the truth, and snapshot and snapshot_version change
+        together): one that fails is said and skipped, the command stands."""
+        for session_id, state, _ in writes:
+            if state.version % SNAPSHOT_EVERY:
+                continue
+            try:
+                with self._writes.begin() as db:
+                    db.execute(update(sessions_table).where(sessions_table.c.id == session_id)
+                               .values(snapshot=encode(state), snapshot_version=state.version))
+            except DBAPIError as error:
+                log.warning("session %s: snapshot at version %d not written (%s)", session_id, state.version, error)
 
     def _stored_already(self, session_id: str, entry: LogEntry) -> bool:
         """Whether the log's row at `entry.version` is this very command (a write whose commit
@@ -349,6 +390,11 @@ def open_store(database_url: str | None = None, data_dir: str | os.PathLike | No
 
 def default_data_dir() -> Path:
     return Path(os.environ.get("GAMEHUB_DATA_DIR") or platformdirs.user_data_dir("gamehub", appauthor=False))
+
+
+def _row(session_id: str, entry: LogEntry) -> dict:
+    return {"session_id": session_id, "version": entry.version, "event": entry.event, "payload": entry.payload,
+            "actor": entry.actor, "at": entry.at, "cid": entry.cid, "result": entry.result}
 
 
 def _retried(read, *args):

@@ -228,3 +228,51 @@ def test_a_shared_store_tells_a_new_client_id_without_asking_the_database(schema
         assert again.result.get("duplicate") is True
     finally:
         first.close(), second.close()
+
+
+def write_for(store: SqlStore, state, at: float, cid: str):
+    """The next command of a session in planning (a sheet edit by the first member of group 1),
+    applied and logged as the hub does, not yet stored."""
+    group = state.groups[0]
+    command = COMMANDS["sheet_update"].from_payload({"sheet": group.sheet.id, "update": Typist().append(2, cid)})
+    actor = Actor(Role.PARTICIPANT, group.members[0])
+    outcome = apply(state, command, actor, now=at)
+    assert outcome.ok, outcome.error.to_dict()
+    return (state.id, outcome.state, LogEntry(version=outcome.state.version, event="sheet_update",
+                                              payload=command.as_record(),
+                                              actor={"role": "participant", "participant": group.members[0]},
+                                              at=at, cid=cid))
+
+
+def test_several_sessions_writes_share_one_statement_and_one_commit(schema):
+    store = SqlStore(schema.url)
+    try:
+        states = [planning(store) for _ in range(3)]
+        writes = [write_for(store, state, 2000.0, f"g{i}") for i, state in enumerate(states)]
+        with wire(store) as trace:
+            assert store.append_many(writes) == [None, None, None]
+            statements, _ = sent(trace)
+        assert len(statements) == 1 and statements[0].startswith("INSERT INTO gamehub_commands"), statements
+        for session_id, state, _ in writes:
+            assert SqlStore(schema.url).get(session_id).state == state == store.get(session_id).state
+    finally:
+        store.close()
+
+
+def test_a_batch_with_a_lost_race_tells_only_its_writer(schema):
+    from gamehub.store import VersionConflict
+
+    store, other = SqlStore(schema.url), SqlStore(schema.url)
+    try:
+        states = [planning(store) for _ in range(3)]
+        # Another process stores the second session's next version first.
+        other.append(*write_for(other, other.get(states[1].id).state, 1999.0, "theirs"))
+        writes = [write_for(store, state, 2000.0, f"g{i}") for i, state in enumerate(states)]
+        results = store.append_many(writes)
+        assert results[0] is None and results[2] is None and isinstance(results[1], VersionConflict)
+        versions = schema.query("SELECT session_id, version, cid FROM gamehub_commands WHERE cid IN "
+                                "('g0', 'g1', 'g2', 'theirs') ORDER BY cid")
+        assert [cid for *_, cid in versions] == ["g0", "g2", "theirs"]  # each once, g1 not over theirs
+        assert store.get(states[1].id).state.version == states[1].version + 1  # reloaded: theirs
+    finally:
+        store.close(), other.close()
