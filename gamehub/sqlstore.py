@@ -1,10 +1,10 @@
 """Durable sessions in SQLite (the embedded default) or PostgreSQL, through SQLAlchemy Core.
 
-Each accepted command is one row of an append-only log, written in its own transaction
-before the sender is acknowledged (on PostgreSQL one INSERT, committed as it runs: one round
-trip; several sessions' commands that queued meanwhile share one, `append_many`). The session row holds a snapshot of the state, refreshed
-every SNAPSHOT_EVERY commands; loading a session replays the log since its snapshot, so a
-write costs one small row, however big the room.
+Each accepted command is one row of an append-only log, committed before the sender is
+acknowledged: on PostgreSQL one INSERT that commits as it runs, one round trip (the commands
+of several sessions that queued meanwhile share one: `append_many`). The session row holds a
+snapshot of the state, refreshed every SNAPSHOT_EVERY commands; loading a session replays
+the log since its snapshot, so a write costs one small row, however big the room.
 """
 
 from __future__ import annotations
