@@ -1,6 +1,7 @@
 """`python -m bench --phones 1000 --sessions 1`: gamehub, then the bare relay, then the ratios.
 `--processes 1,2`: gamehub behind nginx on PostgreSQL and Redis with 1, then 2 processes, then
-the relay, side by side."""
+the relay, side by side; `--processes sqlite,1,2` first gamehub alone on SQLite (the default
+deployment, no nginx), the baseline the others are held to."""
 
 from __future__ import annotations
 
@@ -13,7 +14,7 @@ import signal
 import sys
 import time
 
-from . import load, report
+from . import load, report, report_cluster, servers
 
 MAX_PHONES = 3000
 MAX_PER_SESSION = 2000  # gamehub's --max-participants ceiling
@@ -38,7 +39,8 @@ def build_parser() -> argparse.ArgumentParser:
                         help="the relay sets TCP_NODELAY (use when gamehub does; see bench/README.md)")
     parser.add_argument("--processes", metavar="N[,N...]",
                         help="gamehub as N processes on PostgreSQL and Redis behind nginx instead of one process "
-                             "on SQLite; a list (1,2) runs each in turn, then the relay")
+                             "on SQLite; a list (1,2) runs each in turn, then the relay; `sqlite` in the list "
+                             "(sqlite,1,2) is the one process on SQLite, in the same run")
     parser.add_argument("--async-mode", choices=("eventlet", "gevent"), default="eventlet",
                         help="gamehub's concurrency mode (gamehub serve --async-mode; default: eventlet)")
     parser.add_argument("--json", metavar="PATH", help="write the full results here")
@@ -48,12 +50,17 @@ def build_parser() -> argparse.ArgumentParser:
 MAX_PROCESSES = 8
 
 
-def parse_processes(text: str | None) -> list[int] | None:
-    """"2" -> [2], "1,2" -> [1, 2]; None when not given; ValueError when malformed."""
+SQLITE = "sqlite"  # in --processes: gamehub as one process on SQLite, no nginx
+
+
+def parse_processes(text: str | None) -> list[int | str] | None:
+    """"2" -> [2], "1,2" -> [1, 2], "sqlite,1,2" -> ["sqlite", 1, 2]; None when not given;
+    ValueError when malformed."""
     if text is None:
         return None
-    counts = [int(part) for part in text.split(",") if part.strip()]
-    if not counts or len(set(counts)) != len(counts) or not all(1 <= n <= MAX_PROCESSES for n in counts):
+    counts = [SQLITE if part.strip().lower() == SQLITE else int(part) for part in text.split(",") if part.strip()]
+    numbers = [n for n in counts if n != SQLITE]
+    if not numbers or len(set(counts)) != len(counts) or not all(1 <= n <= MAX_PROCESSES for n in numbers):
         raise ValueError(text)
     return counts
 
@@ -98,8 +105,8 @@ async def run_all(args, targets: list[str]) -> dict:
 
 def plan_targets(args) -> list[tuple[str, str, int | None]]:
     """(label, kind, processes) in the order they run."""
-    gamehub = ([(f"gamehub-{n}p", "gamehub", n) for n in args.processes] if args.processes
-               else [("gamehub", "gamehub", None)])
+    gamehub = ([("gamehub-sqlite", "gamehub", None) if n == SQLITE else (f"gamehub-{n}p", "gamehub", n)
+                for n in args.processes] if args.processes else [("gamehub", "gamehub", None)])
     relay = [("relay", "relay", None)]
     if args.only == "gamehub":
         return gamehub
@@ -125,10 +132,11 @@ def main(argv: list[str] | None = None) -> int:
     try:
         args.processes = parse_processes(args.processes)
     except ValueError:
-        return _usage(f"--processes must be a number of processes (1..{MAX_PROCESSES}) or a list of them, like 1,2")
+        return _usage(f"--processes must be a number of processes (1..{MAX_PROCESSES}) or a list of them, like 1,2, "
+                      "and may start with sqlite (sqlite,1,2)")
     if args.processes and args.only == "relay":
         return _usage("--processes is about gamehub: it makes no sense with --only relay")
-    load.SERVE_ARGS[:] = ["--async-mode", args.async_mode]
+    servers.SERVE_ARGS[:] = ["--async-mode", args.async_mode]
     raise_open_files(args.phones)
     signal.signal(signal.SIGALRM, _give_up)
     signal.alarm(int(args.timeout) + 60)  # a last resort if a phase ignores the deadline
@@ -153,12 +161,14 @@ def main(argv: list[str] | None = None) -> int:
     if args.processes:
         if "relay" in doc["results"]:
             doc["comparisons"] = {label: report.compare(result, doc["results"]["relay"])
-                                  for label, result in doc["results"].items() if result.get("processes")}
-        doc["scaling"] = report.scaling(doc["results"])
+                                  for label, result in doc["results"].items() if label != "relay"}
+        doc["scaling"] = report_cluster.scaling(doc["results"])
+        if "gamehub-sqlite" in doc["results"]:
+            doc["against_sqlite"] = report_cluster.against_sqlite(doc["results"])
     if args.json:
         with open(args.json, "w", encoding="utf-8") as out:
             json.dump(doc, out, indent=2)
-    print(report.cluster_table(doc) if args.processes else report.table(doc))
+    print(report_cluster.cluster_table(doc) if args.processes else report.table(doc))
     completed = all(raw is not None and raw["completed"] for raw in raws.values())
     return 0 if completed else 1
 

@@ -1,7 +1,9 @@
-"""The parts around several gamehub processes, for `python -m bench --processes N`: a fresh
-PostgreSQL schema, our own redis-server and our own nginx, each on loopback, each stopped by
-its PID. Copied and trimmed from tests/cluster.py (bench does not import the tests), with an
-nginx tuned for thousands of websockets instead of a handful.
+"""The parts around several gamehub processes: a fresh PostgreSQL schema, our own redis-server
+and our own nginx (`bench.nginx`), each on loopback, each stopped by its PID. One helper for
+both users: the benchmark (`python -m bench --processes N`, through the functions) and the
+scale-out tests (tests/cluster.py, through `pg_schema`, `redis_server` and `nginx`, context
+managers that clean up after themselves). It needs no pytest: a part that fails raises
+`ClusterError`, and a test that meets one fails with it.
 
 Nothing here touches a system service: PostgreSQL is the machine's (database `test`, trust
 auth on loopback), but everything we create in it lives in one schema that `drop_schema`
@@ -18,10 +20,12 @@ import re
 import secrets
 import signal
 import socket
+import shutil
 import subprocess
+import tempfile
 import time
-import urllib.request
-from collections.abc import Callable
+from collections.abc import Iterator
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import psutil
@@ -30,7 +34,7 @@ PG_HOST, PG_PORT, PG_DATABASE, PG_USER = "127.0.0.1", 5432, "test", "root"  # tr
 REDIS_SERVER = Path("/usr/bin/redis-server")
 NGINX = Path("/usr/sbin/nginx")
 START_SECONDS = 30  # a part that is not up by then has failed
-SCHEMA_PREFIX = "gamehub_bench_"
+SCHEMA_PREFIX = "gamehub_bench_"  # the tests' schemas are gamehub_t_...
 
 
 class ClusterError(RuntimeError):
@@ -77,10 +81,10 @@ def ensure_postgres() -> None:
         time.sleep(0.5)
 
 
-def create_schema() -> str:
+def create_schema(prefix: str = SCHEMA_PREFIX) -> str:
     """A fresh, empty schema in database `test`; its name."""
     ensure_postgres()
-    name = SCHEMA_PREFIX + secrets.token_hex(6)
+    name = prefix + secrets.token_hex(6)
     with _pg_connect() as db:
         db.execute(f'CREATE SCHEMA "{name}"')
     return name
@@ -103,6 +107,31 @@ def drop_schema(schema: str) -> None:
 def schema_exists(schema: str) -> bool:
     with _pg_connect() as db:
         return db.execute("SELECT 1 FROM pg_namespace WHERE nspname = %s", (schema,)).fetchone() is not None
+
+
+@dataclass
+class Schema:
+    name: str
+
+    @property
+    def url(self) -> str:
+        return database_url(self.name)
+
+    def query(self, sql: str, *params) -> list[tuple]:
+        """Read gamehub's tables directly: what is stored, whatever any process says."""
+        with _pg_connect(options=f"-csearch_path={self.name}") as db:
+            return db.execute(sql, params).fetchall()
+
+
+@contextlib.contextmanager
+def pg_schema(prefix: str = "gamehub_t_") -> Iterator[Schema]:
+    """A fresh schema, dropped with everything in it at the end (stop the processes that use
+    it inside, before)."""
+    schema = Schema(create_schema(prefix))
+    try:
+        yield schema
+    finally:
+        drop_schema(schema.name)
 
 
 def postgres_log() -> tuple[Path, int] | None:
@@ -193,153 +222,66 @@ def redis_info(port: int) -> dict[str, int]:
     return out
 
 
-def start_redis(workdir: Path) -> tuple[subprocess.Popen, int]:
-    """Our own redis-server on a free loopback port, no persistence (the message queue keeps
-    nothing worth saving). The caller stops it by PID."""
+def start_redis(workdir: Path, port: int | None = None, maxclients: int = 10000) -> tuple[subprocess.Popen, int]:
+    """Our own redis-server on a free loopback port (or `port`), no persistence: a restart is an
+    empty Redis, as after a crash of a cache-only Redis (the message queue keeps nothing worth
+    saving). The caller stops it by PID."""
     if not REDIS_SERVER.exists():
         raise ClusterError(f"{REDIS_SERVER} is missing: install Debian's redis-server (scripts/test.sh does)")
     workdir.mkdir(parents=True, exist_ok=True)
-    port = free_port()
+    port = port or free_port()
     with open(workdir / "redis.log", "ab") as log:
         process = subprocess.Popen(
             [str(REDIS_SERVER), "--port", str(port), "--bind", "127.0.0.1", "--save", "", "--appendonly", "no",
-             "--daemonize", "no", "--dir", str(workdir), "--maxclients", "10000"],
+             "--daemonize", "no", "--dir", str(workdir), "--maxclients", str(maxclients)],
             stdout=log, stderr=subprocess.STDOUT, cwd=workdir)
     deadline = time.monotonic() + START_SECONDS
     while not _redis_ping(port):
         if process.poll() is not None or time.monotonic() > deadline:
             stop(process)
-            raise ClusterError(f"redis-server did not start on port {port}:\n{_tail(workdir / 'redis.log')}")
+            raise ClusterError(f"redis-server did not start on port {port}:\n{tail(workdir / 'redis.log')}")
         time.sleep(0.05)
     return process, port
 
 
-# -- nginx ---------------------------------------------------------------------------------
+@dataclass
+class RedisServer:
+    """Our own redis-server, started, killed and started again by PID on one port."""
 
-NGINX_CONF = """\
-# The benchmark's nginx: foreground, private prefix, nothing under /var.
-daemon off;
-master_process on;
-# One worker: it is one more process on the same two cores, and its CPU is reported.
-worker_processes 1;
-worker_rlimit_nofile {nofile};
-{user}
-pid {prefix}/nginx.pid;
-error_log {prefix}/error.log warn;
-# Each phone is two connections here: the client's and the one to its gamehub process.
-events {{ worker_connections {connections}; }}
-http {{
-    # One line per connection, written when it closes: which process each screen got.
-    log_format bench '$http_x_forwarded_for $upstream_addr';
-    access_log {prefix}/access.log bench;
-    client_body_temp_path {prefix}/client_body;
-    proxy_temp_path {prefix}/proxy;
-    fastcgi_temp_path {prefix}/fastcgi;
-    uwsgi_temp_path {prefix}/uwsgi;
-    scgi_temp_path {prefix}/scgi;
+    port: int = field(default_factory=free_port)
+    workdir: Path = field(default_factory=lambda: Path(tempfile.mkdtemp(prefix="gamehub-redis-")))
+    process: subprocess.Popen | None = None
 
-    map $http_upgrade $connection_upgrade {{
-        default upgrade;
-        ''      close;
-    }}
-    upstream gamehub {{
-        # By the session in the URL (?session=CODE), as docs/deployment.md: every screen of a
-        # session reaches the process that owns it. (ip_hash would put every simulated client
-        # on one process: they all come from 127.0.0.1.)
-        hash $arg_session consistent;
-{servers}
-    }}
-    server {{
-        listen 127.0.0.1:{port} backlog=4096;
-        location / {{
-            proxy_pass http://gamehub;
-            proxy_http_version 1.1;
-            proxy_set_header Upgrade $http_upgrade;
-            proxy_set_header Connection $connection_upgrade;
-            proxy_set_header Host $http_host;
-            proxy_set_header X-Forwarded-Host $http_host;
-            proxy_set_header X-Forwarded-Proto $scheme;
-            # Every simulated screen comes from 127.0.0.1 and says who it is in X-Forwarded-For
-            # (10.x.y.z). Pass that on unchanged, as if nginx had seen the screen's own address,
-            # so gamehub (--trusted-proxies 1) applies its per-address limits per screen.
-            proxy_set_header X-Forwarded-For $http_x_forwarded_for;
-            proxy_read_timeout 1h;
-            proxy_send_timeout 1h;
-            proxy_connect_timeout 2s;
-            proxy_next_upstream error timeout;
-        }}
-    }}
-}}
-"""
+    @property
+    def url(self) -> str:
+        return f"redis://127.0.0.1:{self.port}/0"
+
+    def start(self) -> None:
+        self.process, _ = start_redis(self.workdir, self.port)
+
+    def kill(self) -> None:
+        """SIGKILL by PID: an outage, not a clean shutdown."""
+        if self.process is not None and self.process.poll() is None:
+            os.kill(self.process.pid, signal.SIGKILL)
+            self.process.wait(timeout=10)
+
+    def restart(self) -> None:
+        self.kill()
+        self.start()
+
+    def log(self) -> str:
+        return tail(self.workdir / "redis.log", 100_000)
 
 
-def start_nginx(prefix: Path, upstreams: list[int], connections: int = 8192) -> tuple[subprocess.Popen, int]:
-    """Our own nginx in front of gamehub processes on 127.0.0.1 (`upstreams`: their ports),
-    up once `/healthz` answers through it. The caller stops it with `stop_nginx`."""
-    if not NGINX.exists():
-        raise ClusterError(f"{NGINX} is missing: install Debian's nginx (scripts/test.sh does)")
-    prefix.mkdir(parents=True, exist_ok=True)
-    # As root, nginx's workers drop to an unprivileged user; they must reach the prefix.
-    prefix.chmod(0o755)
-    user = "user nobody nogroup;" if os.geteuid() == 0 else ""
-    servers = "\n".join(f"        server 127.0.0.1:{port} max_fails=1 fail_timeout=10s;" for port in upstreams)
-    port = free_port()
-    conf = prefix / "nginx.conf"
-    conf.write_text(NGINX_CONF.format(user=user, prefix=prefix, servers=servers, port=port,
-                                      connections=connections, nofile=2 * connections + 1024))
-    process = subprocess.Popen([str(NGINX), "-p", str(prefix), "-c", str(conf), "-e", str(prefix / "error.log")],
-                               stdout=subprocess.DEVNULL, stderr=subprocess.STDOUT)
-    deadline = time.monotonic() + START_SECONDS
-    while True:
-        try:
-            with urllib.request.urlopen(f"http://127.0.0.1:{port}/healthz", timeout=1) as response:
-                if response.status == 200:
-                    return process, port
-        except OSError:
-            pass
-        if process.poll() is not None or time.monotonic() > deadline:
-            stop_nginx(process)
-            raise ClusterError(f"nginx did not come up on port {port}:\n{_tail(prefix / 'error.log')}")
-        time.sleep(0.1)
-
-
-def upstream_counts(prefix: Path, screen: Callable[[str], str]) -> dict[str, dict[str, int]]:
-    """From nginx's access log: {gamehub address: {kind of screen: connections}}, where
-    `screen` tells a screen's kind from the address it sent in X-Forwarded-For."""
-    counts: dict[str, dict[str, int]] = {}
-    path = prefix / "access.log"
-    if not path.exists():
-        return counts
-    for line in path.read_text(errors="replace").splitlines():
-        forwarded, _, upstream = line.partition(" ")
-        if forwarded == "-" or not upstream or upstream == "-":
-            continue  # nginx's own health check, or a request no process answered
-        per = counts.setdefault(upstream.split(",")[-1].strip(), {})
-        kind = screen(forwarded)
-        per[kind] = per.get(kind, 0) + 1
-    return counts
-
-
-def nginx_pids(process: subprocess.Popen) -> list[int]:
-    """The master and its workers."""
+@contextlib.contextmanager
+def redis_server() -> Iterator[RedisServer]:
+    server = RedisServer()
     try:
-        return [process.pid, *(child.pid for child in psutil.Process(process.pid).children(recursive=True))]
-    except psutil.Error:
-        return []
-
-
-def stop_nginx(process: subprocess.Popen) -> None:
-    """SIGTERM to the master by PID (fast shutdown, closes open websockets); its workers by PID
-    too if they outlive it."""
-    try:
-        workers = psutil.Process(process.pid).children(recursive=True)
-    except psutil.Error:
-        workers = []
-    stop(process)
-    for worker in workers:
-        with contextlib.suppress(psutil.Error):
-            if worker.is_running():
-                worker.kill()
+        server.start()
+        yield server
+    finally:
+        server.kill()
+        shutil.rmtree(server.workdir, ignore_errors=True)
 
 
 # -- common --------------------------------------------------------------------------------
@@ -356,5 +298,6 @@ def stop(process: subprocess.Popen, grace: float = 10) -> None:
             process.wait(timeout=grace)
 
 
-def _tail(path: Path, chars: int = 4000) -> str:
+def tail(path: Path, chars: int = 4000) -> str:
+    """The end of a part's log, for an error message."""
     return path.read_text(errors="replace")[-chars:] if path.exists() else "(no log)"

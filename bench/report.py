@@ -16,7 +16,7 @@ from collections import Counter, defaultdict
 
 import psutil
 
-from .typists import check_sheets
+from .check import check_sheets
 
 # The issue's targets: gamehub / relay in the same run.
 TARGETS = {
@@ -99,10 +99,14 @@ def summarise(raw: dict) -> dict:
         "updates_acked": len(updates), "updates_in_window": len(in_window),
         "acked_per_s": round(len(in_window) / raw["duration"], 1),
         "ticks": sum(u["ticks"] for u in updates), "ticks_merged": raw.get("merged", 0),
+        # Every tick typed (a tick is what a member typed in 150 ms): the offered traffic.
+        "ticks_typed": len(raw.get("lags", [])) - raw.get("sheet_full", 0),
         "resends": sum(u["resends"] for u in updates), "sheet_full": raw.get("sheet_full", 0),
         "update_chars_mean": round(sum(len(u["key"]) for u in updates) / len(updates), 1) if updates else None,
         "ack_ms": pct([u["t_ack"] - u["t_send"] for u in updates]),
         "schedule_lag_ms": pct(raw.get("lags", [])),
+        "ticks_acked_share": round(sum(u["ticks"] for u in updates) / max(1, len(raw.get("lags", []))
+                                                                         - raw.get("sheet_full", 0)), 4),
         "server_cpu_ms_per_update": None, "server_cpu_ms_per_update_above_idle": None,  # below, with the CPU
     }
     out["latency_ms"] = {"keystroke_to_groupmates": pct(keystroke), "typed_to_groupmates": pct(typed)}
@@ -177,10 +181,10 @@ def summarise(raw: dict) -> dict:
     out["errors"] = {"total": len(errors), "by_kind": dict(Counter(k for k, _ in errors)),
                      "first": [f"{k}: {m}" for k, m in errors[:8]]}
     if kind == "gamehub":
-        sheets = check_sheets(updates, raw.get("synced") or {}, raw.get("export"))
+        sheets = check_sheets(updates, raw.get("synced") or {}, raw.get("export"), raw.get("sent"))
         out["sheets"] = {k: v for k, v in sheets.items() if k != "detail"}
         out["lost_updates"], out["nothing_lost"], out["lost_detail"] = (
-            sheets["missing_updates"], sheets["nothing_lost"], sheets["detail"])
+            sheets["lost"], sheets["nothing_lost"], sheets["detail"])
     else:
         out["lost_updates"], out["nothing_lost"], out["lost_detail"] = None, None, []
     # When each step began, in seconds from the start of planning (to place the server's log lines).
@@ -275,6 +279,9 @@ def table(doc: dict) -> str:
     row("generator lag p99 (ms)", lambda x: x["typing"]["schedule_lag_ms"]["p99"])
     row("errors", lambda x: x["errors"]["total"], "no_errors", "none")
     row("acked updates lost", lambda x: x["lost_updates"], "nothing_lost", "none")
+    row("  stranded (bench dropped)", lambda x: x["sheets"]["stranded"])
+    row("applied, ack not received", lambda x: x["sheets"]["applied_unacked"])
+    row("not applied, not acked", lambda x: x["sheets"]["unapplied_unacked"])
     row("answers not as typed", lambda x: None if x.get("sheets") is None else
         x["sheets"]["fields_differ_sync"] + x["sheets"]["fields_differ_export"] + x["sheets"]["not_synced"])
     lines.append("")
@@ -288,129 +295,5 @@ def table(doc: dict) -> str:
             lines.append(f"{result['target']} errors: {result['errors']['by_kind']}")
             lines += [f"  {line[:200]}" for line in result["errors"]["first"][:4]]
         if result and result.get("lost_detail"):
-            lines += [f"  lost: {line}" for line in result["lost_detail"][:4]]
-    return "\n".join(lines)
-
-
-def scaling(results: dict) -> dict:
-    """Throughput and tails of each gamehub-behind-nginx run beside the first one's."""
-    runs = [r for r in results.values() if r.get("processes")]
-    if len(runs) < 2:
-        return {}
-    base = runs[0]
-    out = {}
-    for run in runs[1:]:
-        out[f"{run['target']} / {base['target']}"] = {
-            "updates_acked_per_s": _ratio(run["typing"]["acked_per_s"], base["typing"]["acked_per_s"]),
-            "events_per_s": _ratio(run["events"]["per_second"], base["events"]["per_second"]),
-            "keystroke_to_groupmates_p99": _ratio(run["latency_ms"]["keystroke_to_groupmates"]["p99"],
-                                                  base["latency_ms"]["keystroke_to_groupmates"]["p99"]),
-            "update_ack_p99": _ratio(run["typing"]["ack_ms"]["p99"], base["typing"]["ack_ms"]["p99"]),
-        }
-    return out
-
-
-def cluster_table(doc: dict) -> str:
-    """`--processes`: one column per run (gamehub behind nginx with 1, 2, ... processes, then
-    the relay), throughput and tails side by side."""
-    results = doc["results"]
-    names = list(results)
-    p = doc["params"]
-    src = next((r.get("source") for r in results.values() if r.get("processes")), None) or {}
-    lines = [f"{p['phones']} phones, {p['sessions']} session(s), {p['duration']} s of planning with "
-             f"{p.get('typing')} members typing ({p.get('typists_per_group')} a group), {p['workers']} load worker(s); "
-             f"gamehub at {src.get('commit')}"
-             f"{' + uncommitted ' + src['gamehub_diff_sha1'] if src.get('gamehub_uncommitted') else ''}; "
-             f"gamehub on PostgreSQL + Redis behind nginx; latencies in ms (p50 / p99)", ""]
-
-    def heading(name: str) -> str:
-        n = results[name].get("processes")
-        return f"{n} process{'es' if n != 1 else ''}" if n else name
-    width = 19
-    lines.append(f"{'':30}" + "".join(f"{heading(n):>{width}}" for n in names))
-
-    def cell(result, get):
-        try:
-            value = get(result)
-        except (KeyError, TypeError, IndexError):
-            return "-"
-        return "-" if value is None else str(value)
-
-    def row(label, get):
-        lines.append(f"{label:30}" + "".join(f"{cell(results[n], get):>{width}}" for n in names))
-
-    def lat(name):
-        return lambda x: f"{x['latency_ms'][name]['p50']} / {x['latency_ms'][name]['p99']}"
-
-    def vs_relay(key):
-        def get(x):
-            if not x.get("processes"):
-                return None
-            ratio = (doc.get("comparisons") or {}).get(x["target"], {}).get("ratios", {}).get(key)
-            return _times(ratio) if ratio is not None else None
-        return get
-
-    def cluster_part(name):
-        def get(x):
-            part = x.get(name)
-            if not part:
-                return None
-            rss = f" / {part['peak_rss_mb']}" if part.get("peak_rss_mb") is not None else ""
-            return f"{part['mean_cpu_planning']}{rss}"
-        return get
-    row("groups", lambda x: x["groups"])
-    row("all phones joined (s)", lambda x: x["join"]["all_joined_s"])
-    row("typing at once (members)", lambda x: x["typing"]["typing_at_once"])
-    row("updates acked / s", lambda x: x["typing"]["acked_per_s"])
-    row("events delivered / s", lambda x: x["events"]["per_second"])
-    row("keystroke -> groupmates", lat("keystroke_to_groupmates"))
-    row("  p99 vs relay", vs_relay("keystroke_to_groupmates_p99"))
-    row("typed -> groupmates", lat("typed_to_groupmates"))
-    row("update ack", lambda x: f"{x['typing']['ack_ms']['p50']} / {x['typing']['ack_ms']['p99']}")
-    row("join -> on projector", lambda x: f"{x['join']['visible_on_projector_ms']['p50']} / "
-        f"{x['join']['visible_on_projector_ms']['p99']}")
-    row("ticks merged (in flight)", lambda x: f"{x['typing']['ticks_merged']} of {x['typing']['ticks']}")
-    row("server CPU ms per update", lambda x: x["typing"]["server_cpu_ms_per_update"])
-    row("  vs relay", vs_relay("cpu_per_update"))
-    row("  above idle", lambda x: x["typing"]["server_cpu_ms_per_update_above_idle"])
-    row("server CPU % (planning)", lambda x: x["server"]["mean_cpu_planning"])
-    row("  per process", lambda x: " + ".join(str(c) for c in x["server"]["per_process_cpu_planning"])
-        if x.get("processes") and len(x["server"]["per_process_cpu_planning"]) > 1 else None)
-    row("version races lost / s", lambda x: (x["cluster"]["lost_version_races"] or {}).get("per_s_planning")
-        if x.get("processes") else None)
-    row("connections per process", lambda x: " + ".join(
-        str(sum(per.values())) for per in x["cluster"]["connections"].values()) if x.get("processes") else None)
-    row("server peak RSS (MB, all)", lambda x: x["server"]["peak_rss_mb"])
-    row("nginx CPU % / peak RSS MB", cluster_part("nginx"))
-    row("redis CPU % / peak RSS MB", cluster_part("redis"))
-    row("PostgreSQL CPU % (all)", cluster_part("postgres"))
-    row("load generator CPU % (plan.)", lambda x: x["load_generator"]["mean_cpu_planning"])
-    row("machine CPU % (plan., all)", lambda x: x.get("machine_cpu_planning"))
-    row("generator lag p99 (ms)", lambda x: x["typing"]["schedule_lag_ms"]["p99"])
-    row("errors", lambda x: x["errors"]["total"])
-    row("acked updates lost", lambda x: x["lost_updates"])
-    row("nothing lost", lambda x: x["nothing_lost"])
-    lines.append("")
-    cores = (doc.get("machine") or {}).get("cpus")
-    lines.append(f"CPU %: 100 = one core (the machine has {cores}); mean over the planning window. "
-                 "PostgreSQL: the machine's whole server.")
-    lines.append("keystroke: from the send of an update; typed: from its first character.")
-    for label, ratios in (doc.get("scaling") or {}).items():
-        lines.append(f"{label}: " + ", ".join(f"{k} {_times(v) if v is not None else '-'}" for k, v in ratios.items()))
-    if p.get("relay_nodelay"):
-        lines.append("The relay ran with TCP_NODELAY (--relay-nodelay).")
-    for result in results.values():
-        if result.get("processes"):
-            spread = "; ".join(f"port {port}: " + ", ".join(f"{n} {kind}" for kind, n in sorted(per.items()))
-                               for port, per in result["cluster"].get("connections", {}).items())
-            lines.append(f"{result['target']} connections (from nginx's log): {spread or '-'}")
-        for i, counts in enumerate(result["server"].get("log_counts") or []):
-            for line, seen in list(counts.items())[:3]:
-                lines.append(f"{result['target']} process {i + 1} printed {seen['n']}x (from {seen['first_s']} "
-                             f"to {seen['last_s']} s after planning began): {line[:150]}")
-        if result["errors"]["total"]:
-            lines.append(f"{result['target']} errors: {result['errors']['by_kind']}")
-            lines += [f"  {line[:200]}" for line in result["errors"]["first"][:4]]
-        if result.get("lost_detail"):
             lines += [f"  lost: {line}" for line in result["lost_detail"][:4]]
     return "\n".join(lines)

@@ -8,9 +8,9 @@ next. Every phone applies the `sheet_update` events its groupmates' updates come
 notes when each arrived; the update string itself (the server passes it on unchanged) says
 which send it was.
 
-At the end, the text the server holds for each group (a member's `sheet_sync` from an empty
-state vector, and the export after the server stopped) must be the document all acknowledged
-updates make, merged here: nothing lost.
+Every update sent is recorded, acknowledged or not (an ack that came after ACK_TIMEOUT is
+noted when it comes), so `bench.check` can tell a change that was applied but whose ack timed
+out from one that is really lost.
 
 This module has no socket code of its own: `bench.load` holds the connections.
 """
@@ -22,7 +22,6 @@ import base64
 import random
 import secrets
 import time
-from collections import defaultdict
 
 import pycrdt
 
@@ -31,6 +30,7 @@ QUESTIONS = 4
 FULL = 1_600  # an answer holds 2,000 characters (the default limit); a typist moves on before that
 EMPTY_STATE_VECTOR = "AA=="
 MAX_RESENDS = 10  # rate_limited / busy: the page keeps the changes and sends them again later
+ACK_TIMEOUT = 30.0  # an ack slower than this is an error, not a latency
 PROSE = ("We retell the story as a two-minute street theatre piece: one narrator, three props, "
          "and the audience votes with coloured cards on how the experiment should end. ")
 
@@ -72,6 +72,7 @@ class Typist:
         self.texts = [self.doc.get(text_name(q), type=pycrdt.Text) for q in range(QUESTIONS)]
         self.pending: list[bytes] = []  # typed, not sent yet (or sent and refused for a while)
         self.pending_since: float | None = None  # when the oldest of them was typed
+        self.pending_from = 0  # this peer's clock before the oldest of them
         self.pending_ticks = 0
 
     def type(self, question: int, chars: str, now: float) -> None:
@@ -81,21 +82,17 @@ class Typist:
         self.pending.append(self.doc.get_update(before))
         if self.pending_since is None:
             self.pending_since = now
+            self.pending_from = read_state_vector(before).get(self.client, 0)
         self.pending_ticks += 1
 
-    def take(self) -> tuple[str, float, int, int]:
+    def take(self) -> tuple[str, float, int, int, int]:
         """What to send now: the pending changes as one update, when the first was typed, how
-        many ticks it holds, and this peer's clock after it."""
+        many ticks it holds, and this peer's clock before and after it (its items are
+        `[from, to)` of this client's clock)."""
         raw = self.pending[0] if len(self.pending) == 1 else pycrdt.merge_updates(*self.pending)
-        taken = (b64(raw), self.pending_since, self.pending_ticks, self.clock())
+        taken = (b64(raw), self.pending_since, self.pending_ticks, self.pending_from, self.clock())
         self.pending, self.pending_since, self.pending_ticks = [], None, 0
         return taken
-
-    def give_back(self, update: str, typed: float, ticks: int) -> None:
-        """A refused send (rate_limited, busy): its changes go out again with the next."""
-        self.pending.insert(0, base64.b64decode(update))
-        self.pending_since = typed if self.pending_since is None else min(typed, self.pending_since)
-        self.pending_ticks += ticks
 
     def clock(self) -> int:
         return read_state_vector(self.doc.get_state()).get(self.client, 0)
@@ -135,20 +132,30 @@ class Stroke:
 
 async def send(phone, stats) -> None:
     """Send what the phone's typist has pending, as one `sheet_update`, and wait for its ack.
-    The caller has set `phone.in_flight` (at once, so that no second send starts meanwhile)."""
+    The caller has set `phone.in_flight` (at once, so that no second send starts meanwhile).
+
+    Unlike the page, which resynchronises after an ack that never came (`sheet_sync`), the
+    bench drops an update whose ack timed out: its next update carries only what was typed
+    since, so if the server never applied the dropped one, the later ones wait behind it in
+    the server's document (Yjs keeps them pending). `bench.check` counts those apart."""
     typist = phone.typist
     if not typist.pending:
         phone.in_flight = False
         return
-    update, typed, ticks, clock = typist.take()
+    update, typed, ticks, clock_from, clock = typist.take()
     cid, resends = secrets.token_hex(8), 0
+    sent = {"key": update, "sender": phone.spec["name"], "session": phone.spec["session"], "group": phone.group,
+            "client": typist.client, "clock_from": clock_from, "clock": clock, "t_send": None, "outcome": None,
+            "late": None}
+    stats.sent.append(sent)
     phone.in_flight = True
     try:
         while True:
-            t_send = time.time()
-            ack = await phone.call("sheet_update", {"sheet": phone.sheet, "update": update, "cid": cid})
+            t_send = sent["t_send"] = time.time()
+            ack = await _call(phone, {"sheet": phone.sheet, "update": update, "cid": cid}, sent)
             t_ack = time.time()
             if ack.get("ok"):
+                sent["outcome"] = "acked"
                 stats.updates.append({
                     "key": update, "sender": phone.spec["name"], "session": phone.spec["session"],
                     "group": phone.group, "client": typist.client, "clock": clock, "t_typed": typed,
@@ -157,6 +164,7 @@ async def send(phone, stats) -> None:
                 return
             error = ack.get("error") or {}
             code = error.get("code")
+            sent["outcome"] = f"refused:{code}"
             stats.error(f"sheet_update:{code}", f"{phone.label}: {error}")
             if code in ("rate_limited", "busy") and resends < MAX_RESENDS:
                 resends += 1  # an error all the same, but sent again as the page does
@@ -164,10 +172,30 @@ async def send(phone, stats) -> None:
                 continue
             return
     except Exception as error:  # noqa: BLE001 -- a timeout or a dropped connection is a result
-        kind = "ack_timeout" if type(error).__name__ == "TimeoutError" else "exception"
+        kind = "ack_timeout" if isinstance(error, asyncio.TimeoutError) else "exception"
+        sent["outcome"] = "timeout" if kind == "ack_timeout" else "error"
         stats.error(kind, f"{phone.label}: sheet_update {error!r}")
     finally:
         phone.in_flight = False
+
+
+async def _call(phone, payload: dict, sent: dict) -> dict:
+    """`sheet_update` with its ack awaited for at most ACK_TIMEOUT; an ack that comes later is
+    still written into `sent["late"]` (when, and what it said)."""
+    reply = asyncio.get_running_loop().create_future()
+
+    def on_ack(data=None, *_rest) -> None:
+        if reply.done():
+            sent["late"] = {"t": time.time(), "ok": bool((data or {}).get("ok")),
+                            "code": ((data or {}).get("error") or {}).get("code")}
+        else:
+            reply.set_result(data or {})
+    await phone.sio.emit("sheet_update", payload, callback=on_ack)
+    try:
+        return await asyncio.wait_for(asyncio.shield(reply), ACK_TIMEOUT)
+    except asyncio.TimeoutError:
+        reply.cancel()  # so a late ack lands in `sent["late"]`
+        raise
 
 
 async def type_along(phone, first: int, start_at: float, duration: float, stats) -> None:
@@ -216,62 +244,3 @@ def typists_of(membership: dict, typing: int, per_group: int) -> dict[str, int]:
             if len(chosen) < typing:
                 chosen[name] = k
     return chosen
-
-
-# -- nothing lost --------------------------------------------------------------------------
-
-def texts_of(updates: list[str]) -> tuple[list[str], dict[int, int]]:
-    """The answers and state vector of the document these base64 updates make together."""
-    doc = pycrdt.Doc()
-    texts = [doc.get(text_name(q), type=pycrdt.Text) for q in range(QUESTIONS)]
-    for update in updates:
-        doc.apply_update(base64.b64decode(update))
-    return [str(t) for t in texts], read_state_vector(doc.get_state())
-
-
-def check_sheets(updates: list[dict], synced: dict, exported: dict | None) -> dict:
-    """Every acknowledged update must be in the server's document, and each group's answers on
-    the server (`synced`: {(session, group): sheet_sync's update}; `exported`: {(session,
-    group): [answers]} from `gamehub export`) must be exactly what all acknowledged updates of
-    the group make."""
-    by_group = defaultdict(list)
-    for u in updates:
-        by_group[(u["session"], u["group"])].append(u)
-    out = {"groups": len(by_group), "checked": 0, "missing_updates": 0, "fields_differ_sync": 0,
-           "fields_differ_export": 0, "not_synced": 0, "typed_characters": 0, "detail": []}
-    for key, acked in sorted(by_group.items()):
-        expected, _ = texts_of([u["key"] for u in acked])
-        out["typed_characters"] += sum(len(t) for t in expected)
-        if key not in synced:
-            out["not_synced"] += 1
-            out["detail"].append(f"session {key[0]} group {key[1]}: no sheet_sync answer")
-            continue
-        out["checked"] += 1
-        server, vector = texts_of([synced[key]])
-        missing = [u for u in acked if vector.get(u["client"], 0) < u["clock"]]
-        out["missing_updates"] += len(missing)
-        if missing:
-            out["detail"].append(f"session {key[0]} group {key[1]}: {len(missing)} acked updates not on the server, "
-                                 f"first from {missing[0]['sender']} at clock {missing[0]['clock']}")
-        for q in range(QUESTIONS):
-            if server[q] != expected[q]:
-                out["fields_differ_sync"] += 1
-                out["detail"].append(f"session {key[0]} group {key[1]} answer {q + 1}: server has "
-                                     f"{len(server[q])} characters, the acked updates make {len(expected[q])}")
-            if exported is None:
-                continue
-            stored = exported.get(key, [None] * QUESTIONS)[q]
-            if stored != expected[q]:
-                out["fields_differ_export"] += 1
-                out["detail"].append(f"session {key[0]} group {key[1]} answer {q + 1}: the export has "
-                                     f"{len(stored or '')} characters, the acked updates make {len(expected[q])}")
-    out["export_checked"] = exported is not None
-    if exported is None:
-        out["detail"].append("no export: the stored answers were not checked")
-    # Nothing lost: every acked update on the server, and its answers (live and as stored)
-    # exactly what the acked updates make, for every group.
-    out["nothing_lost"] = (out["missing_updates"] == 0 and out["fields_differ_sync"] == 0
-                           and out["fields_differ_export"] == 0 and out["not_synced"] == 0
-                           and exported is not None and out["checked"] == out["groups"])
-    out["detail"] = out["detail"][:8]
-    return out

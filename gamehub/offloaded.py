@@ -5,10 +5,16 @@ waits for the disk or the network. Each call of the wrapped store runs instead i
 thread: the green thread that asked waits (so an ack still follows the commit), the others
 carry on. One thread, because the database layer's own locks are green under eventlet and
 must never be contended from two native threads; SQLite writes one at a time anyway.
+
+Writes share commits (group commit): while one write is in the database thread, the others
+queue; the next trip takes all of them, one statement and one commit for several sessions
+(`append_many`), and each waits until the commit that holds its command is done. No write
+waits for company: a lone write goes at once.
 """
 
 from __future__ import annotations
 
+import threading
 from collections.abc import Callable
 
 from .engine import Session
@@ -21,6 +27,11 @@ class OffloadedStore(SessionStore):
     def __init__(self, inner: SessionStore, run: Callable):
         self.inner = inner
         self._run = run
+        # Group commit: the writes waiting for the database thread, and whether one of their
+        # green threads (the leader) is taking them there. Green locks under eventlet.
+        self._guard = threading.Lock()
+        self._queued: list[_Write] = []
+        self._writing = False
 
     def get(self, session_id: str) -> SessionRecord | None:
         # Most reads are of the session being played, which the store keeps in memory.
@@ -30,7 +41,45 @@ class OffloadedStore(SessionStore):
         self._run(self.inner.create, record)
 
     def append(self, session_id: str, state: Session, entry: LogEntry) -> None:
-        self._run(self.inner.append, session_id, state, entry)
+        if not hasattr(self.inner, "append_many"):
+            self._run(self.inner.append, session_id, state, entry)
+            return
+        write = _Write((session_id, state, entry))
+        with self._guard:
+            self._queued.append(write)
+            leads, self._writing = not self._writing, True
+        if not leads:
+            write.done.wait()  # until a leader wrote it, or made this one the leader
+            if not write.leads:
+                if write.error is not None:
+                    raise write.error
+                return
+        self._lead()
+        if write.error is not None:
+            raise write.error
+
+    def _lead(self) -> None:
+        """Take every queued write to the database in one trip, answer each, and hand the lead
+        to the first write that queued meanwhile (or put it down)."""
+        with self._guard:
+            batch, self._queued = self._queued, []
+        errors = None
+        try:
+            errors = self._run(self.inner.append_many, [w.args for w in batch])
+        except Exception as error:  # noqa: BLE001 -- the database is down: every write says so
+            errors = [error] * len(batch)
+        finally:
+            with self._guard:
+                if self._queued:
+                    self._queued[0].leads = True
+                    self._queued[0].done.set()
+                else:
+                    self._writing = False
+            # Even if this green thread is being killed: nobody waits for ever.
+            for write, error in zip(batch, errors or [RuntimeError("the write was interrupted")] * len(batch)):
+                write.error = error
+                write.leads = False
+                write.done.set()
 
     def log(self, session_id: str) -> list[LogEntry]:
         return self._run(self.inner.log, session_id)
@@ -83,6 +132,18 @@ class OffloadedStore(SessionStore):
 
     def close(self) -> None:
         self._run(self.inner.close)
+
+
+class _Write:
+    """One append waiting for its commit."""
+
+    __slots__ = ("args", "done", "error", "leads")
+
+    def __init__(self, args: tuple):
+        self.args = args
+        self.done = threading.Event()
+        self.error: Exception | None = None
+        self.leads = False  # woken to take the queue to the database, not with its answer
 
 
 def eventlet_runner() -> Callable:

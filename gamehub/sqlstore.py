@@ -1,13 +1,15 @@
 """Durable sessions in SQLite (the embedded default) or PostgreSQL, through SQLAlchemy Core.
 
-Each accepted command is one row of an append-only log, written in its own transaction
-before the sender is acknowledged. The session row holds a snapshot of the state, refreshed
-every SNAPSHOT_EVERY commands; loading a session replays the log since its snapshot, so a
-write costs one small row, however big the room.
+Each accepted command is one row of an append-only log, committed before the sender is
+acknowledged: on PostgreSQL one INSERT that commits as it runs, one round trip (the commands
+of several sessions that queued meanwhile share one: `append_many`). The session row holds a
+snapshot of the state, refreshed every SNAPSHOT_EVERY commands; loading a session replays
+the log since its snapshot, so a write costs one small row, however big the room.
 """
 
 from __future__ import annotations
 
+import logging
 import os
 from dataclasses import replace
 from pathlib import Path
@@ -17,7 +19,7 @@ import platformdirs
 from sqlalchemy import (JSON, Column, Float, Index, Integer, MetaData, String, Table, create_engine, delete,
                         event, func, insert, select, update)
 from sqlalchemy.engine import Engine
-from sqlalchemy.exc import IntegrityError
+from sqlalchemy.exc import DBAPIError, IntegrityError
 
 from .engine import Session
 from .engine.codec import decode, encode
@@ -29,6 +31,14 @@ from .store import DeckRecord, LogEntry, SessionRecord, SessionStore, VersionCon
 # set the latency's tail (docs/performance.md). Every 500, loading replays at most 499 small
 # commands: 0.3 s for 500 people after 21,000 sheet updates.
 SNAPSHOT_EVERY = 500
+
+# A server across the network, or a firewall between, may drop a connection that sat idle for
+# long: replace pooled connections older than this when they are next taken. (A ping at every
+# checkout did the same at the price of a round trip per use: a fifth of the database thread's
+# time under load, docs/performance.md.) One dropped anyway is met by one retry (`_retried`).
+POOL_RECYCLE_SECONDS = 300
+
+log = logging.getLogger(__name__)
 
 metadata = MetaData()
 
@@ -108,11 +118,15 @@ class SqlStore(SessionStore):
         PostgreSQL), so every read checks the database for commands this process has not seen."""
         self.url = normalise_url(url)
         self.shared = shared
-        # A server across the network may have dropped an idle connection: check each one as it
-        # is taken. A SQLite file has no connection to lose, and the check cost a fifth of the
-        # database thread's time under load.
-        self.engine: Engine = create_engine(self.url, pool_pre_ping=not self.url.startswith("sqlite"))
-        if self.engine.dialect.name == "sqlite":
+        sqlite = self.url.startswith("sqlite")
+        self.engine: Engine = create_engine(self.url, **({} if sqlite else {"pool_recycle": POOL_RECYCLE_SECONDS}))
+        # The log's writes. On PostgreSQL in autocommit: psycopg would otherwise send BEGIN and
+        # COMMIT as round trips of their own around the one INSERT; alone it is its own
+        # transaction, committed before the server answers it. (The snapshot, every
+        # SNAPSHOT_EVERY commands, is one more statement: the log is the truth, and snapshot and
+        # snapshot_version change together in it.) SQLite keeps a transaction per write.
+        self._writes: Engine = self.engine if sqlite else self.engine.execution_options(isolation_level="AUTOCOMMIT")
+        if sqlite:
             event.listen(self.engine, "connect", _tune_sqlite)
         metadata.create_all(self.engine)
         # Alone, this process writes every change, so its cache stays true; shared, the cache
@@ -156,6 +170,9 @@ class SqlStore(SessionStore):
         self._cids[record.state.id] = set()
 
     def get(self, session_id: str) -> SessionRecord | None:
+        return _retried(self._get, session_id)
+
+    def _get(self, session_id: str) -> SessionRecord | None:
         cached = self._cache.get(session_id)
         if cached is not None:
             return cached if self._alone(session_id) else self._caught_up(cached)
@@ -190,31 +207,100 @@ class SqlStore(SessionStore):
                               .order_by(commands_table.c.version)).all()
         if not tail and row.facilitator_hash == cached.facilitator_hash:
             return cached
+        known = self._cids.get(session_id)
+        if known is not None:  # so a resend of what another process stored is told without a query
+            known.update(entry.cid for entry in tail if entry.cid is not None)
         record = replace(cached, state=replay(cached.state, map(_entry, tail)), facilitator_hash=row.facilitator_hash)
         self._cache[session_id] = record
         return record
 
     def append(self, session_id: str, state: Session, entry: LogEntry) -> None:
         try:
-            with self.engine.begin() as db:
-                # Values as parameters, not in the statement: one compiled INSERT serves every write.
-                db.execute(_INSERT_COMMAND, {
-                    "session_id": session_id, "version": entry.version, "event": entry.event,
-                    "payload": entry.payload, "actor": entry.actor, "at": entry.at, "cid": entry.cid,
-                    "result": entry.result})
-                if state.version % SNAPSHOT_EVERY == 0:
-                    db.execute(update(sessions_table).where(sessions_table.c.id == session_id)
-                               .values(snapshot=encode(state), snapshot_version=state.version))
+            try:
+                self._write(session_id, entry)
+            except DBAPIError as error:
+                if not error.connection_invalidated:
+                    raise
+                # The connection was dead (the server restarted, a backend was ended): SQLAlchemy
+                # has dropped it and every pooled connection as old. Once more, on a fresh one.
+                # The first may have committed before the answer was lost: then this version
+                # is ours already, and says so.
+                try:
+                    self._write(session_id, entry)
+                except IntegrityError:
+                    if not self._stored_already(session_id, entry):
+                        raise
         except IntegrityError as error:
-            # This version (or this client id) was stored by another process first: forget the
-            # copy here, so the next read loads what the log holds.
-            self._cache.pop(session_id, None)
-            self._cids.pop(session_id, None)
+            # This version (or this client id) was stored by another process first. Shared, the
+            # next read catches up from the log as always; alone, forget the copy here, so the
+            # next read loads what the log holds.
+            if not self.shared:
+                self._cache.pop(session_id, None)
+                self._cids.pop(session_id, None)
             raise VersionConflict(f"session {session_id}: version {entry.version} is taken") from error
+        self._remember(session_id, state, entry)
+        self._snapshot([(session_id, state, entry)])
+
+    def append_many(self, writes: list[tuple[str, Session, LogEntry]]) -> list[Exception | None]:
+        """Several sessions' commands (at most one each) in one statement and one commit: group
+        commit, for the commands that queued while the last commit was written. Per command,
+        None, or what `append` would have raised. A batch that fails as a whole (one of them
+        lost a version race, the connection died) is written again one by one, to tell whose
+        write failed."""
+        if len(writes) > 1:
+            try:
+                with self._writes.begin() as db:
+                    db.execute(insert(commands_table).values([_row(sid, entry) for sid, _, entry in writes]))
+            except DBAPIError:
+                pass  # one by one, below (nothing of the batch was stored: one statement)
+            else:
+                for write in writes:
+                    self._remember(*write)
+                self._snapshot(writes)
+                return [None] * len(writes)
+        results: list[Exception | None] = []
+        for write in writes:
+            try:
+                self.append(*write)
+                results.append(None)
+            except (VersionConflict, DBAPIError) as error:
+                results.append(error)
+        return results
+
+    def _remember(self, session_id: str, state: Session, entry: LogEntry) -> None:
         record = self._cache.get(session_id) or self.get(session_id)
         self._cache[session_id] = replace(record, state=state)
         if entry.cid is not None and session_id in self._cids:
             self._cids[session_id].add(entry.cid)
+
+    def _write(self, session_id: str, entry: LogEntry) -> None:
+        with self._writes.begin() as db:
+            # Values as parameters, not in the statement: one compiled INSERT serves every write
+            # (and psycopg prepares it on the server after a few).
+            db.execute(_INSERT_COMMAND, _row(session_id, entry))
+
+    def _snapshot(self, writes: list[tuple[str, Session, LogEntry]]) -> None:
+        """Every SNAPSHOT_EVERY versions, the session's state, once its command is stored. Only
+        a shortcut for loading (the log is the truth, and snapshot and snapshot_version change
+        together): one that fails is said and skipped, the command stands."""
+        for session_id, state, _ in writes:
+            if state.version % SNAPSHOT_EVERY:
+                continue
+            try:
+                with self._writes.begin() as db:
+                    db.execute(update(sessions_table).where(sessions_table.c.id == session_id)
+                               .values(snapshot=encode(state), snapshot_version=state.version))
+            except DBAPIError as error:
+                log.warning("session %s: snapshot at version %d not written (%s)", session_id, state.version, error)
+
+    def _stored_already(self, session_id: str, entry: LogEntry) -> bool:
+        """Whether the log's row at `entry.version` is this very command (a write whose commit
+        went through on a connection that died before it could say so)."""
+        with self.engine.connect() as db:
+            row = db.execute(select(commands_table).where(commands_table.c.session_id == session_id,
+                                                          commands_table.c.version == entry.version)).first()
+        return row is not None and (row.cid, row.event, row.actor, row.at) == (entry.cid, entry.event, entry.actor,
+                                                                               entry.at)
 
     def log(self, session_id: str) -> list[LogEntry]:
         with self.engine.connect() as db:
@@ -223,7 +309,9 @@ class SqlStore(SessionStore):
         return [_entry(row) for row in rows]
 
     def cid_is_new(self, session_id: str, cid: str) -> bool:
-        known = self._cids.get(session_id) if self._alone(session_id) else None
+        # Shared too: a read brings the set up to date with the log's tail, and a resend that
+        # another process stores meanwhile is stopped by the log's unique (session, cid) index.
+        known = self._cids.get(session_id)
         return known is not None and cid not in known
 
     def find_cid(self, session_id: str, cid: str) -> LogEntry | None:
@@ -320,6 +408,21 @@ def open_store(database_url: str | None = None, data_dir: str | os.PathLike | No
 
 def default_data_dir() -> Path:
     return Path(os.environ.get("GAMEHUB_DATA_DIR") or platformdirs.user_data_dir("gamehub", appauthor=False))
+
+
+def _row(session_id: str, entry: LogEntry) -> dict:
+    return {"session_id": session_id, "version": entry.version, "event": entry.event, "payload": entry.payload,
+            "actor": entry.actor, "at": entry.at, "cid": entry.cid, "result": entry.result}
+
+
+def _retried(read, *args):
+    """`read(*args)`, once more if its connection turned out to be dead (see `append`)."""
+    try:
+        return read(*args)
+    except DBAPIError as error:
+        if not error.connection_invalidated:
+            raise
+        return read(*args)
 
 
 def _entry(row) -> LogEntry:

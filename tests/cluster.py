@@ -2,307 +2,31 @@
 
 Everything here is ours and bounded in time: a fresh PostgreSQL schema per test (dropped at
 the end), our own redis-server on a free port (never the machine's shared one on 6379, which
-other work may use), our own nginx with a private prefix, and gamehub processes, each stopped
-by its PID. The helpers fail loudly rather than skip: a scale-out test that silently does not
-run proves nothing.
+other work may use), our own nginx with a private prefix (those three from `bench.cluster`
+and `bench.nginx`, shared with the benchmark), and gamehub processes, each stopped by its PID.
+The helpers fail loudly rather than skip: a scale-out test that silently does not run proves
+nothing (a part that does not start raises `ClusterError`).
 """
 
 from __future__ import annotations
 
 import contextlib
 import os
-import secrets
-import shutil
 import signal
-import socket
-import subprocess
-import tempfile
 import threading
-import time
-import urllib.request
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from dataclasses import dataclass, field
-from pathlib import Path
 
-import psutil
-import psycopg
-import pytest
 import socketio
 
+# The parts (PostgreSQL schema, redis-server, nginx) are the benchmark's too: one helper for
+# both. Imported here for the tests, which take them all from this module.
+from bench.cluster import START_SECONDS, RedisServer, Schema, pg_schema, redis_server  # noqa: F401
+from bench.nginx import Nginx, nginx  # noqa: F401
 from conftest import merge_patch
-from server_process import ServerProcess, free_port
+from server_process import ServerProcess
 from sheets import NOTHING, Typist
 from test_real_server import matches
-
-PG_HOST, PG_PORT, PG_DATABASE, PG_USER = "127.0.0.1", 5432, "test", "root"  # trust auth on loopback
-REDIS_SERVER = Path("/usr/bin/redis-server")
-NGINX = Path("/usr/sbin/nginx")
-START_SECONDS = 30  # a helper that is not up by then has failed
-
-
-# -- PostgreSQL ----------------------------------------------------------------------------
-
-
-def _pg_connect(**options) -> psycopg.Connection:
-    return psycopg.connect(host=PG_HOST, port=PG_PORT, dbname=PG_DATABASE, user=PG_USER, connect_timeout=5,
-                           autocommit=True, **options)
-
-
-def _pg_up() -> bool:
-    try:
-        with _pg_connect():
-            return True
-    except psycopg.OperationalError:
-        return False
-
-
-def ensure_postgres() -> None:
-    """PostgreSQL runs on the development and CI machines; if it is down, start it or fail."""
-    if _pg_up():
-        return
-    subprocess.run("pg_ctlcluster --skip-systemctl-redirect $(ls /etc/postgresql) main start",
-                   shell=True, timeout=60, check=False)
-    deadline = time.monotonic() + START_SECONDS
-    while not _pg_up():
-        if time.monotonic() > deadline:
-            pytest.fail(f"PostgreSQL is not reachable at {PG_HOST}:{PG_PORT} (database {PG_DATABASE!r}, "
-                        f"user {PG_USER!r}) and could not be started")
-        time.sleep(0.5)
-
-
-@dataclass
-class Schema:
-    name: str
-
-    @property
-    def url(self) -> str:
-        """A database URL whose connections see this schema first (libpq `options`, URL-encoded),
-        so gamehub creates and finds its tables there without knowing about schemas."""
-        return (f"postgresql://{PG_USER}@{PG_HOST}:{PG_PORT}/{PG_DATABASE}"
-                f"?options=-csearch_path%3D{self.name}")
-
-    def query(self, sql: str, *params) -> list[tuple]:
-        """Read gamehub's tables directly: what is stored, whatever any process says."""
-        with _pg_connect(options=f"-csearch_path={self.name}") as db:
-            return db.execute(sql, params).fetchall()
-
-
-@contextlib.contextmanager
-def pg_schema() -> Iterator[Schema]:
-    """A fresh schema in database `test`, dropped with everything in it at the end."""
-    ensure_postgres()
-    schema = Schema(f"gamehub_t_{secrets.token_hex(6)}")
-    with _pg_connect() as db:
-        db.execute(f'CREATE SCHEMA "{schema.name}"')
-    try:
-        yield schema
-    finally:
-        # Processes are stopped before this runs (they were started inside); a lock timeout
-        # still bounds the drop if a stray connection holds a lock.
-        with _pg_connect() as db:
-            db.execute("SET lock_timeout = '10s'")
-            db.execute(f'DROP SCHEMA IF EXISTS "{schema.name}" CASCADE')
-
-
-# -- Redis ---------------------------------------------------------------------------------
-
-
-def _redis_ping(port: int) -> bool:
-    try:
-        with socket.create_connection(("127.0.0.1", port), timeout=1) as conn:
-            conn.sendall(b"PING\r\n")
-            return conn.recv(64).startswith(b"+PONG")
-    except OSError:
-        return False
-
-
-@dataclass
-class RedisServer:
-    """Our own redis-server, started, killed and started again by PID on one port."""
-
-    port: int = field(default_factory=free_port)
-    workdir: Path = field(default_factory=lambda: Path(tempfile.mkdtemp(prefix="gamehub-redis-")))
-    process: subprocess.Popen | None = None
-
-    @property
-    def url(self) -> str:
-        return f"redis://127.0.0.1:{self.port}/0"
-
-    def start(self) -> None:
-        if not REDIS_SERVER.exists():
-            pytest.fail(f"{REDIS_SERVER} is missing: install Debian's redis-server (scripts/test.sh does)")
-        log = open(self.workdir / "redis.log", "ab")
-        # No persistence: a restart is an empty Redis, as after a crash of a cache-only Redis
-        # (the message queue keeps nothing worth saving).
-        self.process = subprocess.Popen(
-            [str(REDIS_SERVER), "--port", str(self.port), "--bind", "127.0.0.1", "--save", "",
-             "--appendonly", "no", "--daemonize", "no", "--dir", str(self.workdir)],
-            stdout=log, stderr=subprocess.STDOUT, cwd=self.workdir)
-        log.close()
-        deadline = time.monotonic() + START_SECONDS
-        while not _redis_ping(self.port):
-            if self.process.poll() is not None or time.monotonic() > deadline:
-                self.kill()
-                pytest.fail(f"redis-server did not start on port {self.port}:\n{self.log()}")
-            time.sleep(0.05)
-
-    def kill(self) -> None:
-        """SIGKILL by PID: an outage, not a clean shutdown."""
-        if self.process is not None and self.process.poll() is None:
-            os.kill(self.process.pid, signal.SIGKILL)
-            self.process.wait(timeout=10)
-
-    def restart(self) -> None:
-        self.kill()
-        self.start()
-
-    def log(self) -> str:
-        path = self.workdir / "redis.log"
-        return path.read_text(errors="replace") if path.exists() else ""
-
-
-@contextlib.contextmanager
-def redis_server() -> Iterator[RedisServer]:
-    server = RedisServer()
-    try:
-        server.start()
-        yield server
-    finally:
-        server.kill()
-        shutil.rmtree(server.workdir, ignore_errors=True)
-
-
-# -- nginx ---------------------------------------------------------------------------------
-
-NGINX_CONF = """\
-# A test nginx: foreground, private prefix, nothing under /var.
-daemon off;
-master_process on;
-worker_processes 1;
-{user}
-pid {prefix}/nginx.pid;
-error_log {prefix}/error.log info;
-events {{ worker_connections 1024; }}
-http {{
-    access_log {prefix}/access.log;
-    client_body_temp_path {prefix}/client_body;
-    proxy_temp_path {prefix}/proxy;
-    fastcgi_temp_path {prefix}/fastcgi;
-    uwsgi_temp_path {prefix}/uwsgi;
-    scgi_temp_path {prefix}/scgi;
-
-    map $http_upgrade $connection_upgrade {{
-        default upgrade;
-        ''      close;
-    }}
-    upstream gamehub {{
-        # By the session in the URL (?session=CODE): every screen of a session reaches the
-        # process that owns it, and every request of one polling connection the same one.
-        hash $arg_session consistent;
-{servers}
-    }}
-    server {{
-        listen 127.0.0.1:{port};
-        location / {{
-            proxy_pass http://gamehub;
-            proxy_http_version 1.1;
-            proxy_set_header Upgrade $http_upgrade;
-            proxy_set_header Connection $connection_upgrade;
-            # The origin check compares the page's Origin with the host the browser used.
-            proxy_set_header Host $http_host;
-            proxy_set_header X-Forwarded-Host $http_host;
-            proxy_set_header X-Forwarded-Proto $scheme;
-            proxy_set_header X-Forwarded-For $proxy_add_x_forwarded_for;
-            proxy_read_timeout 1h;
-            proxy_send_timeout 1h;
-            proxy_connect_timeout 2s;
-            # A dead process refuses the connection: try the next one (a reconnecting phone
-            # lands on a survivor instead of getting a 502).
-            proxy_next_upstream error timeout;
-            # Which process answered, so a test can tell where nginx sends loopback clients.
-            add_header X-Upstream $upstream_addr always;
-        }}
-    }}
-}}
-"""
-
-
-@dataclass
-class Nginx:
-    upstreams: list[int]  # ports of gamehub processes on 127.0.0.1
-    port: int = field(default_factory=free_port)
-    prefix: Path = field(default_factory=lambda: Path(tempfile.mkdtemp(prefix="gamehub-nginx-")))
-    process: subprocess.Popen | None = None
-
-    @property
-    def url(self) -> str:
-        return f"http://127.0.0.1:{self.port}"
-
-    def start(self) -> None:
-        if not NGINX.exists():
-            pytest.fail(f"{NGINX} is missing: install Debian's nginx (scripts/test.sh does)")
-        # As root, nginx's workers drop to an unprivileged user; they must reach the prefix.
-        self.prefix.chmod(0o755)
-        user = "user nobody nogroup;" if os.geteuid() == 0 else ""
-        servers = "\n".join(f"        server 127.0.0.1:{port} max_fails=1 fail_timeout=10s;"
-                            for port in self.upstreams)
-        conf = self.prefix / "nginx.conf"
-        conf.write_text(NGINX_CONF.format(user=user, prefix=self.prefix, servers=servers, port=self.port))
-        self.process = subprocess.Popen(
-            [str(NGINX), "-p", str(self.prefix), "-c", str(conf), "-e", str(self.prefix / "error.log")],
-            stdout=subprocess.DEVNULL, stderr=subprocess.STDOUT)
-        deadline = time.monotonic() + START_SECONDS
-        while True:
-            try:
-                with urllib.request.urlopen(f"{self.url}/healthz", timeout=1) as response:
-                    if response.status == 200:
-                        return
-            except OSError:
-                pass
-            if self.process.poll() is not None or time.monotonic() > deadline:
-                self.stop()
-                pytest.fail(f"nginx did not come up on {self.url}:\n{self.error_log()}")
-            time.sleep(0.1)
-
-    def upstream_for_loopback(self, session: str = "") -> int:
-        """The gamehub port nginx sends a session's screens to (it hashes `?session=`)."""
-        with urllib.request.urlopen(f"{self.url}/healthz?session={session}", timeout=5) as response:
-            return int(response.headers["X-Upstream"].rsplit(":", 1)[1])
-
-    def stop(self) -> None:
-        """SIGTERM to the master by PID (fast shutdown, closes open websockets); its workers by
-        PID too if they outlive it."""
-        if self.process is None:
-            return
-        try:
-            workers = psutil.Process(self.process.pid).children(recursive=True)
-        except psutil.NoSuchProcess:
-            workers = []
-        if self.process.poll() is None:
-            self.process.send_signal(signal.SIGTERM)
-            try:
-                self.process.wait(timeout=10)
-            except subprocess.TimeoutExpired:
-                self.process.kill()
-                self.process.wait(timeout=10)
-        for worker in workers:
-            with contextlib.suppress(psutil.NoSuchProcess):
-                worker.kill()
-
-    def error_log(self) -> str:
-        path = self.prefix / "error.log"
-        return path.read_text(errors="replace")[-4000:] if path.exists() else ""
-
-
-@contextlib.contextmanager
-def nginx(upstreams: list[int]) -> Iterator[Nginx]:
-    proxy = Nginx(list(upstreams))
-    try:
-        proxy.start()
-        yield proxy
-    finally:
-        proxy.stop()
-        shutil.rmtree(proxy.prefix, ignore_errors=True)
 
 
 # -- gamehub processes ---------------------------------------------------------------------

@@ -38,6 +38,9 @@ def assert_nothing_lost(result: dict) -> None:
     assert result["lost_updates"] == 0 and result["nothing_lost"], (sheets, result["lost_detail"])
     assert sheets["checked"] == sheets["groups"] > 0 and sheets["export_checked"], sheets
     assert sheets["typed_characters"] > 0, sheets
+    # Every update sent was accounted for, acked or not; at this size every one is acked.
+    assert sheets["sent_known"] and sheets["sent"] == sheets["acked"] == result["typing"]["updates_acked"], sheets
+    assert sheets["stranded"] == sheets["applied_unacked"] == sheets["unapplied_unacked"] == 0, sheets
 
 
 def test_bench_plays_a_tiny_game_against_gamehub_and_the_relay(tmp_path):
@@ -59,9 +62,10 @@ def test_bench_plays_a_tiny_game_against_gamehub_and_the_relay(tmp_path):
     assert "gamehub" in done.stdout and "relay" in done.stdout and "keystroke" in done.stdout  # the table
 
 
-def test_bench_plays_a_tiny_game_against_two_processes_behind_nginx(tmp_path):
-    """`--processes 2`: two gamehub processes on a fresh PostgreSQL schema and our own Redis,
-    behind our own nginx, then the relay. Everything it started is gone afterwards."""
+def test_bench_plays_a_tiny_game_on_sqlite_then_two_processes_behind_nginx(tmp_path):
+    """`--processes sqlite,2`: gamehub alone on SQLite, then two gamehub processes on a fresh
+    PostgreSQL schema and our own Redis, behind our own nginx, then the relay, in one command.
+    Everything it started is gone afterwards."""
     import psutil
 
     from bench import cluster
@@ -71,12 +75,12 @@ def test_bench_plays_a_tiny_game_against_two_processes_behind_nginx(tmp_path):
         assert tool.exists(), f"{tool} is missing: scripts/test.sh installs Debian's nginx and redis-server"
     out = tmp_path / "bench.json"
     done = subprocess.run(
-        [sys.executable, "-m", "bench", "--phones", "8", "--sessions", "2", "--processes", "2", "--duration", "3",
-         "--typing", "2", "--typists-per-group", "1", "--timeout", "100", "--json", str(out)],
-        cwd=ROOT, capture_output=True, text=True, timeout=130)
+        [sys.executable, "-m", "bench", "--phones", "8", "--sessions", "2", "--processes", "sqlite,2", "--duration",
+         "3", "--typing", "2", "--typists-per-group", "1", "--timeout", "150", "--json", str(out)],
+        cwd=ROOT, capture_output=True, text=True, timeout=180)
     assert done.returncode == 0, done.stdout + done.stderr
     doc = json.loads(out.read_text())
-    assert set(doc["results"]) == {"gamehub-2p", "relay"}
+    assert list(doc["results"]) == ["gamehub-sqlite", "gamehub-2p", "relay"]  # in the order they ran
     for name, result in doc["results"].items():
         assert_typed(name, result, typing=2)
     gamehub = doc["results"]["gamehub-2p"]
@@ -86,8 +90,17 @@ def test_bench_plays_a_tiny_game_against_two_processes_behind_nginx(tmp_path):
     assert len(gamehub["server"]["per_process_cpu_planning"]) == 2
     for part in ("nginx", "redis", "postgres"):
         assert isinstance(gamehub[part]["mean_cpu_planning"], numbers.Real), part
-    assert isinstance(doc["comparisons"]["gamehub-2p"]["ratios"]["keystroke_to_groupmates_p99"], numbers.Real)
-    assert "2 processes" in done.stdout and "relay" in done.stdout  # the table
+    alone = doc["results"]["gamehub-sqlite"]
+    assert alone["processes"] is None and "cluster" not in alone  # one process, its own SQLite file
+    assert_nothing_lost(alone)
+    for name in ("gamehub-sqlite", "gamehub-2p"):
+        assert isinstance(doc["comparisons"][name]["ratios"]["keystroke_to_groupmates_p99"], numbers.Real), name
+    against = doc["against_sqlite"]["gamehub-2p / gamehub-sqlite"]
+    for ratio in ("updates_acked_per_s", "keystroke_to_groupmates_p99", "cpu_per_update"):
+        assert isinstance(against[ratio], numbers.Real), ratio
+    # The table: one column each, side by side.
+    header = next(line for line in done.stdout.splitlines() if "2 processes" in line)
+    assert "SQLite, 1 process" in header and "relay" in header, done.stdout
     # Cleaned up: the schema is dropped, every process it started is gone.
     assert not cluster.schema_exists(gamehub["cluster"]["schema"])
     pids = gamehub["cluster"]["pids"]
