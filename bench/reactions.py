@@ -23,12 +23,13 @@ import time
 import traceback
 from collections import Counter
 
-from . import load, report
+from . import load, report, screens, servers
+from .sampler import Sampler
 
 EMOJI = ("👏", "😂", "😮", "❤️", "💡")  # gamehub/server/reactions.py
 
 
-class ReactingPhone(load.Phone):
+class ReactingPhone(screens.Phone):
     """A bench phone that also keeps what its view and `on_screen` events say the projector shows."""
 
     def __init__(self, *args):
@@ -73,12 +74,12 @@ class ReactingPhone(load.Phone):
 
 
 def worker_main(conn, url: str, specs: list[dict], concurrency: int, seed: int) -> None:
-    load.quiet_logs()
+    screens.quiet_logs()
     asyncio.run(_worker(conn, url, specs, concurrency, seed))
 
 
 async def _worker(conn, url, specs, concurrency, seed) -> None:
-    stats = load.Stats()
+    stats = screens.Stats()
     phones = [ReactingPhone("gamehub", url, spec, stats) for spec in specs]
     rng = random.Random(seed)
     try:
@@ -98,7 +99,7 @@ async def _worker(conn, url, specs, concurrency, seed) -> None:
                 conn.send(("showcase", sum(p.group_on_screen is not None for p in phones)))
             elif op == "react":
                 start_at, taps, over, event = args
-                load.settle_gc()
+                screens.settle_gc()
                 tally, latencies = Counter(), []
                 await asyncio.gather(*(p.react(start_at, taps, over, rng, tally, latencies, event)
                                        for p in phones if p.joined))
@@ -111,7 +112,7 @@ async def _worker(conn, url, specs, concurrency, seed) -> None:
         conn.send(("failed", traceback.format_exc()))
 
 
-class Counting(load.Watcher):
+class Counting(screens.Watcher):
     """The projector or facilitator, also noting each `reactions` message and when it came."""
 
     def __init__(self, *args):
@@ -138,7 +139,7 @@ class Counting(load.Watcher):
 async def burst(procs, args, event: str) -> dict:
     """Every phone taps on the same schedule from 3 s from now (the server idle until then, every
     screen connected); when it started and when the last ack came, what the acks said."""
-    load.settle_gc()
+    screens.settle_gc()
     start_at = time.time() + 3.0
     replies = await load.ask(procs, ("react", start_at, args.taps, args.over, event), args.over + 120)
     tally = sum((Counter(r["tally"]) for r in replies), Counter())
@@ -158,12 +159,12 @@ def per_second(times: list[float]) -> dict:
 
 async def run(args) -> dict:
     raw: dict = {"phones": args.phones, "taps_per_phone": args.taps, "over_s": args.over, "completed": False,
-                 "source": load.source(), "errors": []}
+                 "source": servers.source(), "errors": []}
     server = sampler = None
     procs, watchers = [], []
     try:
-        server = load.start_server("gamehub", 1, args.phones)
-        sampler = load.Sampler(server.server_pids())
+        server = servers.start_server("gamehub", 1, args.phones)
+        sampler = Sampler(server.server_pids())
         sampler.start()
         session = server.sessions[0]
         specs = [{"index": i, "session": 0, "code": session["code"], "name": f"P{i:04d}"} for i in range(args.phones)]
@@ -174,10 +175,10 @@ async def run(args) -> dict:
                 child, server.url, specs[w::args.workers], max(1, args.concurrency // args.workers), w))
             proc.start()
             child.close()
-            load.CHILDREN.append(proc)
+            servers.CHILDREN.append(proc)
             procs.append((proc, parent))
             sampler.add_client(proc.pid)
-        stats = load.Stats()
+        stats = screens.Stats()
         watchers = [Counting("gamehub", server.url, session, 0, role, stats) for role in ("projector", "facilitator")]
         await asyncio.gather(*(w.connect() for w in watchers))
         projector, facilitator = watchers
@@ -217,7 +218,7 @@ async def run(args) -> dict:
             except Exception as error:  # noqa: BLE001
                 raw["errors"].append(("close", repr(error)))
         for proc, _ in procs:
-            load.stop_process(proc)
+            servers.stop_process(proc)
         raw["errors"] += [e for w in watchers[:1] for e in w.stats.errors]  # (the watchers share one Stats)
         if server is not None:
             server.stop()
@@ -310,7 +311,7 @@ def main(argv: list[str] | None = None) -> int:
     args.workers = args.workers or (1 if args.phones <= 200 else 2)
     from .__main__ import raise_open_files
     raise_open_files(args.phones)
-    signal.signal(signal.SIGALRM, lambda *_: (load.stop_children(), sys.exit(3)))
+    signal.signal(signal.SIGALRM, lambda *_: (servers.stop_children(), sys.exit(3)))
     signal.alarm(int(args.timeout))
     try:
         raw = asyncio.run(run(args))
@@ -318,7 +319,7 @@ def main(argv: list[str] | None = None) -> int:
         return 130
     finally:
         signal.alarm(0)
-        load.stop_children()
+        servers.stop_children()
     doc = {"command": "python -m bench.reactions " + " ".join(argv if argv is not None else sys.argv[1:]),
            "machine": report.machine(), "result": summarise(raw)}
     if args.json:

@@ -232,9 +232,9 @@ class SqlStore(SessionStore):
                         raise
         except IntegrityError as error:
             # This version (or this client id) was stored by another process first. Shared, the
-            # next read catches up from the log as always; alone, forget the copy here, so the
-            # next read loads what the log holds.
-            if not self.shared:
+            # next read catches up from the log as always; alone (or owning the session, which
+            # reads no tail), forget the copy here, so the next read loads what the log holds.
+            if self._alone(session_id):
                 self._cache.pop(session_id, None)
                 self._cids.pop(session_id, None)
             raise VersionConflict(f"session {session_id}: version {entry.version} is taken") from error
