@@ -45,6 +45,7 @@ def _header(state: Session, audience: str, now: float) -> dict:
         "now": now,  # lets a client correct its clock before showing the timer
         "phase": state.phase.value,
         "title": state.deck.title,
+        "language": state.settings.language,  # the room's; a screen showing another reloads
         "timer": {"started_at": state.timer.started_at, "deadline": state.timer.deadline} if state.timer else None,
     }
 

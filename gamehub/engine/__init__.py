@@ -19,6 +19,7 @@ from .navigation import Back
 from .planning import ChooseFormat, EditSheet, ExtendTimer, StartPlanning
 from .sheet import Sheet
 from .room import SetSound, TurnPage
+from .language import SetLanguage
 from .showcase import SetPresenterTimer, ShowcaseGallery, ShowcaseStep, StartShowcase
 from .state import Actor, Group, Participant, Phase, Role, Session, Settings, Story, Timer
 from .stories import PickStories, RerollStory
@@ -31,7 +32,7 @@ COMMANDS: dict[str, type[Command]] = {
         PickStories, RerollStory,
         StartPlanning, ExtendTimer, ChooseFormat, EditSheet,
         StartShowcase, ShowcaseStep, ShowcaseGallery, SetPresenterTimer,
-        SetSound, TurnPage,
+        SetSound, TurnPage, SetLanguage,
         Back,
     )
 }

@@ -2,17 +2,96 @@
 // Strings are gettext msgids in English; `{name}` marks a value filled in at run time.
 //   t("Group {n}", { n: 3 })
 //   tn("{n} person", "{n} people", count)      (plural forms by the catalog's rules; {n} is count)
-// Until the catalogs are loaded (issue 14) this is the English source itself.
+// The page says its language in <html lang> (the server chose it: docs/translating.md) and
+// where its catalog is (data-i18n, served as JSON from the same gettext catalogs as the
+// templates). This module waits for that catalog at the top level, so every module that
+// imports it runs with the words already there.
+import { parsePlural } from "./plural.js";
+
+const root = document.documentElement;
+/** The page's language (a BCP 47 tag such as "de" or "en-XA") and its direction. */
+export const language = root.lang || "en";
+export const direction = root.dir || "ltr";
+/** Where the language came from: "device" (the phone's picker), "browser", "room" or "link". */
+export const languageSource = root.dataset.languageSource || "room";
+
+let messages = {};
+let pluralIndex = (n) => (n === 1 ? 0 : 1); // English, the msgids' own language
+/** Languages gamehub has, as [tag, name in that language] pairs (for the phone's picker). */
+export let languages = [["en", "English"]];
+
+async function load() {
+  if (!root.dataset.i18n) return;
+  try {
+    const reply = await fetch(root.dataset.i18n, { credentials: "same-origin" });
+    if (!reply.ok) return;
+    const catalog = await reply.json();
+    messages = catalog.messages || {};
+    pluralIndex = parsePlural(catalog.plural, catalog.nplurals);
+    languages = catalog.languages || languages;
+  } catch {
+    // No catalog (a server without it, or the network went): the English source still reads.
+  }
+}
+await load();
 
 const fill = (text, params) =>
   params ? text.replace(/\{(\w+)\}/g, (whole, key) => (key in params ? String(params[key]) : whole)) : text;
 
 /** The translation of `msgid`, with `{name}` placeholders filled from `params`. */
 export function t(msgid, params) {
-  return fill(msgid, params);
+  const found = messages[msgid];
+  return fill(typeof found === "string" && found ? found : msgid, params);
 }
 
-/** The plural form for `n` of `singular`/`plural`; `{n}` is filled with `n`. */
+/** The plural form for `n` of `singular`/`plural` by the catalog's rule; `{n}` is filled with
+ * `n`, written as this language writes numbers. */
 export function tn(singular, plural, n, params) {
-  return fill(n === 1 ? singular : plural, { n, ...params });
+  const forms = messages[singular];
+  const text = Array.isArray(forms) ? forms[pluralIndex(n)] || forms[forms.length - 1] : n === 1 ? singular : plural;
+  return fill(text, { n: formatNumber(n), ...params });
 }
+
+let numbers = null;
+/** `n` as this language writes numbers (1,234 in English, 1.234 in German). */
+export function formatNumber(n) {
+  if (typeof n !== "number") return String(n);
+  if (!numbers) {
+    try { numbers = new Intl.NumberFormat(language); } catch { numbers = new Intl.NumberFormat("en"); }
+  }
+  return numbers.format(n);
+}
+
+/** A screen showing the room's language reloads when the facilitator changes it, so the page,
+ * its templates and its catalog all change together. Call with each view's `language`. */
+export function followRoom(roomLanguage) {
+  if (!roomLanguage || languageSource !== "room" || sameLanguage(roomLanguage, language)) return;
+  location.reload();
+}
+
+const sameLanguage = (a, b) => a.toLowerCase() === b.toLowerCase() ||
+  !languages.some(([tag]) => tag.toLowerCase() === a.toLowerCase()) && b === "en";
+
+const COOKIE = "gamehub-language";
+/** The phone's own choice of language, kept on the device (localStorage, and a cookie so the
+ * server renders the page in it too); "" goes back to the browser's languages. */
+export function setDeviceLanguage(tag) {
+  try {
+    if (tag) localStorage.setItem(COOKIE, tag); else localStorage.removeItem(COOKIE);
+  } catch { /* private mode: the cookie still carries it */ }
+  document.cookie = tag
+    ? `${COOKIE}=${encodeURIComponent(tag)}; path=/; max-age=31536000; SameSite=Lax`
+    : `${COOKIE}=; path=/; max-age=0; SameSite=Lax`;
+  location.reload();
+}
+
+// The cookie is how the server knows the choice; if it was cleared while localStorage kept
+// it, put it back and show the page in the chosen language (once: not if cookies are off).
+(() => {
+  let kept = null;
+  try { kept = localStorage.getItem(COOKIE); } catch { return; }
+  const hasCookie = () => document.cookie.split("; ").some((c) => c.startsWith(`${COOKIE}=`));
+  if (!kept || hasCookie() || !languages.some(([tag]) => tag === kept)) return;
+  document.cookie = `${COOKIE}=${encodeURIComponent(kept)}; path=/; max-age=31536000; SameSite=Lax`;
+  if (hasCookie() && languageSource !== "link") location.reload();
+})();
