@@ -52,6 +52,14 @@ export function tn(singular, plural, n, params) {
   return fill(text, { n: formatNumber(n), ...params });
 }
 
+/** Items joined as this language lists them ("1, 2 and 3" in English), numbers formatted. */
+export function listOf(items) {
+  // From the catalog, not Intl.ListFormat: its "and" would not come from a catalog.
+  const words = items.map((item) => (typeof item === "number" ? formatNumber(item) : String(item)));
+  if (words.length < 2) return words.join("");
+  return t("{list} and {last}", { list: words.slice(0, -1).join(t(", ")), last: words[words.length - 1] });
+}
+
 let numbers = null;
 /** `n` as this language writes numbers (1,234 in English, 1.234 in German). */
 export function formatNumber(n) {
