@@ -53,6 +53,15 @@ def language_of_connection(auth: object) -> str:
     return negotiate(_browser()) or SOURCE
 
 
+def translate_reply(reply: object, language: str) -> object:
+    """An error ack with its message in `language` (the code and details stay as they are)."""
+    if isinstance(reply, dict) and reply.get("ok") is False and isinstance(reply.get("error"), dict):
+        message = reply["error"].get("message")
+        if isinstance(message, str) and message:
+            reply = {**reply, "error": {**reply["error"], "message": translations(language).gettext(message)}}
+    return reply
+
+
 @i18n_pages.get("/i18n/<language>.json")
 def catalog_json(language: str):
     """The strings and plural rule the ES modules' t()/tn() use (static/js/i18n.js)."""
