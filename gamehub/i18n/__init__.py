@@ -74,6 +74,13 @@ def negotiate(accept: list[str]) -> str | None:
     return None
 
 
+def language_error(flag: str, language: str) -> str | None:
+    """None if gamehub has `language`; else a one-line complaint for the command line."""
+    if TAG.match(language or "") and shipped(language) == tag(language):
+        return None
+    return f"{flag} {language}: gamehub has no catalog for it (it has {', '.join(available())})"
+
+
 def babel_locale(language: str) -> Locale:
     """The Babel locale whose numbers, dates and plural rules `language` uses."""
     language = pseudo.LOCALES.get(tag(language), tag(language))

@@ -167,7 +167,7 @@ function wireNew() {
     const number = (name) => { const v = form.elements[name].value.trim(); return v === "" || isNaN(Number(v)) ? v : Number(v); };
     const body = {
       deck: form.elements.deck.value, group_size: number("group_size"), planning_minutes: number("planning_minutes"),
-      max_participants: number("max_participants"),
+      max_participants: number("max_participants"), language: form.elements.language.value,
       blocked_words: form.elements.blocked_words.value.split("\n").map((w) => w.trim()).filter(Boolean),
     };
     const button = $("#o-new-submit");
@@ -185,6 +185,7 @@ function fillDefaults() {
   const form = $("#o-new");
   for (const name of ["group_size", "planning_minutes", "max_participants"]) form.elements[name].value = home.defaults[name];
   form.elements.blocked_words.value = home.defaults.blocked_words.join("\n");
+  if (home.defaults.language) form.elements.language.value = home.defaults.language;
 }
 
 const decks = createDecks({ api, say, fieldError, clearErrors, reload });
