@@ -95,4 +95,3 @@ export function showShowcase(v) {
 
 export const showcaseKey = (v) => (v.showcase ? `${v.showcase.gallery}|${v.showcase.index}|${v.showcase.step}` : "");
 
-export { plural };
