@@ -48,3 +48,10 @@ MESSAGES = (
     N_("This is the first page"),
     N_("Choose a language tag such as de or pt-BR"),
 )
+
+# The groups' colour names (gamehub/views.py PALETTE): views carry them in English, and every
+# screen shows them with t(colour.name), so each must be a msgid.
+COLOURS = (
+    N_("Red"), N_("Blue"), N_("Green"), N_("Purple"), N_("Orange"), N_("Teal"),
+    N_("Pink"), N_("Brown"), N_("Indigo"), N_("Olive"), N_("Navy"), N_("Grey"),
+)

@@ -57,7 +57,8 @@ export function listOf(items) {
   // From the catalog, not Intl.ListFormat: its "and" would not come from a catalog.
   const words = items.map((item) => (typeof item === "number" ? formatNumber(item) : String(item)));
   if (words.length < 2) return words.join("");
-  return t("{list} and {last}", { list: words.slice(0, -1).join(t(", ")), last: words[words.length - 1] });
+  const list = words.slice(0, -1).reduce((a, b) => t("{a}, {b}", { a, b }));
+  return t("{list} and {last}", { list, last: words[words.length - 1] });
 }
 
 let numbers = null;

@@ -25,7 +25,7 @@ export function joinScreen(ctx) {
   const counterNodes = { name: counterFor("j-name"), title: counterFor("j-title"), pitch: counterFor("j-pitch") };
   const error = el("p", { class: "error-text", id: "j-error", role: "alert" });
   const notice = el("p", { class: "notice", hidden: true });
-  const button = el("button", { type: "submit", class: "button primary full big" }, "Join");
+  const button = el("button", { type: "submit", class: "button primary full big" }, t("Join"));
   name.value = saved.name || "";
   title.value = saved.title || "";
   pitch.value = saved.pitch || "";

@@ -26,9 +26,10 @@ export function showcaseLoss(v, now) {
   const facts = [t("{time} left", { time: clock(left) }),
     typing ? tn("{n} group still typing", "{n} groups still typing", typing) : t("no group is typing right now")];
   if (blank) facts.push(tn("{n} group has answered nothing yet", "{n} groups have answered nothing yet", blank));
+  const joined = facts.reduce((a, b) => t("{a}; {b}", { a, b })); // apart: Babel reads no t() inside t()
   return {
     title: t("Start the showcase with {time} left?", { time: clock(left) }),
-    lines: [t("{facts}.", { facts: facts.join(t("; ")) }),
+    lines: [t("{facts}.", { facts: joined }),
       t("Planning ends for everyone: the phones leave their sheets, and only what is typed in the next 30 seconds still reaches the showcase.")],
     confirm: t("Start showcase now"),
     cancel: t("Keep planning"),
