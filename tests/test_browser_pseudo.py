@@ -9,8 +9,9 @@ has one (every letter is accented, placeholders filled), so an ASCII letter left
 that did not come from a catalog. Taken out first, because they are data, not the screens'
 words: what people typed (names, story titles, pitches, answers), the deck (title,
 instructions, questions, formats), the room code and the join address. Left out entirely: the
-language pickers (each language is listed by its own name, on purpose), and <code>/<pre>
-(commands such as `gamehub sessions key`).
+language pickers (each language is listed by its own name, on purpose), <code>/<pre>
+(commands such as `gamehub sessions key`), and <time> (dates the browser writes for the
+language with Intl, e.g. "12:56 PM": the catalogs have no say in them).
 """
 
 from __future__ import annotations
@@ -33,7 +34,7 @@ WAIT = 10_000
 
 UNTRANSLATED = """(data) => {
   const out = [];
-  const skip = "script, style, noscript, code, pre, #phone-language, #f-language, [hidden], [aria-hidden=true] svg";
+  const skip = "script, style, noscript, code, pre, time, #phone-language, #f-language, [hidden]";
   const strip = (text) => { for (const d of data) text = text.split(d).join(" "); return text; };
   const shown = (el) => !!el && !el.closest(skip) && el.getClientRects().length > 0
     && getComputedStyle(el).visibility !== "hidden";
@@ -169,6 +170,12 @@ def test_a_whole_game_in_a_pseudo_locale_leaves_no_english_and_no_overflow(chrom
         expect(facilitator.locator("html")).to_have_attribute("lang", "en", timeout=WAIT)
         assert OPEN not in projector.evaluate("() => document.body.innerText")
         expect(phones[1].locator("html")).to_have_attribute("lang", language)  # its browser's, not the room's
+
+        # The organiser's home, in the language by link (?lang=), with this session listed.
+        page, key = server.organiser.split("#", 1)
+        organiser = screens.open(LAPTOP, f"{page}?lang={language}#{key}")
+        expect(organiser.locator(f'tr[data-code="{links.code}"]')).to_be_visible(timeout=WAIT)
+        check(organiser, "organiser")
 
         assert problems == [], "\n".join(problems)
         assert screens.dialogs == []
