@@ -21,7 +21,7 @@ from gamehub import i18n
 from gamehub.i18n import pseudo, server_messages, tool
 from gamehub.views import PALETTE
 
-from conftest import Screen, socket_client
+from conftest import RecordingClient, Screen, socket_client
 
 TOP = Path(__file__).resolve().parent.parent
 
@@ -197,6 +197,10 @@ def test_error_acks_and_refusals_come_in_the_connections_language(room):
     assert pseudo_said["code"] == "not_joined"
     assert pseudo_said["message"] == i18n.gettext("en-XA", "Join the session first") != said["message"]
     assert pseudo_said["message"].startswith(pseudo.OPEN)
+    # Without `language` in auth, the handshake's Accept-Language decides.
+    browser = Screen(RecordingClient(room.app, room.socketio, auth={"session": room.code, "role": "phone"},
+                                     headers={"Accept-Language": "ar-XB"}))
+    assert browser.call("choose_format", {"format": 0})["error"]["message"] == i18n.gettext("ar-XB", "Join the session first")
     refused = socket_client(room.app, {"session": "NOSUCH22", "role": "phone", "language": "ar-XB"})
     assert refused.refusal["message"] == "unknown_session"
     assert refused.refusal["data"]["message"] == i18n.gettext("ar-XB", "This session does not exist (any more)")
