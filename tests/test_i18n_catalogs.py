@@ -164,6 +164,9 @@ def test_the_catalog_route_serves_languages_it_has_and_no_others(app):
     assert english["plural"] == "(n != 1)" and english["messages"] == {}
     assert ["ar-XB", i18n.autonym("ar-XB")] in english["languages"]
     assert client.get("/i18n/xx.json").status_code == 404
+    first = client.get("/i18n/en-XA.json")
+    assert first.get_json()["messages"] and first.headers["ETag"]
+    assert client.get("/i18n/en-XA.json", headers={"If-None-Match": first.headers["ETag"]}).status_code == 304
     assert client.get("/i18n/..%2Fetc.json").status_code == 404
 
 
