@@ -45,3 +45,14 @@ def test_the_language_survives_the_codec_and_old_snapshots_read_as_english():
     old = codec.encode(session(3))
     del old["settings"]["language"]  # a snapshot from before the setting existed
     assert codec.decode(old).settings.language == "en"
+
+
+def test_what_the_facilitator_hid_is_said_in_the_room_language():
+    from gamehub import i18n
+    from gamehub.engine.moderation import HideText
+    from gamehub.views import HIDDEN_NAME
+
+    state = run(join(session(), 1, name="Ada"), HideText(participant="p1", hidden=True))
+    assert projector_view(state, NOW, "")["names"] == [HIDDEN_NAME]
+    state = run(state, SetLanguage(language="en-XA"))
+    assert projector_view(state, NOW, "")["names"] == [i18n.gettext("en-XA", HIDDEN_NAME)] != [HIDDEN_NAME]
