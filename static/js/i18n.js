@@ -16,6 +16,7 @@ export const direction = root.dir || "ltr";
 export const languageSource = root.dataset.languageSource || "room";
 
 let messages = {};
+let loaded = false; // the catalog arrived: only then is the list of languages known
 let pluralIndex = (n) => (n === 1 ? 0 : 1); // English, the msgids' own language
 /** Languages gamehub has, as [tag, name in that language] pairs (for the phone's picker). */
 export let languages = [["en", "English"]];
@@ -29,6 +30,7 @@ async function load() {
     messages = catalog.messages || {};
     pluralIndex = parsePlural(catalog.plural, catalog.nplurals);
     languages = catalog.languages || languages;
+    loaded = true;
   } catch {
     // No catalog (a server without it, or the network went): the English source still reads.
   }
@@ -74,12 +76,17 @@ export function formatNumber(n) {
 /** A screen showing the room's language reloads when the facilitator changes it, so the page,
  * its templates and its catalog all change together. Call with each view's `language`. */
 export function followRoom(roomLanguage) {
-  if (!roomLanguage || languageSource !== "room" || sameLanguage(roomLanguage, language)) return;
+  if (!roomLanguage || !loaded || languageSource !== "room" || shownFor(roomLanguage) === language) return;
   location.reload();
 }
 
-const sameLanguage = (a, b) => a.toLowerCase() === b.toLowerCase() ||
-  !languages.some(([tag]) => tag.toLowerCase() === a.toLowerCase()) && b === "en";
+/** The language the server shows for `wanted`, as it decides (gamehub/i18n: shipped()):
+ * the same tag, else its base language (pt-BR -> pt), else English. */
+function shownFor(wanted) {
+  const find = (tag) => languages.find(([have]) => have.toLowerCase() === tag.toLowerCase());
+  const found = find(wanted) || find(wanted.split("-")[0]);
+  return found ? found[0] : "en";
+}
 
 const COOKIE = "gamehub-language";
 /** The phone's own choice of language, kept on the device (localStorage, and a cookie so the
