@@ -17,7 +17,6 @@ from pathlib import Path
 from babel import Locale, UnknownLocaleError
 from babel.messages.catalog import Catalog
 from babel.messages.mofile import write_mo
-from babel.messages.plurals import get_plural
 from babel.messages.pofile import read_po
 from babel.support import NullTranslations, Translations
 
@@ -163,7 +162,3 @@ def autonym(language: str) -> str:
     name = babel_locale(language).get_display_name(babel_locale(language)) or language
     return name[:1].upper() + name[1:]
 
-
-def default_plural(language: str) -> str:
-    """The gettext plural rule Babel knows for a real locale (for docs and checks)."""
-    return get_plural(babel_locale(language)).plural_expr
