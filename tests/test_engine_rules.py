@@ -39,6 +39,7 @@ from gamehub.engine.lobby import AddParticipant, Join, RemoveParticipant, SetLoc
 from gamehub.engine.navigation import Back
 from gamehub.engine.planning import ChooseFormat, EditSheet, ExtendTimer, StartPlanning
 from gamehub.engine.sheet import MAX_UPDATE, SHEET_GRACE
+from gamehub.engine.language import SetLanguage
 from gamehub.engine.room import SetSound, TurnPage
 from gamehub.engine.showcase import SetPresenterTimer, ShowcaseGallery, ShowcaseStep, StartShowcase
 from gamehub.engine.state import Showcase
@@ -92,6 +93,7 @@ DOCUMENTED = {  # event: (roles, phases), as docs/protocol.md's command table sa
     # the room's big screen (issue 13)
     "set_presenter_timer": ({Role.FACILITATOR}, ALL),
     "set_sound": ({Role.FACILITATOR}, ALL),
+    "set_language": ({Role.FACILITATOR}, ALL),
     "turn_page": ({Role.FACILITATOR}, {"groups", "stories", "planning", "showcase"}),
 }
 
@@ -117,6 +119,7 @@ SAMPLE = {  # one well-formed command per event
     "back": Back(),
     "set_presenter_timer": SetPresenterTimer(seconds=90),
     "set_sound": SetSound(on=False),
+    "set_language": SetLanguage(language="de"),
     "turn_page": TurnPage(delta=1, from_page=0),
 }
 
