@@ -66,6 +66,9 @@ def main(argv: list[str]) -> int:
     if action == "extract":
         extract()
     elif action == "update":
+        if not any(DIRECTORY.glob("*/LC_MESSAGES/messages.po")):
+            print("no catalogs yet: `init LANG` makes one")
+            return 0
         pybabel("update", "-i", str(TEMPLATE), "-d", str(DIRECTORY), "--no-wrap", "--ignore-obsolete")
     elif action == "init" and len(argv) == 2:
         pybabel("init", "-i", str(TEMPLATE), "-d", str(DIRECTORY), "-l", tag(argv[1]).replace("-", "_"))
