@@ -140,6 +140,7 @@ def test_a_whole_game_in_a_pseudo_locale_leaves_no_english_and_no_overflow(chrom
         writer.locator("#answer-0").press_sequentially(ANSWER, delay=5)
         expect(writer.locator("#answer-0-status")).to_have_attribute("data-state", "saved", timeout=WAIT)
         truth.wait_for(lambda v: any(g["answered"] for g in v["groups"]))
+        expect(facilitator.get_by_text(ANSWER)).to_be_visible(timeout=WAIT)  # whole, not half-typed
         expect(projector.locator(".p-progress-text").first).to_be_visible()
         for page, name in ((projector, "projector-planning"), (facilitator, "facilitator-planning"),
                            (writer, "phone-320-planning"), (mate, "phone-planning")):
