@@ -167,6 +167,10 @@ def test_the_catalog_route_serves_languages_it_has_and_no_others(app):
     first = client.get("/i18n/en-XA.json")
     assert first.get_json()["messages"] and first.headers["ETag"]
     assert client.get("/i18n/en-XA.json", headers={"If-None-Match": first.headers["ETag"]}).status_code == 304
+    script = client.get("/i18n/ar-XB.js")
+    assert script.mimetype == "text/javascript"
+    prefix, body = script.get_data(as_text=True).split(" = ", 1)
+    assert prefix == "globalThis.GAMEHUB_CATALOG" and json.loads(body.rstrip().rstrip(";"))["nplurals"] == 6
     assert client.get("/i18n/..%2Fetc.json").status_code == 404
 
 
@@ -174,6 +178,7 @@ def test_pages_say_their_language_and_direction(room):
     client = room.app.test_client()
     page = client.get(f"/j/{room.code}", headers={"Accept-Language": "ar-XB, en;q=0.5"}).get_data(as_text=True)
     assert '<html lang="ar-XB" dir="rtl"' in page and 'data-language-source="browser"' in page
+    assert '<script type="module" src="/i18n/ar-XB.js">' in page
     # A browser asking for a language gamehub lacks gets the room's language.
     page = client.get(f"/j/{room.code}", headers={"Accept-Language": "sw"}).get_data(as_text=True)
     assert '<html lang="en" dir="ltr"' in page and 'data-language-source="room"' in page

@@ -66,11 +66,24 @@ def translate_reply(reply: object, language: str) -> object:
 
 @i18n_pages.get("/i18n/<language>.json")
 def catalog_json(language: str):
-    """The strings and plural rule the ES modules' t()/tn() use (static/js/i18n.js)."""
+    """The strings and plural rule of one language, as JSON (docs/protocol.md)."""
+    return _catalog(language, "", "", "application/json")
+
+
+@i18n_pages.get("/i18n/<language>.js")
+def catalog_js(language: str):
+    """The same, as the script every page loads before its screen's modules (base.html), so
+    t()/tn() have their words the moment a screen runs: a fetch would let a screen draw, or a
+    click land, before its handlers exist."""
+    return _catalog(language, "globalThis.GAMEHUB_CATALOG = ", ";\n", "text/javascript")
+
+
+def _catalog(language: str, before: str, after: str, mimetype: str) -> Response:
     if shipped(language) != tag(language):
         abort(404)
+    body = before.encode() + _body(tag(language)) + after.encode()
     # Revalidated with an ETag: a room of phones reloading gets 304s, and a new catalog at once.
-    response = Response(_body(tag(language)), mimetype="application/json", headers={"Cache-Control": "no-cache"})
+    response = Response(body, mimetype=mimetype, headers={"Cache-Control": "no-cache"})
     response.add_etag()
     return response.make_conditional(request)
 

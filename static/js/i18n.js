@@ -2,10 +2,9 @@
 // Strings are gettext msgids in English; `{name}` marks a value filled in at run time.
 //   t("Group {n}", { n: 3 })
 //   tn("{n} person", "{n} people", count)      (plural forms by the catalog's rules; {n} is count)
-// The page says its language in <html lang> (the server chose it: docs/translating.md) and
-// where its catalog is (data-i18n, served as JSON from the same gettext catalogs as the
-// templates). This module waits for that catalog at the top level, so every module that
-// imports it runs with the words already there.
+// The page says its language in <html lang> (the server chose it: docs/translating.md), and
+// its first script, /i18n/<lang>.js, made from the same gettext catalogs as the templates, has
+// left the catalog in globalThis.GAMEHUB_CATALOG before any screen's module runs.
 import { parsePlural } from "./plural.js";
 
 const root = document.documentElement;
@@ -15,27 +14,13 @@ export const direction = root.dir || "ltr";
 /** Where the language came from: "device" (the phone's picker), "browser", "room" or "link". */
 export const languageSource = root.dataset.languageSource || "room";
 
-let messages = {};
-let loaded = false; // the catalog arrived: only then is the list of languages known
-let pluralIndex = (n) => (n === 1 ? 0 : 1); // English, the msgids' own language
+// Without it (a script that failed to load), the English msgids themselves still read.
+const catalog = globalThis.GAMEHUB_CATALOG || null;
+const loaded = !!catalog; // only then is the list of languages known
+const messages = (catalog && catalog.messages) || {};
+const pluralIndex = catalog ? parsePlural(catalog.plural, catalog.nplurals) : (n) => (n === 1 ? 0 : 1);
 /** Languages gamehub has, as [tag, name in that language] pairs (for the phone's picker). */
-export let languages = [["en", "English"]];
-
-async function load() {
-  if (!root.dataset.i18n) return;
-  try {
-    const reply = await fetch(root.dataset.i18n, { credentials: "same-origin" });
-    if (!reply.ok) return;
-    const catalog = await reply.json();
-    messages = catalog.messages || {};
-    pluralIndex = parsePlural(catalog.plural, catalog.nplurals);
-    languages = catalog.languages || languages;
-    loaded = true;
-  } catch {
-    // No catalog (a server without it, or the network went): the English source still reads.
-  }
-}
-await load();
+export const languages = (catalog && catalog.languages) || [["en", "English"]];
 
 const fill = (text, params) =>
   params ? text.replace(/\{(\w+)\}/g, (whole, key) => (key in params ? String(params[key]) : whole)) : text;
