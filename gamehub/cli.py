@@ -53,6 +53,9 @@ def build_parser() -> argparse.ArgumentParser:
     serve.add_argument("--async-mode", choices=("eventlet", "gevent", "threading"), default="eventlet",
                        help="server concurrency (default: eventlet; gevent is the maintained alternative)")
     serve.add_argument("--no-qr", action="store_true", help="do not draw the QR code in the terminal")
+    serve.add_argument("--language", default="en", metavar="LANG",
+                       help="the room's language for new sessions: the projector's, and the phones' when their "
+                            "browser asks for none gamehub has (default: en; docs/translating.md)")
 
     export = commands.add_parser("export", parents=[storage], help="print a session's results")
     export.add_argument("session", help="room code")
@@ -101,11 +104,13 @@ def serve(args: argparse.Namespace) -> int:
         print(f"gamehub: cannot use the formats file: {error}", file=sys.stderr)
         return 2
     from .engine.state import GROUP_SIZES, PARTICIPANT_LIMITS
+    from .i18n import language_error, tag
 
     problem = range_error((("--group-size", args.group_size, GROUP_SIZES),
                            ("--max-participants", args.max_participants, PARTICIPANT_LIMITS),
                            ("--max-sessions", args.max_sessions, range(1, MAX_SESSIONS_LIMIT + 1)),
                            ("--trusted-proxies", args.trusted_proxies, range(0, 11))))
+    problem = problem or language_error("--language", args.language)
     if problem:
         print(f"gamehub: {problem}", file=sys.stderr)
         return 2
@@ -171,7 +176,7 @@ def serve(args: argparse.Namespace) -> int:
         return 2
     public_url = (args.public_url or f"http://{_reachable_host(args.host, lan_address)}:{args.port}").rstrip("/")
     settings = Settings(group_size=args.group_size, max_participants=args.max_participants,
-                        blocked_words=blocked_words)
+                        blocked_words=blocked_words, language=tag(args.language))
     app = create_app({"PUBLIC_URL": public_url, "ASYNC_MODE": args.async_mode, "DECK": deck,
                       "SETTINGS": settings, "STORE": store, "SECRET_KEY": secret_key,
                       "TRUSTED_PROXIES": args.trusted_proxies, "MESSAGE_QUEUE": args.message_queue,

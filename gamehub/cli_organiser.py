@@ -25,6 +25,8 @@ def add_commands(commands, sessions_actions, storage: argparse.ArgumentParser) -
     new.add_argument("--minutes", type=int, default=15, metavar="N",
                      help="default planning minutes, 1 to 180 (default: 15)")
     new.add_argument("--blocked-words", metavar="FILE", help="a name filter: one word or phrase per line")
+    new.add_argument("--language", default="en", metavar="LANG",
+                     help="the room's language (default: en; docs/translating.md)")
     new.add_argument("--max-sessions", type=int, default=50, metavar="N",
                      help="refuse when this many sessions are stored (default: 50)")
     organiser = commands.add_parser("organiser", help="the organiser's home: its key")
@@ -48,6 +50,7 @@ def _data_dir(args: argparse.Namespace):
 def new_session(store, args: argparse.Namespace) -> int:
     from .cli import _read_word_list, range_error
     from .engine import Settings
+    from .i18n import language_error, tag
     from .engine.state import GROUP_SIZES, PARTICIPANT_LIMITS
     from .formats import FormatsError, load_deck
     from .server.sessions import TooManySessions, open_session
@@ -55,6 +58,7 @@ def new_session(store, args: argparse.Namespace) -> int:
     problem = range_error((("--group-size", args.group_size, GROUP_SIZES),
                            ("--max-participants", args.max_participants, PARTICIPANT_LIMITS),
                            ("--minutes", args.minutes, range(1, 181))))
+    problem = problem or language_error("--language", args.language)
     if problem:
         print(f"gamehub: {problem}", file=sys.stderr)
         return 2
@@ -68,7 +72,7 @@ def new_session(store, args: argparse.Namespace) -> int:
         print(f"gamehub: cannot read the --blocked-words file: {error}", file=sys.stderr)
         return 2
     settings = Settings(group_size=args.group_size, max_participants=args.max_participants,
-                        planning_minutes=args.minutes, blocked_words=words)
+                        planning_minutes=args.minutes, blocked_words=words, language=tag(args.language))
     try:
         record, token = open_session(store, deck, settings, time.time(), max_sessions=args.max_sessions)
     except TooManySessions as error:

@@ -14,6 +14,8 @@ from .engine.room import PAGE_SIZE, page_count, shown_page
 from .engine.showcase import HEAD_STEPS, answer_hidden, reveal_parts
 from .engine.state import PHASE_ORDER
 from .room_views import phone_hand, phone_message, projector_message, staff_hand, staff_message
+from .i18n import gettext
+from .i18n.server_messages import N_
 
 # Dark enough for white text at 4.5:1; every colour has a name, and a group is always also
 # shown by its number, so colour is never the only signal.
@@ -24,9 +26,14 @@ PALETTE = (
 )
 
 
-# What the room sees in place of what the facilitator hid (see the `hide_text` command).
-HIDDEN_NAME = "(hidden)"
-HIDDEN_TEXT = "(hidden by the facilitator)"
+# What the room sees in place of what the facilitator hid (see the `hide_text` command), in
+# the room's language: views are shared by every screen of an audience.
+HIDDEN_NAME = N_("(hidden)")
+HIDDEN_TEXT = N_("(hidden by the facilitator)")
+
+
+def _in_room(state: Session, text: str) -> str:
+    return gettext(state.settings.language, text)
 
 
 def colour(number: int) -> dict:
@@ -46,6 +53,7 @@ def _header(state: Session, audience: str, now: float) -> dict:
         "now": now,  # lets a client correct its clock before showing the timer
         "phase": state.phase.value,
         "title": state.deck.title,
+        "language": state.settings.language,  # the room's; a screen showing another reloads
         "timer": {"started_at": state.timer.started_at, "deadline": state.timer.deadline} if state.timer else None,
         "ended_at": state.ended_at,  # the game has ended: every screen shows its closing state
     }
@@ -63,17 +71,18 @@ def _hidden_story(story: dict | None, state: Session, *, name: bool) -> dict | N
     projector, their name) are replaced."""
     if story is None or not state.participants[story["owner_id"]].hidden:
         return story
-    return {**story, "title": HIDDEN_TEXT, "pitch": "", **({"owner_name": HIDDEN_NAME} if name else {})}
+    return {**story, "title": _in_room(state, HIDDEN_TEXT), "pitch": "",
+            **({"owner_name": _in_room(state, HIDDEN_NAME)} if name else {})}
 
 
-def _public_name(person: Participant) -> str:
-    return HIDDEN_NAME if person.hidden else person.name
+def _public_name(state: Session, person: Participant) -> str:
+    return _in_room(state, HIDDEN_NAME) if person.hidden else person.name
 
 
 def _public_answer(state: Session, text: str, authors: tuple[str, ...]) -> str:
     """An answer as the room may see it: hidden whole if anyone hidden typed in it (a sheet
     merges several people's typing, and half an answer would still be theirs)."""
-    return HIDDEN_TEXT if text and answer_hidden(state, authors) else text
+    return _in_room(state, HIDDEN_TEXT) if text and answer_hidden(state, authors) else text
 
 
 def _timer(timer) -> dict | None:
@@ -88,7 +97,7 @@ def _showcase(state: Session, *, reveal: bool) -> dict:
             "presenter": _timer(show.presenter), "presenter_seconds": show.presenter_seconds}
     parts = []
     if 0 <= show.index < len(state.groups):
-        parts = [{"question": q, "part": i, "parts": n, "text": HIDDEN_TEXT if text is None else text}
+        parts = [{"question": q, "part": i, "parts": n, "text": _in_room(state, HIDDEN_TEXT) if text is None else text}
                  for q, i, n, text in reveal_parts(state, state.groups[show.index])]
         view["steps"] = HEAD_STEPS + len(parts)
         view["step"] = min(show.step, view["steps"] - 1)
@@ -122,7 +131,7 @@ def _answers(state: Session, group: Group) -> list[dict]:
 
 
 def _names(state: Session, group: Group) -> list[str]:
-    return [_public_name(state.participants[pid]) for pid in group.members]
+    return [_public_name(state, state.participants[pid]) for pid in group.members]
 
 
 def guest_view(state: Session, now: float) -> dict:
@@ -197,7 +206,7 @@ def projector_view(state: Session, now: float, join_url: str) -> dict:
         join_url=join_url,
         locked=state.locked,
         participant_count=len(state.participants),
-        names=[_public_name(p) for p in state.participants.values()],
+        names=[_public_name(state, p) for p in state.participants.values()],
         questions=list(state.deck.questions),
         showcase=_showcase(state, reveal=True) if showcase else None,
         groups=[projector_group(state, g) for g in state.groups],

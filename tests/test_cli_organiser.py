@@ -45,7 +45,7 @@ def test_sessions_new_opens_a_session_the_running_server_serves_at_once(tmp_path
     with ServerProcess(args=["--async-mode", "threading"], data_dir=tmp_path) as server:
         made = gamehub("sessions", "new", "--data-dir", str(tmp_path), "--public-url", server.url,
                        "--formats", str(deck), "--group-size", "3", "--max-participants", "40",
-                       "--minutes", "25", "--blocked-words", str(words))
+                       "--minutes", "25", "--blocked-words", str(words), "--language", "en-XA")
         assert made.returncode == 0, made.stderr
         code = made.stdout.split()[1].rstrip(":")
         assert f"{server.url}/j/{code}" in made.stdout and "/projector#key=" in made.stdout
@@ -57,12 +57,13 @@ def test_sessions_new_opens_a_session_the_running_server_serves_at_once(tmp_path
         with urllib.request.urlopen(request, timeout=5) as response:
             listed = {s["code"]: s for s in json.load(response)["sessions"]}
         assert listed[code]["settings"] == {"group_size": 3, "planning_minutes": 25, "max_participants": 40,
-                                            "blocked_words": ["badword"]}
+                                            "blocked_words": ["badword"], "language": "en-XA"}
 
 
 def test_sessions_new_refuses_bad_settings_and_too_many_sessions(tmp_path):
     for flags, words in ((["--group-size", "1"], "--group-size"), (["--minutes", "0"], "--minutes"),
-                         (["--formats", str(tmp_path / "nope.yaml")], "nope.yaml")):
+                         (["--formats", str(tmp_path / "nope.yaml")], "nope.yaml"),
+                         (["--language", "xx"], "--language xx: gamehub has no catalog")):
         result = gamehub("sessions", "new", "--data-dir", str(tmp_path), *flags)
         assert result.returncode == 2 and words in result.stderr
     assert gamehub("sessions", "new", "--data-dir", str(tmp_path), "--max-sessions", "1").returncode == 0

@@ -41,6 +41,7 @@ from gamehub.engine.navigation import Back
 from gamehub.engine.room_tools import AskHelp, CancelHelp, ClearHelp, SendMessage
 from gamehub.engine.planning import ChooseFormat, EditSheet, ExtendTimer, StartPlanning
 from gamehub.engine.sheet import MAX_UPDATE, SHEET_GRACE
+from gamehub.engine.language import SetLanguage
 from gamehub.engine.room import SetSound, TurnPage
 from gamehub.engine.vote import CloseVote, OpenVote, SetBallot
 from gamehub.engine.showcase import SetPresenterTimer, ShowcaseGallery, ShowcaseStep, StartShowcase
@@ -95,6 +96,7 @@ DOCUMENTED = {  # event: (roles, phases), as docs/protocol.md's command table sa
     # the room's big screen (issue 13)
     "set_presenter_timer": ({Role.FACILITATOR}, ALL),
     "set_sound": ({Role.FACILITATOR}, ALL),
+    "set_language": ({Role.FACILITATOR}, ALL),
     "turn_page": ({Role.FACILITATOR}, {"groups", "stories", "planning", "showcase"}),
     # the facilitator's tools for the room (issue 13; tests/test_room_tools.py)
     "send_message": ({Role.FACILITATOR}, ALL),
@@ -130,6 +132,7 @@ SAMPLE = {  # one well-formed command per event
     "back": Back(),
     "set_presenter_timer": SetPresenterTimer(seconds=90),
     "set_sound": SetSound(on=False),
+    "set_language": SetLanguage(language="de"),
     "turn_page": TurnPage(delta=1, from_page=0),
     "send_message": SendMessage(text="Five minutes left"),
     "ask_help": AskHelp(),

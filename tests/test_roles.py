@@ -69,6 +69,7 @@ EVENTS = {
     "back": ("groups", lambda r: {"from_phase": "groups"}, STAFF),
     "set_presenter_timer": ("showcase", lambda r: {"seconds": 90}, STAFF),
     "set_sound": ("lobby", lambda r: {"on": False}, STAFF),
+    "set_language": ("lobby", lambda r: {"language": "de"}, STAFF),
     # Eight phones make two groups, one page: the facilitator may turn, but there is no next page.
     "turn_page": ("groups", lambda r: {"delta": 1, "from_page": 0}, ONE_PAGE),
     "end_session": ("showcase", lambda r: {"from_phase": "showcase"}, STAFF),

@@ -337,7 +337,7 @@ def test_the_facilitator_sees_how_each_story_was_drawn():
 # ---------------------------------------------------------------------------------------------
 # Shapes (docs/protocol.md, "Views")
 
-HEADER = {"audience", "session", "version", "now", "phase", "title", "timer", "ended_at"}
+HEADER = {"audience", "session", "version", "now", "phase", "title", "language", "timer", "ended_at"}
 HEX = re.compile(r"^#[0-9A-Fa-f]{6}$")
 PROTOCOL = (Path(__file__).resolve().parent.parent / "docs" / "protocol.md").read_text(encoding="utf-8")
 VIEWS_DOC = PROTOCOL[PROTOCOL.index("## Views"):PROTOCOL.index("## Error codes")]
@@ -354,6 +354,7 @@ def check_header(view: dict, state, audience: str) -> None:
     assert view["audience"] == audience
     assert view["session"] == state.id and view["version"] == state.version and view["now"] == NOW
     assert view["phase"] == state.phase.value and view["title"] == state.deck.title
+    assert view["language"] == state.settings.language
     if state.timer is None:
         assert view["timer"] is None
     else:

@@ -21,6 +21,7 @@ from .planning import ChooseFormat, EditSheet, ExtendTimer, StartPlanning
 from .sheet import Sheet
 from .room import SetSound, TurnPage
 from .room_tools import AskHelp, CancelHelp, ClearHelp, SendMessage
+from .language import SetLanguage
 from .showcase import SetPresenterTimer, ShowcaseGallery, ShowcaseStep, StartShowcase
 from .state import Actor, Group, Participant, Phase, Role, Session, Settings, Story, Timer
 from .stories import PickStories, RerollStory
@@ -34,7 +35,7 @@ COMMANDS: dict[str, type[Command]] = {
         PickStories, RerollStory,
         StartPlanning, ExtendTimer, ChooseFormat, EditSheet,
         StartShowcase, ShowcaseStep, ShowcaseGallery, SetPresenterTimer,
-        SetSound, TurnPage,
+        SetSound, TurnPage, SetLanguage,
         SendMessage, AskHelp, CancelHelp, ClearHelp,
         OpenVote, SetBallot, CloseVote,
         Back, EndSession,

@@ -12,7 +12,7 @@ from .vote import Vote
 FORMAT = 2  # bump when the shape changes, and teach `decode` the old one
 # Format 1 kept each answer as plain text with a revision; format 2 keeps a group's answers as
 # a shared document (`Group.sheet`). Fields added since have defaults, so older snapshots still
-# decode: Participant.hidden (False), Settings.blocked_words (()), Settings.planning_minutes (15), Session.sheets_closed_at and
+# decode: Participant.hidden (False), Settings.blocked_words (()), Settings.planning_minutes (15), Settings.language ("en"), Session.sheets_closed_at and
 # Session.hidden_removed; Showcase.step, presenter and presenter_seconds; Session.sound and page;
 # Session.message, Group.message and Group.help (engine/room_tools.py); Session.ended_at (None);
 # Session.vote (None).

@@ -62,6 +62,7 @@ class Settings:
     max_timer_minutes: int = 180
     planning_minutes: int = 15  # what the facilitator's Start planning field starts at
     blocked_words: tuple[str, ...] = ()  # the name filter; empty means off
+    language: str = "en"  # the room's language: the projector's, and the phones' fallback
 
 
 @dataclass(frozen=True)

@@ -9,6 +9,7 @@ from flask_socketio import SocketIO
 
 from ..engine import Settings
 from ..formats import load_deck
+from ..i18n import web as i18n_web
 from ..resources import resource
 from ..green import runner as gevent_runner
 from ..offloaded import OffloadedStore, eventlet_runner
@@ -62,9 +63,7 @@ DEFAULTS = {
 def create_app(config: dict | None = None) -> Flask:
     """Build the app. `socketio_of(app)` gives its Socket.IO server, for `run` and test clients."""
     app = Flask(__name__, static_folder=str(resource("static")), template_folder=str(resource("templates")))
-    # Templates mark their words with _() and ngettext(); issue 14 plugs in the catalogs.
-    app.jinja_env.add_extension("jinja2.ext.i18n")
-    app.jinja_env.install_null_translations(newstyle=True)
+    i18n_web.install(app)  # templates' _() and ngettext(), from the catalogs (docs/translating.md)
     app.config.update(DEFAULTS)
     app.config.update(config or {})
     app.config["STORE"] = app.config["STORE"] or MemoryStore()

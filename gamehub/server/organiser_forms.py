@@ -4,11 +4,12 @@ errors that name the field (docs/organiser.md). Pure functions: no Flask, no sto
 from __future__ import annotations
 
 from ..engine.state import GROUP_SIZES, PARTICIPANT_LIMITS, Settings
+from ..i18n import SOURCE, available, language_error, tag
 
 MINUTES = range(1, 181)  # as `start_planning` accepts them (Settings.max_timer_minutes)
 MAX_BLOCKED_WORDS = 500
 MAX_BLOCKED_WORD = 60
-SESSION_FIELDS = {"deck", "group_size", "planning_minutes", "max_participants", "blocked_words"}
+SESSION_FIELDS = {"deck", "group_size", "planning_minutes", "max_participants", "blocked_words", "language"}
 
 
 class FieldError(ValueError):
@@ -53,6 +54,13 @@ def blocked_words(value: object) -> tuple[str, ...]:
     return words
 
 
+def _language(value: object) -> str:
+    """The room's language: one gamehub has a catalog for (docs/translating.md)."""
+    if not isinstance(value, str) or language_error("language", value):
+        raise FieldError("language", f"Choose one of the languages gamehub has: {', '.join(available())}")
+    return tag(value)
+
+
 def session_settings(data: dict, default_deck: str = "workshop") -> tuple[str, Settings]:
     """The deck id and the Settings of a new session, from the New session form."""
     data = body_object(data, SESSION_FIELDS)
@@ -64,10 +72,12 @@ def session_settings(data: dict, default_deck: str = "workshop") -> tuple[str, S
         planning_minutes=_whole(data, "planning_minutes", MINUTES, 15, "Planning minutes"),
         max_participants=_whole(data, "max_participants", PARTICIPANT_LIMITS, 500, "Most participants"),
         blocked_words=blocked_words(data.get("blocked_words")),
+        language=_language(data.get("language", SOURCE)),
     )
     return deck, settings
 
 
 def settings_dict(settings: Settings) -> dict:
     return {"group_size": settings.group_size, "planning_minutes": settings.planning_minutes,
-            "max_participants": settings.max_participants, "blocked_words": list(settings.blocked_words)}
+            "max_participants": settings.max_participants, "blocked_words": list(settings.blocked_words),
+            "language": settings.language}

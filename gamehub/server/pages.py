@@ -5,6 +5,7 @@ from __future__ import annotations
 from flask import Blueprint, Response, abort, current_app, redirect, render_template, request, url_for
 
 from .. import organiser_key
+from ..i18n.web import choose as choose_language
 from ..export import FORMATS, render, results
 from ..qr import qr_svg
 from .hub import Hub
@@ -60,6 +61,7 @@ def phone(code: str):
     record = _record_or_404(code)
     if code != record.state.id:
         return redirect(url_for("pages.phone", code=record.state.id))
+    choose_language(record.state.settings.language, device=True)
     return render_template("phone.html", code=record.state.id, title=record.state.deck.title)
 
 
@@ -67,6 +69,7 @@ def phone(code: str):
 def projector(code: str):
     """The big screen; its key is in the URL fragment, read by the page's script."""
     record = _record_or_404(code)
+    choose_language(record.state.settings.language, device=False)
     return render_template("projector.html", code=record.state.id, title=record.state.deck.title,
                            join_url=_hub().join_url(record.state.id))
 
@@ -75,6 +78,7 @@ def projector(code: str):
 def facilitator(code: str):
     """The control screen; its token is in the URL fragment, read by the page's script."""
     record = _record_or_404(code)
+    choose_language(record.state.settings.language, device=False)
     return render_template("facilitator.html", code=record.state.id, title=record.state.deck.title)
 
 
@@ -100,6 +104,7 @@ def export(code: str):
             abort(403)
     state = record.state
     if fmt == "print":
+        choose_language(state.settings.language, device=False)
         return render_template("print.html", results=results(state), title=state.deck.title)
     if fmt not in FORMATS:
         abort(400)

@@ -17,6 +17,8 @@ from flask import request
 from flask_socketio import ConnectionRefusedError, SocketIO, join_room, leave_room
 
 from ..engine import COMMANDS, Command, Join, Outcome, Rejected, Role
+from ..i18n import SOURCE, gettext
+from ..i18n.web import language_of_connection, translate_reply
 from .auth import Refused, authenticate
 from .hub import Hub
 from .keywatch import KeyWatch
@@ -69,6 +71,7 @@ def one_payload(args: tuple) -> object:
 
 def register(socketio: SocketIO, hub: Hub, limiter: RateLimiter, keys: KeyWatch, reactions: Reactions) -> None:
     """Attach every handler to `socketio`."""
+    languages: dict[str, str] = {}  # sid -> the language its acks are worded in (auth's `language`)
 
     def guarded(handler):
         """The rate limit, then the handler; its `Rejected` becomes an error ack."""
@@ -81,12 +84,13 @@ def register(socketio: SocketIO, hub: Hub, limiter: RateLimiter, keys: KeyWatch,
                     log.warning("closing connection %s from %s: it kept sending over its rate limit",
                                 sid, limiter.address(request.environ))
                     hub.drop(sid)
-                return rejected("rate_limited", "Too many messages: wait a moment, then send again",
-                                {"retry_after": limiter.retry_after(sid)})
+                return translate_reply(rejected("rate_limited", "Too many messages: wait a moment, then send again",
+                                                {"retry_after": limiter.retry_after(sid)}), languages.get(sid, SOURCE))
             try:
-                return handler(*args)
+                reply = handler(*args)
             except Rejected as error:
-                return {"ok": False, "error": error.to_dict()}
+                reply = {"ok": False, "error": error.to_dict()}
+            return translate_reply(reply, languages.get(sid, SOURCE))
         return wrapper
 
     @guarded
@@ -129,10 +133,10 @@ def register(socketio: SocketIO, hub: Hub, limiter: RateLimiter, keys: KeyWatch,
         handle.__doc__ = command_class.__doc__
         return guarded(handle)
 
-    def refuse_guess():
+    def refuse_guess(language: str = SOURCE):
         # The same answer whether the code, key or token was right: only a credential gets in.
         raise ConnectionRefusedError("rate_limited", {
-            "message": "Too many wrong room codes or keys from your network: wait a minute"})
+            "message": gettext(language, "Too many wrong room codes or keys from your network: wait a minute")})
 
     @socketio.on("connect")
     def connect(auth=None):
@@ -142,26 +146,28 @@ def register(socketio: SocketIO, hub: Hub, limiter: RateLimiter, keys: KeyWatch,
         if sent_by_client():
             return reserved()
         address = limiter.address(request.environ)
+        language = language_of_connection(auth)
         if not limiter.connect(address):
-            raise ConnectionRefusedError("rate_limited", {"message": "Too many connections from your network: "
-                                                                     "wait a moment and try again"})
+            raise ConnectionRefusedError("rate_limited", {"message": gettext(
+                language, "Too many connections from your network: wait a moment and try again")})
         # The attempt is charged before the lookup and given back if it succeeds, so parallel
         # guesses cannot all pass the check before any is charged.
         credential = isinstance(auth, dict) and bool(auth.get("token"))
         # A reconnecting hall (phones, projector, facilitator: all with tokens) never waits.
         with limiter.attempt(address, wait=not credential) as attempt:
             if attempt.spent and not credential:
-                refuse_guess()  # before any lookup: there is nothing to learn from the answer
+                refuse_guess(language)  # before any lookup: there is nothing to learn from the answer
             try:
                 connection = authenticate(auth, hub.store)
             except Refused as refusal:
                 attempt.failed()
                 if attempt.spent:
-                    refuse_guess()
-                data = {"message": refusal.message, **({"ended": True} if refusal.ended else {})}
+                    refuse_guess(language)
+                data = {"message": gettext(language, refusal.message), **({"ended": True} if refusal.ended else {})}
                 raise ConnectionRefusedError(refusal.code, data) from None
         if attempt.spent and connection.role is Role.GUEST:
-            refuse_guess()
+            refuse_guess(language)
+        languages[request.sid] = language
         attach(connection)
         # nginx routes by the session in the URL (docs/deployment.md): this process should own it.
         hub.ownership.arrived(connection.session_id, routed=request.args.get("session") == connection.session_id)
@@ -176,6 +182,7 @@ def register(socketio: SocketIO, hub: Hub, limiter: RateLimiter, keys: KeyWatch,
         if sent_by_client():
             return reserved()
         limiter.forget(request.sid)
+        languages.pop(request.sid, None)
         connection = hub.presence.remove(request.sid)
         if connection and connection.participant_id:
             hub.refresh_facilitators(connection.session_id)

@@ -4,6 +4,7 @@
 // the other one is not armed for a moment, so the second click of a double click that opened
 // the dialog cannot confirm it. Text from people goes in as text nodes only (dom.js).
 import { $, el, render } from "./dom.js";
+import { t } from "./i18n.js";
 
 export const ARM_MS = 700; // how long a button that just appeared ignores clicks
 
@@ -21,7 +22,7 @@ let askedIn = null; // the phase the open question is about (null: any)
  *   phase    the phase the step leaves: if the game moves on meanwhile (another tab), the
  *            question no longer applies and closes by itself (see stale)
  */
-export function ask({ title, lines = [], confirm, cancel = "Cancel", danger = false, phase = null }) {
+export function ask({ title, lines = [], confirm, cancel = t("Cancel"), danger = false, phase = null }) {
   const dialog = $("#f-confirm");
   if (!dialog || typeof dialog.showModal !== "function") {
     // No <dialog> support: the browser's own box still asks (and never runs the step silently).

@@ -3,6 +3,7 @@
 // with acks and client ids (docs/protocol.md).
 import { io } from "../vendor/socket.io.esm.min.js";
 import { randomId } from "./dom.js";
+import { language, t } from "./i18n.js";
 
 // Codes the server refuses a connection with; retrying will not help with these.
 export const REFUSALS = new Set(["unknown_session", "unknown_participant", "removed", "bad_key", "bad_auth"]);
@@ -23,7 +24,8 @@ export function connect({ auth, onView, onStatus = () => {}, onRefused = () => {
   let everConnected = false;
 
   const socket = io({
-    auth: (cb) => cb(auth()),
+    // The language the server words its refusals and error acks in (docs/protocol.md).
+    auth: (cb) => cb({ ...auth(), language }),
     // The session in the URL as well: a proxy in front of several servers routes by it, so
     // every screen of a session reaches the process that owns it (docs/deployment.md).
     query: { session: auth().session },
@@ -95,11 +97,11 @@ export function connect({ auth, onView, onStatus = () => {}, onRefused = () => {
     send(event, payload = {}, { cid = randomId(16), timeout = 10000 } = {}) {
       return new Promise((resolve) => {
         if (!socket.connected) {
-          resolve({ ok: false, error: { code: "offline", message: "Not connected" }, cid });
+          resolve({ ok: false, error: { code: "offline", message: t("Not connected") }, cid });
           return;
         }
         socket.timeout(timeout).emit(event, { ...payload, cid }, (err, ack) => {
-          if (err) resolve({ ok: false, error: { code: "offline", message: "No answer from the server" }, cid });
+          if (err) resolve({ ok: false, error: { code: "offline", message: t("No answer from the server") }, cid });
           else resolve({ ...ack, cid });
         });
       });
@@ -107,9 +109,9 @@ export function connect({ auth, onView, onStatus = () => {}, onRefused = () => {
     /** Send without a cid (join and delete_session do not take one). */
     sendRaw(event, payload = {}, timeout = 10000) {
       return new Promise((resolve) => {
-        if (!socket.connected) { resolve({ ok: false, error: { code: "offline", message: "Not connected" } }); return; }
+        if (!socket.connected) { resolve({ ok: false, error: { code: "offline", message: t("Not connected") } }); return; }
         socket.timeout(timeout).emit(event, payload, (err, ack) =>
-          resolve(err ? { ok: false, error: { code: "offline", message: "No answer from the server" } } : ack));
+          resolve(err ? { ok: false, error: { code: "offline", message: t("No answer from the server") } } : ack));
       });
     },
   };

@@ -6,7 +6,9 @@
 /** Code points of the text as it will be sent (trimmed, as the pages send it). */
 export const lengthOf = (text) => [...String(text).trim()].length;
 
-const number = (n) => n.toLocaleString("en");
+import { tn, formatNumber } from "./i18n.js";
+
+const number = formatNumber;
 
 /**
  * Wire `counter` (an element) to `field`. `limit()` returns the current limit (views bring it).
@@ -26,8 +28,8 @@ export function attachCounter(field, counter, limit) {
     const n = lengthOf(field.value);
     const max = limit();
     const extra = over();
-    count.textContent = `${number(n)} / ${number(max)} characters`;
-    const text = extra ? `: ${number(extra)} too many` : "";
+    count.textContent = tn("{count} / {n} character", "{count} / {n} characters", max, { count: number(n) });
+    const text = extra ? tn(": {n} too many", ": {n} too many", extra) : "";
     if (live.textContent !== text) live.textContent = text;
     counter.dataset.state = extra ? "over" : n > max - Math.min(10, Math.ceil(max / 8)) ? "near" : "";
     if (extra) { field.setAttribute("aria-invalid", "true"); invalidByUs = true; }

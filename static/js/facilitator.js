@@ -22,18 +22,20 @@ import { createMessageForm } from "./fmessage.js";
 import { createEnding } from "./fending.js";
 import { createVote } from "./fvote.js";
 import { createReactionLine } from "./freactions.js";
+import { t, tn, followRoom, formatNumber } from "./i18n.js";
+import { languagePicker } from "./flanguage.js";
 
 const code = pageCode();
 const key = fragmentKey(code, "facilitator");
 
 const PHASES = ["lobby", "groups", "stories", "planning", "showcase"];
-const PHASE_NAMES = { lobby: "Lobby", groups: "Groups", stories: "Stories", planning: "Planning", showcase: "Showcase" };
+const PHASE_NAMES = { lobby: t("Lobby"), groups: t("Groups"), stories: t("Stories"), planning: t("Planning"), showcase: t("Showcase") };
 const PHASE_HELP = {
-  lobby: "People join by scanning the QR code on the projector. When everyone is in, form the groups.",
-  groups: "Check the groups; move people if needed. Then pick one story per group.",
-  stories: "Each group has a story. Re-roll a group’s story if needed, then start planning with a timer.",
-  planning: "Groups choose a format and answer the four questions on their phones. Watch their progress below.",
-  showcase: "The projector reveals one group’s card step by step: Next shows the story, the format, then each answer, then the next group. Each group has a presenter countdown.",
+  lobby: t("People join by scanning the QR code on the projector. When everyone is in, form the groups."),
+  groups: t("Check the groups; move people if needed. Then pick one story per group."),
+  stories: t("Each group has a story. Re-roll a group’s story if needed, then start planning with a timer."),
+  planning: t("Groups choose a format and answer the four questions on their phones. Watch their progress below."),
+  showcase: t("The projector reveals one group’s card step by step: Next shows the story, the format, then each answer, then the next group. Each group has a presenter countdown."),
 };
 
 let view = null; // the latest facilitator view
@@ -53,8 +55,8 @@ function say(text, { error = false } = {}) {
   render(statusBox);
   // A fresh node, so the same message twice is announced twice.
   requestAnimationFrame(() => {
-    render(statusBox, error ? el("strong", {}, "Error: ") : null, text,
-      error ? el("button", { type: "button", class: "f-status-close", onclick: () => { render(statusBox); } }, "Dismiss") : null);
+    render(statusBox, error ? el("strong", {}, t("Error:"), " ") : null, text,
+      error ? el("button", { type: "button", class: "f-status-close", onclick: () => { render(statusBox); } }, t("Dismiss")) : null);
     if (!error && text) statusTimer = setTimeout(() => render(statusBox), 6000);
   });
 }
@@ -97,24 +99,24 @@ async function run(event, payload = {}, { busyKey = event, button = null, done =
 
 function alreadyText(error) {
   const d = error.details || {};
-  if (d.phase) return `Already done: the game is at ${PHASE_NAMES[d.phase] || d.phase}`;
-  return "Already done";
+  if (d.phase) return t("Already done: the game is at {phase}", { phase: PHASE_NAMES[d.phase] || d.phase });
+  return t("Already done");
 }
 
 function errorText(error) {
-  if (!error) return "The command failed";
+  if (!error) return t("The command failed");
   if (error.code === "rate_limited") {
     const wait = error.details && error.details.retry_after;
-    return `Too many commands at once: wait ${wait ? `${Math.ceil(wait)} s` : "a moment"} and try again`;
+    return wait ? t("Too many commands at once: wait {n} s and try again", { n: formatNumber(Math.ceil(wait)) })
+      : t("Too many commands at once: wait a moment and try again");
   }
-  return error.message || error.code || "The command failed";
+  return error.message || error.code || t("The command failed");
 }
 
 // ---------------------------------------------------------------------------------------
 // Helpers
 
-const plural = (n, one, many) => `${n} ${n === 1 ? one : many}`;
-const groupLabel = (g) => `Group ${g.number} · ${g.colour.name}`;
+const groupLabel = (g) => t("Group {n} · {colour}", { n: g.number, colour: t(g.colour.name) });
 const TYPING_S = 5; // a group shows "typing…" this long after its last sheet update
 /** Whether the group typed in its sheet a moment ago (active_at is server time). */
 const typing = (g) => !!g.active_at && conn.now() - g.active_at < TYPING_S;
@@ -123,6 +125,7 @@ const person = (id) => (view && view.participants.find((p) => p.id === id)) || n
 const ctx = { busy, run, say, typing, groupLabel, view: () => shown };
 const renderGroups = createGroups(ctx);
 const show = createShow({ run, say, groupLabel, view: () => shown, now: () => conn.now() });
+const language = languagePicker(run);
 const people = createPeople(ctx);
 const roomTools = [createMessageForm(ctx), createHands(ctx)]; // docs/protocol.md, "Room tools"
 const ending = createEnding({ run, say, view: () => shown });
@@ -133,7 +136,7 @@ function minutesFrom(input) {
   const ok = Number.isInteger(value) && value >= 1 && value <= 180;
   input.setAttribute("aria-invalid", ok ? "false" : "true");
   if (!ok) {
-    say("Minutes must be a whole number from 1 to 180", { error: true });
+    say(t("Minutes must be a whole number from 1 to 180"), { error: true });
     input.focus();
     return null;
   }
@@ -155,7 +158,7 @@ function renderHeader(v) {
     render(mark, i < at ? "✓" : String(i + 1));
     let note = li.querySelector(".f-step-note");
     if (!note) { note = el("span", { class: "f-step-note" }); li.querySelector(".f-step").append(note); }
-    render(note, i === at ? "now" : i < at ? "done" : "");
+    render(note, i === at ? t("now") : i < at ? t("done") : "");
   }
 }
 
@@ -184,9 +187,10 @@ function renderControls(v) {
     // As the server deals them: round(n / size) groups (halves up), sizes differing by one at most.
     const groups = Math.max(1, Math.floor(n / size + 0.5));
     const small = Math.floor(n / groups);
-    const sizes = n % groups ? `${small} or ${small + 1}` : `${small}`;
+    const sizes = n % groups ? t("{a} or {b}", { a: formatNumber(small), b: formatNumber(small + 1) }) : formatNumber(small);
     render($("#f-phase-help"), PHASE_HELP.lobby, " ",
-      n ? `With ${plural(n, "person", "people")} that makes ${plural(groups, "group", "groups")} of ${sizes}.` : "Nobody has joined yet.");
+      n ? `${tn("With {n} person", "With {n} people", n)} ${tn("that makes {n} group of {sizes}.", "that makes {n} groups of {sizes}.", groups, { sizes })}`
+        : t("Nobody has joined yet."));
   } else {
     render($("#f-phase-help"), PHASE_HELP[v.phase] || "");
   }
@@ -206,13 +210,13 @@ function renderControls(v) {
   const back = $("#btn-back");
   const at = PHASES.indexOf(v.phase);
   back.hidden = at <= 0;
-  if (at > 0) render(back, `Back to ${PHASE_NAMES[PHASES[at - 1]]}`);
+  if (at > 0) render(back, t("Back to {phase}", { phase: PHASE_NAMES[PHASES[at - 1]] }));
   if (phaseChanged && at > 0) arm(back);
 
   const lock = $("#btn-lock");
-  render(lock, v.locked ? "Unlock joining" : "Lock joining");
+  render(lock, v.locked ? t("Unlock joining") : t("Lock joining"));
   const lockState = $("#f-lock-state");
-  render(lockState, v.locked ? "Joining is locked: new phones cannot join" : "Joining is open");
+  render(lockState, v.locked ? t("Joining is locked: new phones cannot join") : t("Joining is open"));
   lockState.classList.toggle("is-locked", !!v.locked);
 
   const joinLink = $("#f-join-link");
@@ -225,7 +229,9 @@ function renderControls(v) {
 
   const online = v.participants.filter((p) => p.has_phone && p.connected).length;
   const phones = v.participants.filter((p) => p.has_phone).length;
-  render($("#f-counts"), `${plural(n, "person", "people")} in the session · ${online} of ${plural(phones, "phone", "phones")} online · ${plural(count, "group", "groups")}`);
+  render($("#f-counts"), [tn("{n} person in the session", "{n} people in the session", n),
+    tn("{online} of {n} phone online", "{online} of {n} phones online", phones, { online: formatNumber(online) }),
+    tn("{n} group", "{n} groups", count)].join(" · "));
 
   // The control that had the focus went away (its phase's box, or Back in the lobby).
   const lost = !!active && active !== document.body && $(".f-controls").contains(active)
@@ -244,8 +250,8 @@ function tick() {
   if (view.phase !== "planning") return;
   const left = view.timer ? view.timer.deadline - conn.now() : null;
   // "Time’s up" is one phrase: never "Time left: time’s up".
-  const label = left === null ? "" : left > 0 ? "Time left: " : "";
-  const text = left === null ? "No timer" : left > 0 ? clock(left) : "Time’s up";
+  const label = left === null ? "" : left > 0 ? `${t("Time left:")} ` : "";
+  const text = left === null ? t("No timer") : left > 0 ? clock(left) : t("Time’s up");
   const labelNode = $("#f-timer-label");
   if (labelNode.textContent !== label) labelNode.textContent = label;
   const timer = $("#f-timer");
@@ -259,15 +265,14 @@ function tick() {
 function renderDraws(v) {
   const names = (ids) => ids.map((id) => (person(id) || { name: id }).name).join(", ");
   render($("#f-draws-body"),
-    el("p", {}, "Every random pick uses a generator seeded with ", el("code", {}, "<seed>:<purpose>:<draw>"),
-      ", so each pick can be replayed and explained."),
+    el("p", {}, t("Every random pick uses a generator seeded with {formula}, so each pick can be replayed and explained.", { formula: "<seed>:<purpose>:<draw>" })),
     el("dl", { class: "f-draws-list" },
-      el("dt", {}, "Seed"), el("dd", {}, el("code", {}, String(v.seed))),
-      el("dt", {}, "Grouping draw"), el("dd", {}, v.grouping_draw === null || v.grouping_draw === undefined
-        ? "groups not formed yet" : `#${v.grouping_draw}`),
+      el("dt", {}, t("Seed")), el("dd", {}, el("code", {}, String(v.seed))),
+      el("dt", {}, t("Grouping draw")), el("dd", {}, v.grouping_draw === null || v.grouping_draw === undefined
+        ? t("groups not formed yet") : `#${v.grouping_draw}`),
       v.groups.filter((g) => g.story).map((g) => [
-        el("dt", {}, `Group ${g.number} story`),
-        el("dd", {}, `draw #${g.story.draw}: ${g.story.owner_name}, from ${names(g.story.candidates)}`),
+        el("dt", {}, t("Group {n} story", { n: g.number })),
+        el("dd", {}, t("draw #{draw}: {name}, from {names}", { draw: g.story.draw, name: g.story.owner_name, names: names(g.story.candidates) })),
       ])));
 }
 
@@ -310,30 +315,30 @@ function wire() {
   wireConfirm();
   $("#plan-minutes").addEventListener("input", (e) => { e.currentTarget.dataset.touched = "1"; });
   $("#btn-form-groups").addEventListener("click", (e) =>
-    phaseStep(e.currentTarget, "form_groups", { done: "Groups formed" }));
+    phaseStep(e.currentTarget, "form_groups", { done: t("Groups formed") }));
   $("#btn-pick-stories").addEventListener("click", (e) =>
-    phaseStep(e.currentTarget, "pick_stories", { done: "Stories picked" }));
+    phaseStep(e.currentTarget, "pick_stories", { done: t("Stories picked") }));
   $("#btn-reshuffle").addEventListener("click", async (e) => {
     const button = e.currentTarget;
     if (!armed(button) || !shown) return;
     // It loses any moves made by hand, and a second click would deal the room twice: ask.
     if (!(await ask({ ...reshuffleLoss(shown), phase: shown.phase }))) return;
-    run("reshuffle", {}, { button, done: "Groups reshuffled" });
+    run("reshuffle", {}, { button, done: t("Groups reshuffled") });
   });
   $("#btn-start-planning").addEventListener("click", (e) => {
     let minutes = null;
     phaseStep(e.currentTarget, "start_planning", {
       extra: () => { minutes = minutesFrom($("#plan-minutes")); return minutes === null ? null : { minutes }; },
-      done: "Planning started",
+      done: t("Planning started"),
     });
   });
   $("#btn-extend").addEventListener("click", (e) => {
     if (!armed(e.currentTarget)) return;
     const minutes = minutesFrom($("#extend-minutes"));
-    if (minutes !== null) run("extend_timer", { minutes }, { button: e.currentTarget, done: `Timer extended by ${minutes} minutes` });
+    if (minutes !== null) run("extend_timer", { minutes }, { button: e.currentTarget, done: tn("Timer extended by {n} minute", "Timer extended by {n} minutes", minutes) });
   });
   $("#btn-start-showcase").addEventListener("click", (e) =>
-    phaseStep(e.currentTarget, "start_showcase", { loss: () => showcaseLoss(shown, conn.now()), done: "Showcase started" }));
+    phaseStep(e.currentTarget, "start_showcase", { loss: () => showcaseLoss(shown, conn.now()), done: t("Showcase started") }));
   show.wire();
   ending.wire();
   $("#btn-gallery").addEventListener("click", (e) => {
@@ -347,15 +352,15 @@ function wire() {
     if (at <= 0) return;
     const question = backLoss(shown, conn.now());
     if (question && !(await ask({ ...question, phase: from }))) return;
-    run("back", { from_phase: from }, { button, done: `Back to ${PHASE_NAMES[PHASES[at - 1]]}` });
+    run("back", { from_phase: from }, { button, done: t("Back to {phase}", { phase: PHASE_NAMES[PHASES[at - 1]] }) });
   });
   $("#btn-lock").addEventListener("click", (e) => {
     const locked = !(view && view.locked);
-    run("set_locked", { locked }, { button: e.currentTarget, done: locked ? "Joining locked" : "Joining unlocked" });
+    run("set_locked", { locked }, { button: e.currentTarget, done: locked ? t("Joining locked") : t("Joining unlocked") });
   });
 
-  $("#btn-copy-join").addEventListener("click", () => view && copyLink(view.links.join, "Join link copied", say));
-  $("#btn-copy-projector").addEventListener("click", () => view && copyLink(view.links.projector, "Projector link copied", say));
+  $("#btn-copy-join").addEventListener("click", () => view && copyLink(view.links.join, t("Join link copied"), say));
+  $("#btn-copy-projector").addEventListener("click", () => view && copyLink(view.links.projector, t("Projector link copied"), say));
 
   $("#f-filter").addEventListener("input", () => { if (view) people.renderPeople(view); });
   people.wireAddForm();
@@ -367,7 +372,7 @@ function wire() {
 // Connection
 
 function setConnection(state) {
-  const labels = { connecting: "Connecting…", online: "Connected", reconnecting: "Reconnecting…" };
+  const labels = { connecting: t("Connecting…"), online: t("Connected"), reconnecting: t("Reconnecting…") };
   const box = $("#f-conn");
   if (!box) return;
   box.dataset.state = state;
@@ -388,21 +393,21 @@ let wasDeleted = false;
 function deleted() {
   if (wasDeleted) return;
   wasDeleted = true;
-  message("This session was deleted", `Session ${code} and all its data are gone.`,
-    el("p", {}, el("a", { href: "/" }, "Go to the home page")));
+  message(t("This session was deleted"), t("Session {code} and all its data are gone.", { code }),
+    el("p", {}, el("a", { href: "/" }, t("Go to the home page"))));
 }
 
 function refused(codeName, text) {
   if (codeName === "bad_key") {
-    message("This facilitator link is not right",
-      key ? "Its key does not match this session." : "The link has no key (it should end with #key=…).",
-      "Use the facilitator link gamehub printed when the session was made. To make a new one, run:",
+    message(t("This facilitator link is not right"),
+      key ? t("Its key does not match this session.") : t("The link has no key (it should end with #key=…)."),
+      t("Use the facilitator link gamehub printed when the session was made. To make a new one, run:"),
       el("pre", {}, el("code", {}, `gamehub sessions key ${code}`)));
   } else if (codeName === "unknown_session") {
-    message(`No session ${code}`, "This session does not exist (any more).",
-      el("p", {}, el("a", { href: "/" }, "Go to the home page")));
+    message(t("No session {code}", { code }), t("This session does not exist (any more)."),
+      el("p", {}, el("a", { href: "/" }, t("Go to the home page"))));
   } else {
-    message("Cannot open this session", text);
+    message(t("Cannot open this session"), text);
   }
   return false;
 }
@@ -410,7 +415,7 @@ function refused(codeName, text) {
 wire();
 const conn = connect({
   auth: () => ({ session: code, role: "facilitator", token: key }),
-  onView: (v) => { view = v; queueRender(); },
+  onView: (v) => { view = v; followRoom(v.language); language.show(v); queueRender(); },
   onStatus: setConnection,
   onRefused: refused,
   onDeleted: deleted,
@@ -418,9 +423,9 @@ const conn = connect({
 // `gamehub sessions key CODE` replaced this link's key: say so, and do not reconnect.
 conn.socket.on("key_rotated", () => {
   conn.socket.disconnect();
-  message("This facilitator link was replaced",
-    "Someone made a new facilitator link for this session (gamehub sessions key), so this one no longer works.",
-    "Open the new link to go on.");
+  message(t("This facilitator link was replaced"),
+    t("Someone made a new facilitator link for this session (gamehub sessions key), so this one no longer works."),
+    t("Open the new link to go on."));
 });
 createReactionLine($("#f-presenter-box"), conn.socket); // the room's reactions, in the showcase
 startTicker(tick);

@@ -4,9 +4,9 @@ import { $, el, render } from "./dom.js";
 import { keyed } from "./keyed.js";
 import { armed, ask } from "./confirm.js";
 import { rerollLoss } from "./losses.js";
+import { t, tn, formatNumber } from "./i18n.js";
 
 const PHASES = ["lobby", "groups", "stories", "planning", "showcase"];
-const plural = (n, one, many) => `${n} ${n === 1 ? one : many}`;
 const reached = (v, phase) => PHASES.indexOf(v.phase) >= PHASES.indexOf(phase);
 
 /** ctx: {busy, run, view(), typing(g), groupLabel(g)} from facilitator.js. */
@@ -24,7 +24,7 @@ export function createGroups(ctx) {
     const loss = rerollLoss(v, g);
     if (loss && !(await ask({ ...loss, phase: v.phase }))) return;
     ctx.run("reroll_story", { group: number, from_owner: fromOwner }, { busyKey: `reroll:${number}`, button,
-      done: `Group ${number}: story re-rolled` });
+      done: t("Group {n}: story re-rolled", { n: number }) });
   }
 
   function answers(v, g) {
@@ -36,8 +36,8 @@ export function createGroups(ctx) {
           el("dt", {}, `${i + 1}. ${q}`),
           el("dd", {}, a.text.trim()
             ? [el("span", { class: "f-answer-text" }, a.text),
-              authors.length ? el("span", { class: "f-by" }, ` (by ${authors.join(", ")})`) : null]
-            : el("em", { class: "f-empty" }, "no answer yet")),
+              authors.length ? el("span", { class: "f-by" }, " ", t("(by {names})", { names: authors.join(", ") })) : null]
+            : el("em", { class: "f-empty" }, t("no answer yet"))),
         ];
       }));
   }
@@ -52,36 +52,36 @@ export function createGroups(ctx) {
       el("h3", { class: "f-group-head", id: `f-group-${g.number}` },
         el("span", { class: "f-swatch", "aria-hidden": "true" }),
         ctx.groupLabel(g),
-        planning && ctx.typing(g) ? el("span", { class: "f-typing" }, "typing…") : null,
-        el("span", { class: "f-group-size" }, plural(g.members.length, "person", "people"))),
-      onScreen ? el("p", { class: "f-on-screen" }, "On the projector now") : null,
+        planning && ctx.typing(g) ? el("span", { class: "f-typing" }, t("typing…")) : null,
+        el("span", { class: "f-group-size" }, tn("{n} person", "{n} people", g.members.length))),
+      onScreen ? el("p", { class: "f-on-screen" }, t("On the projector now")) : null,
       el("p", { class: "f-group-members" },
-        el("span", { class: "f-k" }, "Members: "),
-        g.members.length ? g.members.map((m) => m.name).join(", ") : el("em", {}, "nobody")),
+        el("span", { class: "f-k" }, t("Members:"), " "),
+        g.members.length ? g.members.map((m) => m.name).join(", ") : el("em", {}, t("nobody"))),
       reached(v, "stories")
         ? el("div", { class: "f-group-story" },
-          el("span", { class: "f-k" }, "Story: "),
+          el("span", { class: "f-k" }, t("Story:"), " "),
           story ? [
-            story.title ? el("strong", {}, `“${story.title}”`) : el("em", {}, "untitled"),
-            ` by ${story.owner_name}`,
+            story.title ? el("strong", {}, t("“{title}”", { title: story.title })) : el("em", {}, t("untitled")),
+            " ", t("by {name}", { name: story.owner_name }),
             story.pitch ? el("p", { class: "f-pitch" }, story.pitch) : null,
-            el("p", { class: "f-small" }, `drawn from ${plural(story.candidates.length, "candidate", "candidates")}, draw #${story.draw}`),
-          ] : el("em", {}, "none yet (one is picked when planning starts)"),
+            el("p", { class: "f-small" }, tn("drawn from {n} candidate, draw #{draw}", "drawn from {n} candidates, draw #{draw}", story.candidates.length, { draw: story.draw })),
+          ] : el("em", {}, t("none yet (one is picked when planning starts)")),
           canReroll ? el("button", {
             type: "button", class: "f-small-button", "data-focus": rerollKey,
             disabled: !g.members.length, "aria-disabled": ctx.busy.has(rerollKey) ? "true" : null,
             onclick: (e) => reroll(e.currentTarget, g.number),
-          }, "Re-roll story", el("span", { class: "visually-hidden" }, ` of group ${g.number}`)) : null)
+          }, t("Re-roll story"), el("span", { class: "visually-hidden" }, " ", t("of group {n}", { n: g.number }))) : null)
         : null,
       planning ? [
         el("p", { class: "f-group-format" },
-          el("span", { class: "f-k" }, "Format: "),
-          g.format_name ? el("strong", {}, g.format_name) : el("em", {}, "not chosen yet"),
-          el("span", { class: "f-small f-options" }, ` (options: ${g.formats.join(" · ")})`)),
+          el("span", { class: "f-k" }, t("Format:"), " "),
+          g.format_name ? el("strong", {}, g.format_name) : el("em", {}, t("not chosen yet")),
+          el("span", { class: "f-small f-options" }, " ", t("(options: {formats})", { formats: g.formats.join(" · ") }))),
         el("p", { class: "f-progress" },
-          el("span", { class: "f-k" }, "Answered: "),
-          el("progress", { max: "4", value: String(g.answered), "aria-label": `Group ${g.number} answered` }),
-          ` ${g.answered}/4`),
+          el("span", { class: "f-k" }, t("Answered:"), " "),
+          el("progress", { max: "4", value: String(g.answered), "aria-label": t("Group {n} answered", { n: g.number }) }),
+          " ", t("{answered}/{total}", { answered: formatNumber(g.answered), total: formatNumber(4) })),
         answers(v, g),
       ] : null);
   }
@@ -89,9 +89,9 @@ export function createGroups(ctx) {
   return function renderGroups(v) {
     const note = $("#f-groups-note");
     if (!v.groups.length) {
-      render(note, v.phase === "lobby" ? "Groups appear here once you form them." : "There are no groups.");
+      render(note, v.phase === "lobby" ? t("Groups appear here once you form them.") : t("There are no groups."));
     } else {
-      render(note, `${plural(v.groups.length, "group", "groups")}.`);
+      render(note, tn("{n} group.", "{n} groups.", v.groups.length));
     }
     const phaseKey = `${v.phase}|${JSON.stringify(v.showcase)}|${v.questions.join("|")}`;
     keyed($("#f-groups"), cache, v.groups.map((g) => {

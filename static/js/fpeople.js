@@ -6,6 +6,7 @@ import { keyed } from "./keyed.js";
 import { armed, ask } from "./confirm.js";
 import { removeLoss } from "./losses.js";
 import { attachCounter } from "./counter.js";
+import { t, formatNumber } from "./i18n.js";
 
 // The server's defaults; a view that carries `limits` overrides them.
 const DEFAULT_LIMITS = { name: 40, title: 120, pitch: 280 };
@@ -25,7 +26,7 @@ export function createPeople(ctx) {
     const v = ctx.view();
     const p = v && v.participants.find((x) => x.id === id);
     if (!p || !(await ask(removeLoss(v, p)))) return;
-    ctx.run("remove_participant", { participant: p.id }, { busyKey: `remove:${p.id}`, button, done: `Removed ${p.name}` });
+    ctx.run("remove_participant", { participant: p.id }, { busyKey: `remove:${p.id}`, button, done: t("Removed {name}", { name: p.name }) });
   }
 
   function moveControl(v, p) {
@@ -34,7 +35,7 @@ export function createPeople(ctx) {
     let chosen = moveChoice.get(p.id);
     if (!targets.some((g) => String(g.number) === chosen)) chosen = targets.length ? String(targets[0].number) : "";
     const select = el("select", {
-      class: "f-move-select", "aria-label": `Move ${p.name} to group`, "data-focus": `select:${p.id}`,
+      class: "f-move-select", "aria-label": t("Move {name} to group", { name: p.name }), "data-focus": `select:${p.id}`,
       onchange: (e) => moveChoice.set(p.id, e.currentTarget.value),
     }, targets.map((g) => el("option", { value: String(g.number), selected: String(g.number) === chosen }, ctx.groupLabel(g))));
     return el("span", { class: "f-move" }, select,
@@ -45,10 +46,10 @@ export function createPeople(ctx) {
           if (!target) return;
           moveChoice.delete(p.id);
           ctx.run("move_participant", { participant: p.id, group: target }, {
-            busyKey: moveKey, button: e.currentTarget, done: `Moved ${p.name} to group ${target}`,
+            busyKey: moveKey, button: e.currentTarget, done: t("Moved {name} to group {n}", { name: p.name, n: target }),
           });
         },
-      }, "Move", el("span", { class: "visually-hidden" }, ` ${p.name}`)));
+      }, t("Move"), el("span", { class: "visually-hidden" }, ` ${p.name}`)));
   }
 
   function row(v, p) {
@@ -57,43 +58,44 @@ export function createPeople(ctx) {
     const renameKey = `rename:${p.id}`;
     const removeKey = `remove:${p.id}`;
     const group = v.groups.find((g) => g.number === p.group);
-    const connection = !p.has_phone ? el("span", { class: "f-na" }, el("span", { class: "f-dot", "aria-hidden": "true" }, "–"), " no phone")
-      : p.connected ? el("span", { class: "f-online" }, el("span", { class: "f-dot", "aria-hidden": "true" }, "●"), " online")
-        : el("span", { class: "f-offline" }, el("span", { class: "f-dot", "aria-hidden": "true" }, "○"), " offline");
+    const connection = !p.has_phone ? el("span", { class: "f-na" }, el("span", { class: "f-dot", "aria-hidden": "true" }, "–"), " ", t("no phone"))
+      : p.connected ? el("span", { class: "f-online" }, el("span", { class: "f-dot", "aria-hidden": "true" }, "●"), " ", t("online"))
+        : el("span", { class: "f-offline" }, el("span", { class: "f-dot", "aria-hidden": "true" }, "○"), " ", t("offline"));
     return el("tr", { class: p.has_phone && !p.connected ? "is-offline" : null },
       el("th", { scope: "row", class: "f-name" }, p.name,
-        p.hidden ? el("span", { class: "f-badge" }, "hidden from the room") : null),
+        p.hidden ? el("span", { class: "f-badge" }, t("hidden from the room")) : null),
       el("td", { class: "f-story" }, p.title || el("span", { class: "f-empty" }, "—")),
-      el("td", {}, p.opt_out ? "Opted out" : el("span", { class: "f-empty" }, "—")),
+      el("td", {}, p.opt_out ? t("Opted out") : el("span", { class: "f-empty" }, "—")),
       el("td", { class: "f-group-cell" }, group
-        ? [el("span", { class: "f-swatch", style: { "--group": group.colour.hex }, "aria-hidden": "true" }), `${group.number} · ${group.colour.name}`]
+        ? [el("span", { class: "f-swatch", style: { "--group": group.colour.hex }, "aria-hidden": "true" }), `${group.number} · ${t(group.colour.name)}`]
         : el("span", { class: "f-empty" }, "—")),
       el("td", {}, connection),
-      el("td", {}, p.late ? "Late" : el("span", { class: "f-empty" }, "—")),
+      el("td", {}, p.late ? t("Late") : el("span", { class: "f-empty" }, "—")),
       el("td", { class: "f-row-actions" }, canMove ? moveControl(v, p) : null,
         el("button", {
           type: "button", class: "f-small-button", "data-focus": hideKey, "aria-pressed": p.hidden ? "true" : "false",
           "aria-disabled": ctx.busy.has(hideKey) ? "true" : null,
-          title: p.hidden ? "Their name, story and answers are hidden on the projector" : "Hide their name, story and answers on the projector",
+          title: p.hidden ? t("Their name, story and answers are hidden on the projector") : t("Hide their name, story and answers on the projector"),
           onclick: (e) => ctx.run("hide_text", { participant: p.id, hidden: !p.hidden }, {
             busyKey: hideKey, button: e.currentTarget,
-            done: p.hidden ? `${p.name} is shown in the room again` : `${p.name} is hidden from the room`,
+            done: p.hidden ? t("{name} is shown in the room again", { name: p.name }) : t("{name} is hidden from the room", { name: p.name }),
           }),
-        }, p.hidden ? "Show" : "Hide", el("span", { class: "visually-hidden" }, ` ${p.name} ${p.hidden ? "in" : "from"} the room`)),
+        }, p.hidden ? t("Show") : t("Hide"), el("span", { class: "visually-hidden" }, " ",
+          p.hidden ? t("{name} in the room", { name: p.name }) : t("{name} from the room", { name: p.name }))),
         el("button", {
           type: "button", class: "f-small-button", "data-focus": renameKey, "aria-disabled": ctx.busy.has(renameKey) ? "true" : null,
           onclick: (e) => {
-            const name = prompt(`New name for ${p.name}:`, p.name);
+            const name = prompt(t("New name for {name}:", { name: p.name }), p.name);
             if (name === null || name.trim() === p.name) return;
             ctx.run("rename_participant", { participant: p.id, name }, {
-              busyKey: renameKey, button: e.currentTarget, done: `Renamed ${p.name} to ${name.trim()}`,
+              busyKey: renameKey, button: e.currentTarget, done: t("Renamed {name} to {new}", { name: p.name, new: name.trim() }),
             });
           },
-        }, "Rename", el("span", { class: "visually-hidden" }, ` ${p.name}`)),
+        }, t("Rename"), el("span", { class: "visually-hidden" }, ` ${p.name}`)),
         el("button", {
           type: "button", class: "f-small-button f-remove", "data-focus": removeKey, "aria-disabled": ctx.busy.has(removeKey) ? "true" : null,
           onclick: (e) => remove(e.currentTarget, p.id),
-        }, "Remove", el("span", { class: "visually-hidden" }, ` ${p.name}`))));
+        }, t("Remove"), el("span", { class: "visually-hidden" }, ` ${p.name}`))));
   }
 
   function renderPeople(v) {
@@ -102,10 +104,10 @@ export function createPeople(ctx) {
       ? v.participants.filter((p) => p.name.toLowerCase().includes(filter) || p.title.toLowerCase().includes(filter))
       : v.participants;
     const online = v.participants.filter((p) => p.has_phone && p.connected).length;
-    render($("#f-people-count"), `(${v.participants.length}; ${online} online)`);
+    render($("#f-people-count"), t("({count}; {online} online)", { count: formatNumber(v.participants.length), online: formatNumber(online) }));
     const empty = $("#f-people-empty");
     empty.hidden = people.length > 0;
-    render(empty, v.participants.length ? "Nobody matches this search." : "Nobody has joined yet.");
+    render(empty, v.participants.length ? t("Nobody matches this search.") : t("Nobody has joined yet."));
     const groupsKey = `${v.phase}|${v.groups.map((g) => `${g.number}:${g.colour.name}`).join(",")}`;
     keyed($("#f-people"), rowCache, people.map((p) => ({
       key: p.id,
@@ -125,7 +127,7 @@ export function createPeople(ctx) {
       e.preventDefault();
       if (!name.value.trim()) {
         name.setAttribute("aria-invalid", "true");
-        ctx.say("Give the person’s name", { error: true });
+        ctx.say(t("Give the person’s name"), { error: true });
         name.focus();
         return;
       }
@@ -136,7 +138,7 @@ export function createPeople(ctx) {
       // Too long is refused by the server (too_long) and shown; the fields keep what was typed.
       const ack = await ctx.run("add_participant", payload, { button: $("#btn-add") });
       if (ack && ack.ok) {
-        ctx.say(`Added ${payload.name.trim()}${ack.group ? ` to group ${ack.group}` : ""}`);
+        ctx.say(ack.group ? t("Added {name} to group {n}", { name: payload.name.trim(), n: ack.group }) : t("Added {name}", { name: payload.name.trim() }));
         form.reset();
         for (const c of counters) c.update();
         name.focus();

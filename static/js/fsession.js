@@ -1,15 +1,16 @@
 // The facilitator's session tools: the export forms' key, deleting the session (typed room
 // code in a <dialog>), and copying a link (by hand where the clipboard API is missing).
 import { $, render } from "./dom.js";
+import { t } from "./i18n.js";
 
 /** ctx: {code, key, say, errorText, send(event, payload) (sendRaw), deleted()}. */
 export function wireSession({ code, key, say, errorText, send, deleted }) {
   for (const input of document.querySelectorAll('.f-export input[name="key"]')) input.value = key || "";
 
   async function deleteByPrompt() {
-    const typed = prompt(`Type the room code ${code} to delete this session and all its data:`);
+    const typed = prompt(t("Type the room code {code} to delete this session and all its data:", { code }));
     if (typed === null) return;
-    if (typed.trim().toUpperCase() !== code) { say("Not deleted: that was not the room code", { error: true }); return; }
+    if (typed.trim().toUpperCase() !== code) { say(t("Not deleted: that was not the room code"), { error: true }); return; }
     const ack = await send("delete_session", { confirm: code });
     if (!ack.ok) say(errorText(ack.error), { error: true });
     else deleted();
@@ -29,7 +30,7 @@ export function wireSession({ code, key, say, errorText, send, deleted }) {
   $("#f-delete-form").addEventListener("submit", async (e) => {
     e.preventDefault();
     if (codeInput.value.trim().toUpperCase() !== code) {
-      render(dialogError, `That is not the room code. Type ${code} to delete the session.`);
+      render(dialogError, t("That is not the room code. Type {code} to delete the session.", { code }));
       codeInput.setAttribute("aria-invalid", "true");
       codeInput.focus();
       return;
@@ -58,6 +59,6 @@ export async function copyLink(text, done, say) {
     input.value = text;
     input.focus();
     input.select();
-    say("Copying is not available here: the link is selected below, press Ctrl+C (or ⌘C) to copy it");
+    say(t("Copying is not available here: the link is selected below, press Ctrl+C (or ⌘C) to copy it"));
   }
 }

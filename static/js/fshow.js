@@ -5,15 +5,15 @@
 // click or a second tab moves the projector once.
 import { $, clock, el, render } from "./dom.js";
 import { arm, armed } from "./confirm.js";
+import { t, tn } from "./i18n.js";
 
-const STEP_TEXT = ["the group and its members", "the story", "the format"];
-const plural = (n, one, many) => `${n} ${n === 1 ? one : many}`;
+const STEP_TEXT = [t("the group and its members"), t("the story"), t("the format")];
 
 /** ctx: {run, view() (the view on screen), now(), groupLabel(g)} from facilitator.js. */
 export function createShow(ctx) {
   function stepText(v, show) {
     if (show.step < 3) return STEP_TEXT[show.step];
-    return `answer ${show.step - 2} of ${show.steps - 3}`;
+    return t("answer {n} of {count}", { n: show.step - 2, count: show.steps - 3 });
   }
 
   function render$(v, before) {
@@ -29,26 +29,27 @@ export function createShow(ctx) {
     if (stepped) for (const id of ["#btn-prev", "#btn-next", "#btn-prev-group", "#btn-next-group"]) arm($(id));
     const atEnd = show.step >= show.steps - 1;
     const following = v.groups[show.index + 1];
-    render($("#btn-next"), atEnd && following ? `Next: Group ${following.number}` : "Next step");
+    render($("#btn-next"), atEnd && following ? t("Next: Group {n}", { n: following.number }) : t("Next step"));
     const preceding = show.step <= 0 ? v.groups[show.index - 1] : null; // none outside the showcase
-    render($("#btn-prev"), preceding ? `Back to Group ${preceding.number}` : "Previous step");
+    render($("#btn-prev"), preceding ? t("Back to Group {n}", { n: preceding.number }) : t("Previous step"));
     $("#btn-gallery").setAttribute("aria-pressed", show.gallery ? "true" : "false");
-    render($("#btn-gallery-state"), show.gallery ? "on" : "off");
+    render($("#btn-gallery-state"), show.gallery ? t("on") : t("off"));
     const onScreen = v.groups[show.index];
-    render($("#f-showing"), "The projector shows: ",
-      el("strong", {}, show.gallery ? `all ${plural(count, "group", "groups")} (gallery)`
-        : onScreen ? `${ctx.groupLabel(onScreen)} (${show.index + 1} of ${count}), step ${show.step + 1} of ${show.steps}: ${stepText(v, show)}`
-          : "nothing"));
+    render($("#f-showing"), t("The projector shows:"), " ",
+      el("strong", {}, show.gallery ? tn("all {n} group (gallery)", "all {n} groups (gallery)", count)
+        : onScreen ? t("{group} ({index} of {count}), step {step} of {steps}: {what}", {
+          group: ctx.groupLabel(onScreen), index: show.index + 1, count, step: show.step + 1, steps: show.steps, what: stepText(v, show) })
+          : t("nothing")));
     const minutes = $("#presenter-minutes");
     if (!minutes.dataset.touched && document.activeElement !== minutes) minutes.value = String(+(show.presenter_seconds / 60).toFixed(2));
 
     const sound = $("#btn-sound");
     sound.setAttribute("aria-pressed", v.sound === false ? "true" : "false");
-    render(sound, v.sound === false ? "Projector sound: muted (unmute)" : "Mute projector sound");
+    render(sound, v.sound === false ? t("Projector sound: muted (unmute)") : t("Mute projector sound"));
 
     const paged = (v.pages || 1) > 1 && v.phase !== "lobby" && !(v.phase === "showcase" && !show.gallery);
     $("#f-pages").hidden = !paged;
-    render($("#f-pages-text"), `The projector shows page ${(v.page || 0) + 1} of ${v.pages || 1} of the group cards`);
+    render($("#f-pages-text"), t("The projector shows page {page} of {pages} of the group cards", { page: (v.page || 0) + 1, pages: v.pages || 1 }));
     setDisabled($("#btn-page-prev"), (v.page || 0) <= 0);
     setDisabled($("#btn-page-next"), (v.page || 0) >= (v.pages || 1) - 1);
     if (before && before.page !== v.page) { arm($("#btn-page-prev")); arm($("#btn-page-next")); }
@@ -64,7 +65,7 @@ export function createShow(ctx) {
     if (!v || v.phase !== "showcase") return;
     const presenter = v.showcase && v.showcase.presenter;
     const left = presenter ? presenter.deadline - ctx.now() : null;
-    const text = left === null ? "off" : left > 0 ? clock(left) : "time is up";
+    const text = left === null ? t("off") : left > 0 ? clock(left) : t("time is up");
     const node = $("#f-presenter");
     if (node.textContent !== text) node.textContent = text;
     $("#f-presenter-box").classList.toggle("is-up", left !== null && left <= 0);
@@ -88,16 +89,16 @@ export function createShow(ctx) {
       const value = Number(minutes.value);
       const ok = Number.isFinite(value) && value >= 0 && value <= 30;
       minutes.setAttribute("aria-invalid", ok ? "false" : "true");
-      if (!ok) { ctx.say("Minutes per group must be a number from 0 to 30", { error: true }); minutes.focus(); return; }
+      if (!ok) { ctx.say(t("Minutes per group must be a number from 0 to 30"), { error: true }); minutes.focus(); return; }
       const seconds = Math.round(value * 60);
       delete minutes.dataset.touched;
       ctx.run("set_presenter_timer", { seconds }, { button: e.currentTarget,
-        done: seconds ? `Each group presents for ${clock(seconds)}; the countdown started again` : "No presenter countdown" });
+        done: seconds ? t("Each group presents for {time}; the countdown started again", { time: clock(seconds) }) : t("No presenter countdown") });
     });
     $("#btn-sound").addEventListener("click", (e) => {
       const v = ctx.view();
       const on = !!v && v.sound === false;
-      ctx.run("set_sound", { on }, { button: e.currentTarget, done: on ? "Projector sound on" : "Projector sound muted" });
+      ctx.run("set_sound", { on }, { button: e.currentTarget, done: on ? t("Projector sound on") : t("Projector sound muted") });
     });
     for (const [id, delta] of [["#btn-page-prev", -1], ["#btn-page-next", 1]]) {
       $(id).addEventListener("click", (e) => {

@@ -3,8 +3,9 @@
 // over its limit is refused by the server (too_long), said plainly, and left in its field.
 import { autosize, el, randomId, storage } from "./dom.js";
 import { attachCounter, lengthOf } from "./counter.js";
+import { t, tn, formatNumber } from "./i18n.js";
 
-const LABELS = { name: "Your name", title: "Your story title", pitch: "Your pitch" };
+const LABELS = { name: t("Your name"), title: t("Your story title"), pitch: t("Your pitch") };
 
 /**
  * ctx: {conn, keys: {token, pending, form}, token(), end(kind), forgetIdentity(),
@@ -24,7 +25,7 @@ export function joinScreen(ctx) {
   const counterNodes = { name: counterFor("j-name"), title: counterFor("j-title"), pitch: counterFor("j-pitch") };
   const error = el("p", { class: "error-text", id: "j-error", role: "alert" });
   const notice = el("p", { class: "notice", hidden: true });
-  const button = el("button", { type: "submit", class: "button primary full big" }, "Join");
+  const button = el("button", { type: "submit", class: "button primary full big" }, t("Join"));
   name.value = saved.name || "";
   title.value = saved.title || "";
   pitch.value = saved.pitch || "";
@@ -45,13 +46,15 @@ export function joinScreen(ctx) {
    *  The server says which field and its length after tidying; the counters are the fallback. */
   function tooLong(text, details = {}) {
     const which = fields[details.field] ? details.field : Object.keys(fields).find((k) => counters[k].over());
-    if (!which) return { field: null, sentence: text || "A text is too long: shorten it, then press Join again." };
+    if (!which) return { field: null, sentence: text || t("A text is too long: shorten it, then press Join again.") };
     const length = Number.isInteger(details.length) ? details.length : lengthOf(fields[which].value);
     const limit = Number.isInteger(details.limit) ? details.limit : limits[which];
     const extra = length - limit;
     return {
       field: fields[which],
-      sentence: `${LABELS[which]} is ${extra} character${extra === 1 ? "" : "s"} too long (${length}; at most ${limit}). Shorten it, then press Join again.`,
+      sentence: tn("{field} is {n} character too long ({length}; at most {limit}). Shorten it, then press Join again.",
+        "{field} is {n} characters too long ({length}; at most {limit}). Shorten it, then press Join again.", extra,
+        { field: LABELS[which], length: formatNumber(length), limit: formatNumber(limit) }),
     };
   }
 
@@ -60,14 +63,14 @@ export function joinScreen(ctx) {
     event.preventDefault();
     if (joining) return;
     if (!name.value.trim()) {
-      error.textContent = "Please type your name: your group will see it.";
+      error.textContent = t("Please type your name: your group will see it.");
       name.setAttribute("aria-invalid", "true");
       name.focus();
       return;
     }
     joining = true;
     button.disabled = true;
-    button.textContent = "Joining…";
+    button.textContent = t("Joining…");
     error.textContent = "";
     // The identity is made here and kept before it is sent, so a lost answer and a reload
     // still come back as the same person.
@@ -82,11 +85,11 @@ export function joinScreen(ctx) {
     const ack = await ctx.conn.sendRaw("join", { name: v.name.trim(), title: v.title.trim(), pitch: v.pitch.trim(), opt_out: v.opt_out, token: mine });
     joining = false;
     button.disabled = false;
-    button.textContent = "Join";
+    button.textContent = t("Join");
     if (ack.ok) { storage.del(keys.pending); ctx.noticed(); return; } // the joined view follows
     const { code, message: text, details } = ack.error || {};
     if (code === "offline") {
-      error.textContent = "Could not reach the session. Check your wifi, then press Join again.";
+      error.textContent = t("Could not reach the session. Check your wifi, then press Join again.");
       return; // keep the token: if the join did arrive, pressing again is the same person
     }
     if (code === "removed") { ctx.end("removed"); return; }
@@ -99,12 +102,12 @@ export function joinScreen(ctx) {
       return;
     }
     error.textContent = {
-      missing_text: "Please type your name: your group will see it.",
-      rate_limited: "Too many tries at once. Wait a few seconds, then press Join again.",
-      locked: "Joining is locked. Ask the facilitator to let you in.",
-      session_full: "This session is full. Ask the facilitator for help.",
-      wrong_phase: "You can't join right now. Ask the facilitator.",
-    }[code] || text || "That did not work. Please try again.";
+      missing_text: t("Please type your name: your group will see it."),
+      rate_limited: t("Too many tries at once. Wait a few seconds, then press Join again."),
+      locked: t("Joining is locked. Ask the facilitator to let you in."),
+      session_full: t("This session is full. Ask the facilitator for help."),
+      wrong_phase: t("You can't join right now. Ask the facilitator."),
+    }[code] || text || t("That did not work. Please try again.");
     if (code === "missing_text" || code === "name_not_allowed") {
       name.setAttribute("aria-invalid", "true");
       name.focus();
@@ -114,21 +117,21 @@ export function joinScreen(ctx) {
   const field = (label, control, hint, id, counter) => el("div", { class: "field" },
     el("label", { for: control.id }, label), hint ? el("span", { class: "hint", id }, hint) : null, control, counter);
   const form = el("form", { class: "join-form", novalidate: true, onsubmit: submit },
-    field(el("span", {}, "Your name ", el("span", { class: "req" }, "(required)")), name, null, null, counterNodes.name),
-    field("Your research story: a title", title, "One line, e.g. \"Teaching robots to fold laundry\"", "j-title-hint", counterNodes.title),
-    field("Your pitch", pitch, "What is it and why does it matter? Tweet length.", "j-pitch-hint", counterNodes.pitch),
+    field(el("span", {}, t("Your name"), " ", el("span", { class: "req" }, t("(required)"))), name, null, null, counterNodes.name),
+    field(t("Your research story: a title"), title, t("One line, e.g. \"Teaching robots to fold laundry\""), "j-title-hint", counterNodes.title),
+    field(t("Your pitch"), pitch, t("What is it and why does it matter? Tweet length."), "j-pitch-hint", counterNodes.pitch),
     el("div", { class: "field" },
-      el("label", { class: "check", for: "j-optout" }, optOut, "Don't pick my story"),
-      el("span", { class: "hint", id: "j-optout-hint" }, "Your group will then tell someone else's story.")),
+      el("label", { class: "check", for: "j-optout" }, optOut, t("Don't pick my story")),
+      el("span", { class: "hint", id: "j-optout-hint" }, t("Your group will then tell someone else's story."))),
     error,
     button);
   const locked = el("div", { class: "locked", hidden: true },
-    el("p", { class: "locked-title" }, "Joining is locked"),
-    el("p", {}, "The facilitator has closed the room for now. Ask them to let you in: this page will update by itself."));
+    el("p", { class: "locked-title" }, t("Joining is locked")),
+    el("p", {}, t("The facilitator has closed the room for now. Ask them to let you in: this page will update by itself.")));
   const node = el("section", { class: "screen screen-join" },
-    ctx.heading("Join the game"),
+    ctx.heading(t("Join the game")),
     notice,
-    el("p", { class: "lead" }, "Tell your group who you are and the research story you could share."),
+    el("p", { class: "lead" }, t("Tell your group who you are and the research story you could share.")),
     locked, form);
 
   return {

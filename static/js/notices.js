@@ -6,12 +6,14 @@
 // localStorage per session: a phone that was offline or reloaded still gets each note once,
 // and never twice.
 import { clock, el, render, storage } from "./dom.js";
+import { t, tn } from "./i18n.js";
 
-const quoted = (story) => (story.title ? `“${story.title}”` : "an untitled story");
-const storyText = (story, me) => `${quoted(story)} by ${story.owner_id === me ? "you" : story.owner_name}`;
+const storyText = (story, me) => story.owner_id === me
+  ? (story.title ? t("“{title}” by you", { title: story.title }) : t("an untitled story by you"))
+  : story.title ? t("“{title}” by {name}", { title: story.title, name: story.owner_name })
+    : t("an untitled story by {name}", { name: story.owner_name });
 /** The grouping a sheet id belongs to ("3.2" -> "3"): forming or reshuffling makes a new one. */
 const grouping = (sheet) => (sheet ? String(sheet).slice(0, String(sheet).lastIndexOf(".")) : null);
-const minutes = (n) => `${n} more minute${n === 1 ? "" : "s"}`;
 
 /**
  * What changed for this phone between `before` (what it showed last, or null) and the view
@@ -34,20 +36,21 @@ export function whatHappened(before, v, now) {
   };
   const notes = [];
   if (memory.late && (!b || b.late !== memory.late)) {
-    notes.push(`You joined late, so you were added to group ${memory.late}.`);
+    notes.push(t("You joined late, so you were added to group {n}.", { n: memory.late }));
   } else if (b && g && b.group !== null && (b.group !== g.number || grouping(b.sheet) !== grouping(g.sheet))) {
     notes.push(grouping(b.sheet) === grouping(g.sheet)
-      ? `The facilitator moved you to group ${g.number} (${g.colour.name}).`
-      : `The groups were made again: you are now in group ${g.number} (${g.colour.name}).`);
+      ? t("The facilitator moved you to group {n} ({colour}).", { n: g.number, colour: t(g.colour.name) })
+      : t("The groups were made again: you are now in group {n} ({colour}).", { n: g.number, colour: t(g.colour.name) }));
   }
   if (b && g && b.sheet === g.sheet && b.story && story && b.story.owner_id !== story.owner_id) {
-    notes.push(`New story for your group: ${storyText(story, me)} (instead of ${storyText(b.story, me)}).`);
+    notes.push(t("New story for your group: {story} (instead of {before}).", { story: storyText(story, me), before: storyText(b.story, me) }));
   }
   if (b && b.timer && memory.timer && b.timer.started_at === memory.timer.started_at
       && memory.timer.deadline > b.timer.deadline + 1) {
     const added = Math.round((memory.timer.deadline - b.timer.deadline) / 60);
     const left = memory.timer.deadline - now;
-    notes.push(left > 0 ? `${minutes(added)}: ${clock(left)} left.` : `${minutes(added)} were added, but time is up.`);
+    notes.push(left > 0 ? tn("{n} more minute: {time} left.", "{n} more minutes: {time} left.", added, { time: clock(left) })
+      : tn("{n} more minute was added, but time is up.", "{n} more minutes were added, but time is up.", added));
   }
   return { notes, memory };
 }
@@ -86,7 +89,7 @@ export function createNotices(code) {
       const note = el("div", { class: "phone-notice" },
         el("p", { class: "phone-notice-text" }, text),
         el("button", { type: "button", class: "phone-notice-ok", onclick: () => note.remove() },
-          "OK", el("span", { class: "visually-hidden" }, ", hide this note")));
+          t("OK"), el("span", { class: "visually-hidden" }, t(", hide this note"))));
       stack.insertBefore(note, toast);
     }
     const notes = stack.querySelectorAll(".phone-notice");

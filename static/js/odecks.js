@@ -3,6 +3,7 @@
 // ("formats.3.2"), shown next to the input with that id ("deck-formats-3-2").
 
 import { $, el, render } from "./dom.js";
+import { t, tn, formatNumber } from "./i18n.js";
 
 const QUESTIONS = 4;
 const PER_LIST = 3;
@@ -13,16 +14,16 @@ export function createDecks({ api, say, fieldError, clearErrors, reload }) {
 
   function listBox(n, formats) {
     const box = el("fieldset", { class: "o-list", "aria-describedby": `err-deck-formats-${n}` },
-      el("legend", {}, `List ${n}`));
+      el("legend", {}, t("List {n}", { n })));
     for (let i = 1; i <= PER_LIST; i += 1) {
       const id = `deck-formats-${n}-${i}`;
       box.append(el("div", { class: "o-field" },
-        el("label", { for: id }, `Format ${i}`),
+        el("label", { for: id }, t("Format {n}", { n: i })),
         el("input", { type: "text", id, value: formats[i - 1] || "", "aria-describedby": `err-${id}` }),
         el("p", { class: "o-error", id: `err-${id}`, hidden: true })));
     }
     box.append(el("p", { class: "o-error", id: `err-deck-formats-${n}`, hidden: true }),
-      el("button", { type: "button", class: "o-remove-list", onclick: () => removeList(box) }, `Remove list ${n}`));
+      el("button", { type: "button", class: "o-remove-list", onclick: () => removeList(box) }, t("Remove list {n}", { n })));
     return box;
   }
 
@@ -42,7 +43,7 @@ export function createDecks({ api, say, fieldError, clearErrors, reload }) {
     renderLists(lists); // renumbered: group N always takes list N
     const next = $("#deck-lists").children[Math.min(index, lists.length - 1)];
     if (next) next.querySelector("input").focus();
-    say(`List ${index + 1} removed; the lists are numbered 1 to ${lists.length}`);
+    say(t("List {n} removed; the lists are numbered 1 to {count}", { n: index + 1, count: lists.length }));
   }
 
   function open(deck, { copy }) {
@@ -50,16 +51,16 @@ export function createDecks({ api, say, fieldError, clearErrors, reload }) {
     clearErrors(form);
     editing = { id: copy ? null : deck.id };
     const data = deck.data;
-    $("#deck-title").value = copy ? `${data.title} (copy)` : data.title;
+    $("#deck-title").value = copy ? t("{title} (copy)", { title: data.title }) : data.title;
     $("#deck-instructions").value = data.instructions;
     render($("#deck-questions"), Array.from({ length: QUESTIONS }, (_, q) => {
       const id = `deck-questions-${q + 1}`;
-      return el("div", { class: "o-field" }, el("label", { for: id }, `Question ${q + 1}`),
+      return el("div", { class: "o-field" }, el("label", { for: id }, t("Question {n}", { n: q + 1 })),
         el("input", { type: "text", id, value: data.questions[q] || "", "aria-describedby": `err-${id}` }),
         el("p", { class: "o-error", id: `err-${id}`, hidden: true }));
     }));
     renderLists(data.formats);
-    render($("#o-deck-title"), copy ? `New deck, a copy of ${deck.name}` : `Edit ${deck.name}`);
+    render($("#o-deck-title"), copy ? t("New deck, a copy of {name}", { name: deck.name }) : t("Edit {name}", { name: deck.name }));
     form.hidden = false;
     $("#o-deck-title").focus();
   }
@@ -80,51 +81,51 @@ export function createDecks({ api, say, fieldError, clearErrors, reload }) {
       formats: currentLists(),
     };
     const button = $("#deck-save");
-    button.disabled = true; say("Saving…");
+    button.disabled = true; say(t("Saving…"));
     const reply = editing.id ? await api("PUT", `/decks/${editing.id}`, body) : await api("POST", "/decks", body);
     button.disabled = false;
     if (reply.ok) {
       form.hidden = true; editing = null;
-      await reload(`Saved deck ${reply.data.deck.name}`);
+      await reload(t("Saved deck {name}", { name: reply.data.deck.name }));
       const row = document.querySelector(`#o-decks [data-deck="${CSS.escape(reply.data.deck.id)}"] button`);
       if (row) row.focus();
       return;
     }
     if (reply.status === 403 || reply.status === 429) return;
     fieldError("deck", reply.data.error.field, reply.data.error.message);
-    say(`Not saved: ${reply.data.error.message}`, { error: true });
+    say(t("Not saved: {reason}", { reason: reply.data.error.message }), { error: true });
   }
 
   async function download(deck) {
     const reply = await api("GET", `/decks/${deck.id}/yaml`);
-    if (!reply.ok) { say("The deck could not be downloaded", { error: true }); return; }
+    if (!reply.ok) { say(t("The deck could not be downloaded"), { error: true }); return; }
     // Fetched with the key in a header, then handed to the browser as a file.
     const url = URL.createObjectURL(new Blob([reply.data], { type: "application/yaml" }));
     const link = el("a", { href: url, download: `gamehub-deck-${deck.id}.yaml`, hidden: true });
     document.body.append(link); link.click(); link.remove();
     setTimeout(() => URL.revokeObjectURL(url), 10000);
-    say(`Downloaded ${deck.name} as YAML`);
+    say(t("Downloaded {name} as YAML", { name: deck.name }));
   }
 
   async function remove(deck, button) {
     if (!button.dataset.armed) { // a second press, on the same button, deletes: a slip costs nothing
-      button.dataset.armed = "1"; button.textContent = `Really delete ${deck.name}?`;
-      say("Press again to delete the deck (sessions made with it keep their own copy)");
+      button.dataset.armed = "1"; button.textContent = t("Really delete {name}?", { name: deck.name });
+      say(t("Press again to delete the deck (sessions made with it keep their own copy)"));
       return;
     }
-    say("Deleting…");
+    say(t("Deleting…"));
     const reply = await api("DELETE", `/decks/${deck.id}`);
-    if (reply.ok) { await reload(`Deleted deck ${deck.name}`); $("#o-decks-title").focus(); }
+    if (reply.ok) { await reload(t("Deleted deck {name}", { name: deck.name })); $("#o-decks-title").focus(); }
     else say(reply.data.error.message, { error: true });
   }
 
   function deckItem(deck) {
     const opener = (copy) => (e) => { lastOpener = e.currentTarget; open(deck, { copy }); };
-    const actions = [el("button", { type: "button", onclick: opener(true) }, "Make a copy")];
-    if (!deck.builtin) actions.unshift(el("button", { type: "button", onclick: opener(false) }, "Edit"));
-    actions.push(el("button", { type: "button", onclick: () => download(deck) }, "Download YAML"));
+    const actions = [el("button", { type: "button", onclick: opener(true) }, t("Make a copy"))];
+    if (!deck.builtin) actions.unshift(el("button", { type: "button", onclick: opener(false) }, t("Edit")));
+    actions.push(el("button", { type: "button", onclick: () => download(deck) }, t("Download YAML")));
     if (!deck.builtin) {
-      const button = el("button", { type: "button", class: "danger", onclick: (e) => remove(deck, e.currentTarget) }, "Delete");
+      const button = el("button", { type: "button", class: "danger", onclick: (e) => remove(deck, e.currentTarget) }, t("Delete"));
       // Armed only while it keeps the focus: a press much later starts again.
       button.addEventListener("blur", () => { delete button.dataset.armed; button.textContent = "Delete"; });
       actions.push(button);
@@ -132,7 +133,7 @@ export function createDecks({ api, say, fieldError, clearErrors, reload }) {
     const lists = deck.data.formats.length;
     return el("li", { class: "o-deck-item", "data-deck": deck.id },
       el("div", {}, el("strong", {}, deck.name), " ",
-        el("span", { class: "muted" }, `${lists} format list${lists === 1 ? "" : "s"}${deck.builtin ? " · built in, cannot be changed" : ""}`)),
+        el("span", { class: "muted" }, tn("{n} format list", "{n} format lists", lists), deck.builtin ? ` · ${t("built in, cannot be changed")}` : "")),
       el("div", { class: "o-buttons" }, actions));
   }
 
@@ -141,15 +142,15 @@ export function createDecks({ api, say, fieldError, clearErrors, reload }) {
     const form = $("#o-upload");
     clearErrors(form);
     const file = $("#upload-file").files[0];
-    if (!file) { fieldError("upload", "file", "Choose a YAML file first"); return; }
-    if (file.size > 64 * 1024) { fieldError("upload", "file", `The file is ${Math.ceil(file.size / 1024)} KB; a deck file is at most 64 KB`); return; }
-    say("Uploading…");
+    if (!file) { fieldError("upload", "file", t("Choose a YAML file first")); return; }
+    if (file.size > 64 * 1024) { fieldError("upload", "file", t("The file is {size} KB; a deck file is at most 64 KB", { size: formatNumber(Math.ceil(file.size / 1024)) })); return; }
+    say(t("Uploading…"));
     const reply = await api("POST", "/decks/upload", undefined, { raw: await file.arrayBuffer() });
-    if (reply.ok) { form.reset(); await reload(`Uploaded deck ${reply.data.deck.name}`); return; }
+    if (reply.ok) { form.reset(); await reload(t("Uploaded deck {name}", { name: reply.data.deck.name })); return; }
     if (reply.status === 403 || reply.status === 429) return;
     const { message } = reply.data.error; // it names the place in the file ("list 3, format 2: empty")
     fieldError("upload", "file", message);
-    say(`Not uploaded: ${message}`, { error: true });
+    say(t("Not uploaded: {reason}", { reason: message }), { error: true });
   }
 
   return {

@@ -4,9 +4,10 @@
 
 import { $, el, render } from "./dom.js";
 import { createDecks } from "./odecks.js";
+import { language, t, tn } from "./i18n.js";
 
 const KEY = new URLSearchParams(location.hash.slice(1)).get("key") || "";
-const PHASES = { lobby: "Lobby", groups: "Groups", stories: "Stories", planning: "Planning", showcase: "Showcase" };
+const PHASES = { lobby: t("Lobby"), groups: t("Groups"), stories: t("Stories"), planning: t("Planning"), showcase: t("Showcase") };
 let home = null; // the last /home reply
 
 function say(text, { error = false } = {}) {
@@ -28,7 +29,7 @@ export async function api(method, path, body, { raw = null } = {}) {
     if (response.status === 403 || response.status === 429) refused(data);
     return { ok: response.ok, status: response.status, data };
   } catch {
-    return { ok: false, status: 0, data: { error: { message: "The server cannot be reached: is gamehub serve running?" } } };
+    return { ok: false, status: 0, data: { error: { message: t("The server cannot be reached: is gamehub serve running?") } } };
   }
 }
 
@@ -55,13 +56,17 @@ function refused(data) {
   if (data && data.error && data.error.code === "rate_limited") {
     $("#o-refused-text").textContent = data.error.message;
   }
-  say("Refused", { error: true });
+  say(t("Refused"), { error: true });
 }
 
-const when = (t) => new Date(t * 1000).toLocaleString([], { dateStyle: "short", timeStyle: "short" });
+// Written by the browser for the page's language (Intl), inside <time>: not catalog words.
+const when = (seconds) => {
+  const date = new Date(seconds * 1000);
+  return el("time", { datetime: date.toISOString() }, date.toLocaleString(language, { dateStyle: "short", timeStyle: "short" }));
+};
 
 function linkList(links) {
-  const rows = [["Join (phones)", links.join], ["Projector", links.projector], ["Facilitator", links.facilitator]];
+  const rows = [[t("Join (phones)"), links.join], [t("Projector"), links.projector], [t("Facilitator"), links.facilitator]];
   return rows.filter(([, url]) => url).map(([label, url]) =>
     [el("dt", {}, label), el("dd", {}, el("a", { href: url, target: "_blank", rel: "noopener" }, url))]);
 }
@@ -75,13 +80,13 @@ async function reload(message) {
   renderSessions();
   decks.render(home.decks);
   fillDeckChoice();
-  say(message || `${home.sessions.length} session${home.sessions.length === 1 ? "" : "s"}, ${home.decks.length} deck${home.decks.length === 1 ? "" : "s"}`);
+  say(message || `${tn("{n} session", "{n} sessions", home.sessions.length)}, ${tn("{n} deck", "{n} decks", home.decks.length)}`);
 }
 
 function fillDeckChoice() {
   const select = $("#new-deck");
   const chosen = select.value;
-  render(select, home.decks.map((d) => el("option", { value: d.id }, d.id === "workshop" ? `${d.name} (built in)` : d.name)));
+  render(select, home.decks.map((d) => el("option", { value: d.id }, d.id === "workshop" ? t("{name} (built in)", { name: d.name }) : d.name)));
   if (home.decks.some((d) => d.id === chosen)) select.value = chosen;
 }
 
@@ -89,29 +94,29 @@ function fillDeckChoice() {
 
 function exportForm(code) {
   // POSTed with the key in the body, as the facilitator screen does: never in a URL.
-  const select = el("select", { id: `export-${code}`, name: "format", "aria-label": `Export format for ${code}` },
-    ["md", "csv", "json", "print"].map((f) => el("option", { value: f }, f === "print" ? "print cards" : f)));
+  const select = el("select", { id: `export-${code}`, name: "format", "aria-label": t("Export format for {code}", { code }) },
+    ["md", "csv", "json", "print"].map((f) => el("option", { value: f }, f === "print" ? t("print cards") : f)));
   const form = el("form", { method: "post", action: `/s/${code}/export`, class: "o-export" },
     el("input", { type: "hidden", name: "key", value: KEY }), select,
-    el("button", { type: "submit", "aria-label": `Export ${code}` }, "Export"));
+    el("button", { type: "submit", "aria-label": t("Export {code}", { code }) }, t("Export")));
   form.addEventListener("submit", () => { form.target = select.value === "print" ? "_blank" : ""; });
   return form;
 }
 
 function deleteBox(code, row) {
-  const box = el("div", { class: "o-confirm", role: "group", "aria-label": `Delete session ${code}` });
+  const box = el("div", { class: "o-confirm", role: "group", "aria-label": t("Delete session {code}", { code }) });
   const input = el("input", { type: "text", id: `delete-${code}`, autocomplete: "off", spellcheck: "false",
     "aria-describedby": `err-delete-${code}` });
   const error = el("p", { class: "o-error", id: `err-delete-${code}`, hidden: true });
-  const cancel = el("button", { type: "button", onclick: () => { box.remove(); row.querySelector(".o-delete").focus(); } }, "Cancel");
+  const cancel = el("button", { type: "button", onclick: () => { box.remove(); row.querySelector(".o-delete").focus(); } }, t("Cancel"));
   const confirm = el("button", { type: "button", class: "danger", onclick: async () => {
-    confirm.disabled = true; say(`Deleting ${code}…`);
+    confirm.disabled = true; say(t("Deleting {code}…", { code }));
     const reply = await api("DELETE", `/sessions/${code}`, { confirm: input.value });
     confirm.disabled = false;
-    if (reply.ok) { await reload(`Deleted session ${code} and all its data.`); $("#o-sessions-title").focus(); return; }
+    if (reply.ok) { await reload(t("Deleted session {code} and all its data.", { code })); $("#o-sessions-title").focus(); return; }
     error.textContent = reply.data.error.message; error.hidden = false; input.setAttribute("aria-invalid", "true"); input.focus();
     say(reply.data.error.message, { error: true });
-  } }, "Delete for good");
+  } }, t("Delete for good"));
   input.addEventListener("keydown", (e) => { if (e.key === "Enter") { e.preventDefault(); confirm.click(); } if (e.key === "Escape") cancel.click(); });
   render(box, el("label", { for: `delete-${code}` }, `Type ${code} to delete it and everything in it`), input, error,
     el("div", { class: "o-buttons" }, confirm, cancel));
@@ -122,25 +127,25 @@ function sessionRow(s) {
   const row = el("tr", { "data-code": s.code });
   const facilitator = `/s/${s.code}/facilitator#key=${KEY}`;
   const again = el("button", { type: "button", onclick: async () => {
-    again.disabled = true; say(`Opening a session like ${s.code}…`);
+    again.disabled = true; say(t("Opening a session like {code}…", { code: s.code }));
     const reply = await api("POST", `/sessions/${s.code}/again`);
     again.disabled = false;
-    if (reply.ok) showMade(reply.data.session, `Run again: session ${reply.data.session.code}, like ${s.code}`);
+    if (reply.ok) showMade(reply.data.session, t("Run again: session {code}, like {like}", { code: reply.data.session.code, like: s.code }));
     else say(reply.data.error.message, { error: true });
-  } }, "Run again");
+  } }, t("Run again"));
   const remove = el("button", { type: "button", class: "o-delete", onclick: () => {
     const open = row.querySelector(".o-confirm");
     if (open) { open.querySelector("input").focus(); return; }
     const { box, input } = deleteBox(s.code, row);
     row.querySelector(".o-actions").append(box); input.focus();
-  } }, "Delete…");
+  } }, t("Delete…"));
   return render(row,
     el("th", { scope: "row" }, el("span", { class: "o-code" }, s.code)),
     el("td", {}, s.deck), el("td", {}, PHASES[s.phase] || s.phase), el("td", { class: "o-num" }, String(s.people)),
     el("td", {}, when(s.created)), el("td", {}, when(s.last_activity)),
     el("td", {}, el("div", { class: "o-actions" },
-      el("a", { class: "button", href: facilitator, target: "_blank", rel: "noopener" }, "Open control screen"),
-      el("a", { class: "button", href: s.links.projector, target: "_blank", rel: "noopener" }, "Open projector"),
+      el("a", { class: "button", href: facilitator, target: "_blank", rel: "noopener" }, t("Open control screen")),
+      el("a", { class: "button", href: s.links.projector, target: "_blank", rel: "noopener" }, t("Open projector")),
       exportForm(s.code), again, remove)));
 }
 
@@ -152,7 +157,7 @@ function renderSessions() {
 }
 
 async function showMade(session, title) {
-  await reload(`${title}. Its links are below.`);
+  await reload(t("{title}. Its links are below.", { title }));
   render($("#o-made-title"), title);
   render($("#o-made-links"), linkList(session.links));
   $("#o-made").hidden = false;
@@ -167,17 +172,17 @@ function wireNew() {
     const number = (name) => { const v = form.elements[name].value.trim(); return v === "" || isNaN(Number(v)) ? v : Number(v); };
     const body = {
       deck: form.elements.deck.value, group_size: number("group_size"), planning_minutes: number("planning_minutes"),
-      max_participants: number("max_participants"),
+      max_participants: number("max_participants"), language: form.elements.language.value,
       blocked_words: form.elements.blocked_words.value.split("\n").map((w) => w.trim()).filter(Boolean),
     };
     const button = $("#o-new-submit");
-    button.disabled = true; say("Opening a session…");
+    button.disabled = true; say(t("Opening a session…"));
     const reply = await api("POST", "/sessions", body);
     button.disabled = false;
-    if (reply.ok) { showMade(reply.data.session, `Session ${reply.data.session.code} is open`); return; }
+    if (reply.ok) { showMade(reply.data.session, t("Session {code} is open", { code: reply.data.session.code })); return; }
     if (reply.status === 403 || reply.status === 429) return;
     fieldError("new", reply.data.error.field, reply.data.error.message);
-    say(`Not opened: ${reply.data.error.message}`, { error: true });
+    say(t("Not opened: {reason}", { reason: reply.data.error.message }), { error: true });
   });
 }
 
@@ -185,6 +190,7 @@ function fillDefaults() {
   const form = $("#o-new");
   for (const name of ["group_size", "planning_minutes", "max_participants"]) form.elements[name].value = home.defaults[name];
   form.elements.blocked_words.value = home.defaults.blocked_words.join("\n");
+  if (home.defaults.language) form.elements.language.value = home.defaults.language;
 }
 
 const decks = createDecks({ api, say, fieldError, clearErrors, reload });

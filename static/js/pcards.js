@@ -1,15 +1,14 @@
 // Pieces the projector's screens share: a group's coloured band (number and colour name as
 // text, so colour is never the only signal), a card, a story title, and pages of cards.
 import { el } from "./dom.js";
-
-export const plural = (n, one, many) => `${n} ${n === 1 ? one : many}`;
+import { t } from "./i18n.js";
 
 export function band(group, { tag = "div", extra = null } = {}) {
   return el(tag, { class: "p-band" },
     el("span", { class: "p-band-num", "aria-hidden": "true" }, String(group.number)),
     el("span", { class: "p-band-text" },
-      el("span", { class: "p-band-group" }, `Group ${group.number}`),
-      el("span", { class: "p-band-colour" }, group.colour.name)),
+      el("span", { class: "p-band-group" }, t("Group {n}", { n: group.number })),
+      el("span", { class: "p-band-colour" }, t(group.colour.name))),
     extra);
 }
 
@@ -19,10 +18,10 @@ export function groupCard(group, cls, ...children) {
 }
 
 export function storyTitle(story, cls = "p-story-title") {
-  if (!story) return el("p", { class: `${cls} p-none` }, "No story picked yet");
+  if (!story) return el("p", { class: `${cls} p-none` }, t("No story picked yet"));
   return story.title
-    ? el("p", { class: cls }, `“${story.title}”`)
-    : el("p", { class: `${cls} p-none` }, "Untitled story");
+    ? el("p", { class: cls }, t("“{title}”", { title: story.title }))
+    : el("p", { class: `${cls} p-none` }, t("Untitled story"));
 }
 
 /** Columns for a grid of n cards, so that they fill a 16:9 screen. */
@@ -44,8 +43,8 @@ export function pageOf(v) {
 }
 
 export function pageNote({ page, pages }) {
-  return pages > 1 ? el("p", { class: "p-page" }, `Page ${page + 1} of ${pages}`,
-    el("span", { class: "p-page-hint" }, " · the facilitator turns the pages")) : null;
+  return pages > 1 ? el("p", { class: "p-page" }, t("Page {page} of {pages}", { page: page + 1, pages }),
+    el("span", { class: "p-page-hint" }, " · ", t("the facilitator turns the pages"))) : null;
 }
 
 export function grid(shown, cards, cls) {

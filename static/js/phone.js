@@ -11,6 +11,8 @@ import { createHelp } from "./help.js";
 import { endedKey, endedMark, removedThanks, thanksScreen } from "./ending.js";
 import { voteScreen, voteTitle } from "./pvote.js";
 import { createFollow } from "./phoneshow.js";
+import { t, tn, followRoom, listOf } from "./i18n.js";
+import "./plang.js";
 
 const CODE = pageCode();
 const KEYS = {
@@ -33,8 +35,8 @@ let removedAfterEnd = false; // removed, and the game has ended since: thank the
 const token = () => storage.get(KEYS.token);
 
 function showStatus(status) {
-  const text = { online: "Connected", connecting: "Connecting…", off: "Not connected",
-    reconnecting: "Reconnecting… what you type is kept on this phone" }[status] || status;
+  const text = { online: t("Connected"), connecting: t("Connecting…"), off: t("Not connected"),
+    reconnecting: t("Reconnecting… what you type is kept on this phone") }[status] || status;
   statusLine.dataset.state = status;
   render($(".conn-text", statusLine), text);
 }
@@ -62,11 +64,12 @@ const roomTools = [createMessage(CODE), createHelp({ send: (...args) => conn.sen
 
 conn = connect({
   auth: () => {
-    const t = token();
-    return t ? { session: CODE, role: "phone", token: t } : { session: CODE, role: "phone" };
+    const mine = token();
+    return mine ? { session: CODE, role: "phone", token: mine } : { session: CODE, role: "phone" };
   },
   onView(next) {
     view = next;
+    followRoom(view.language);
     if (view.status === "removed") { end("removed"); return; } // final: nothing will follow
     if (view.status === "joined") storage.del(KEYS.pending);
     if (view.status === "joined" && view.group) sheet.view(view);
@@ -86,8 +89,8 @@ conn = connect({
       const neverJoined = storage.get(KEYS.pending) === "1";
       forgetIdentity();
       joinNotice = neverJoined
-        ? "Your join did not reach the session. Check your details and press Join again."
-        : "This session doesn't know this phone any more. Join again.";
+        ? t("Your join did not reach the session. Check your details and press Join again.")
+        : t("This session doesn't know this phone any more. Join again.");
       return true; // reconnect as a guest: the join form comes with the next view
     }
     if (code === "removed") { removedAfterEnd = !!data.ended; return end("removed"); }
@@ -125,8 +128,8 @@ function noticeFormat(v) {
   if (!before || before.sheet !== g.sheet || before.format === g.format || g.format === null) return;
   const by = g.format_by;
   if (!by || (v.me && by.id === v.me.id)) return;
-  say(before.format === null ? `${by.name} chose ${formatName(g)} for your group.`
-    : `${by.name} changed your group's format to ${formatName(g)}.`);
+  say(before.format === null ? t("{name} chose {format} for your group.", { name: by.name, format: formatName(g) })
+    : t("{name} changed your group's format to {format}.", { name: by.name, format: formatName(g) }));
 }
 
 // -- choosing and drawing the screen ----------------------------------------------------
@@ -153,14 +156,14 @@ const SCREENS = {
   join: () => joinScreen(joinContext), lobby: lobbyScreen, groups: groupsScreen, stories: storiesScreen,
   planning: planningScreen, showcase: showcaseScreen, thanks: () => thanksScreen({ unsent: unsentNote }),
   vote: () => voteScreen({ send: (...args) => conn.send(...args), heading }),
-  removed: () => removedAfterEnd ? removedThanks() : message("removed", "The facilitator removed you from this session",
-    "This phone is no longer in the game, and cannot join it again.",
-    el("p", {}, "If that was a mistake, talk to the facilitator: they can add you back by hand.")),
+  removed: () => removedAfterEnd ? removedThanks() : message("removed", t("The facilitator removed you from this session"),
+    t("This phone is no longer in the game, and cannot join it again."),
+    el("p", {}, t("If that was a mistake, talk to the facilitator: they can add you back by hand."))),
   // This page only opens for a session that exists: if it is gone now, it was closed, not mistyped.
-  ended: () => message("ended", "This session has ended",
-    "The facilitator closed it and its data was deleted. Thank you for playing.", el("a", { class: "button primary full", href: "/" }, "Enter a room code")),
-  broken: () => message("broken", "This link does not work",
-    "The page could not connect to the session. Scan the QR code again.", el("a", { class: "button full", href: "/" }, "Enter a room code")),
+  ended: () => message("ended", t("This session has ended"),
+    t("The facilitator closed it and its data was deleted. Thank you for playing."), el("a", { class: "button primary full", href: "/" }, t("Enter a room code"))),
+  broken: () => message("broken", t("This link does not work"),
+    t("The page could not connect to the session. Scan the QR code again."), el("a", { class: "button full", href: "/" }, t("Enter a room code"))),
 };
 
 function draw() {
@@ -192,9 +195,9 @@ function draw() {
 
 function titleFor(key) {
   const [kind, number] = key.split(":");
-  const prefix = { join: "Join", lobby: "You're in", removed: "Removed", ended: "Ended", thanks: "Thank you", broken: "Link problem",
-    vote: voteTitle() }[kind]
-    || (number ? `Group ${number}` : "");
+  const prefix = { join: t("Join"), lobby: t("You're in"), removed: t("Removed"), ended: t("Ended"), thanks: t("Thank you"),
+    broken: t("Link problem"), vote: voteTitle() }[kind]
+    || (number ? t("Group {n}", { n: number }) : "");
   return prefix ? `${prefix} · ${view ? view.title : deckTitle}` : deckTitle;
 }
 
@@ -206,7 +209,7 @@ function tick() {
   const left = timer.deadline - conn.now();
   const up = left <= 0;
   timerNode.dataset.state = up ? "up" : left < 60 ? "low" : "running";
-  const text = up ? "Time's up" : `${clock(left)} left`;
+  const text = up ? t("Time's up") : t("{time} left", { time: clock(left) });
   if (timerNode.textContent !== text) timerNode.textContent = text;
 }
 startTicker(tick);
@@ -229,23 +232,23 @@ function badge(group, size) {
 function colourLine(group) {
   const swatch = el("span", { class: "swatch", "aria-hidden": "true" });
   swatch.style.setProperty("background-color", group.colour.hex);
-  return el("p", { class: "colour-name" }, swatch, `${group.colour.name} group`);
+  return el("p", { class: "colour-name" }, swatch, t("{colour} group", { colour: t(group.colour.name) }));
 }
 
 function groupHeader(group, { timer = null } = {}) {
   return el("div", { class: "group-bar" },
     badge(group, "small"),
-    el("span", { class: "group-bar-text" }, el("strong", {}, `Group ${group.number}`),
-      el("span", { class: "group-bar-colour" }, el("span", { class: "visually-hidden" }, ", "), `${group.colour.name} group`)),
+    el("span", { class: "group-bar-text" }, el("strong", {}, t("Group {n}", { n: group.number })),
+      el("span", { class: "group-bar-colour" }, el("span", { class: "visually-hidden" }, ", "), t("{colour} group", { colour: t(group.colour.name) }))),
     timer);
 }
 
 function storyCard(story, { title = true } = {}) {
   return [
-    story.mine ? el("p", { class: "mine-flag" }, "It's your story!") : null,
-    title ? el("p", { class: "story-title" }, story.title || "(no title)") : null,
+    story.mine ? el("p", { class: "mine-flag" }, t("It's your story!")) : null,
+    title ? el("p", { class: "story-title" }, story.title || t("(no title)")) : null,
     story.pitch ? el("p", { class: "story-pitch" }, story.pitch) : null,
-    el("p", { class: "story-owner" }, `By ${story.owner_name}`, story.mine ? " (you)" : ""),
+    el("p", { class: "story-owner" }, story.mine ? t("By {name} (you)", { name: story.owner_name }) : t("By {name}", { name: story.owner_name })),
   ];
 }
 
@@ -257,23 +260,23 @@ function lobbyScreen() {
   const mine = el("div", { class: "card my-story" });
   return {
     node: el("section", { class: "screen screen-lobby" }, title, waiting, mine,
-      el("p", { class: "muted" }, "Keep this page open. It changes by itself when the game moves on.")),
+      el("p", { class: "muted" }, t("Keep this page open. It changes by itself when the game moves on."))),
     update(v) {
-      render(title, `You're in, ${v.me.name}.`);
-      render(waiting, v.phase === "lobby" ? "Waiting for the facilitator to form groups…"
-        : "Waiting for the facilitator to put you in a group…");
+      render(title, t("You're in, {name}.", { name: v.me.name }));
+      render(waiting, v.phase === "lobby" ? t("Waiting for the facilitator to form groups…")
+        : t("Waiting for the facilitator to put you in a group…"));
       render(mine,
-        el("p", { class: "card-label" }, "Your story"),
-        el("p", { class: "story-title" }, v.me.title || "(no title)"),
+        el("p", { class: "card-label" }, t("Your story")),
+        el("p", { class: "story-title" }, v.me.title || t("(no title)")),
         v.me.pitch ? el("p", { class: "story-pitch" }, v.me.pitch) : null,
-        v.me.opt_out ? el("p", { class: "muted" }, "You asked us not to pick it.") : null);
+        v.me.opt_out ? el("p", { class: "muted" }, t("You asked us not to pick it.")) : null);
     },
   };
 }
 
 function membersList(group) {
   return group.members.map((m) => el("li", { class: m.me ? "member me" : "member" },
-    m.name, m.me ? el("span", { class: "you" }, " (you)") : null));
+    m.name, m.me ? el("span", { class: "you" }, " ", t("(you)")) : null));
 }
 
 function groupsScreen() {
@@ -284,14 +287,14 @@ function groupsScreen() {
   const members = el("ul", { class: "members" });
   return {
     node: el("section", { class: "screen screen-groups" }, big, late,
-      el("h2", {}, "Your group"), members,
-      el("p", { class: "muted" }, "Find each other! Next, the facilitator picks one story per group.")),
+      el("h2", {}, t("Your group")), members,
+      el("p", { class: "muted" }, t("Find each other! Next, the facilitator picks one story per group."))),
     update(v) {
       const g = v.group;
-      render(title, el("span", { class: "hero-lead" }, "You are in group "), badge(g, "huge"));
+      render(title, el("span", { class: "hero-lead" }, t("You are in group"), " "), badge(g, "huge"));
       render(colour, colourLine(g));
       late.hidden = !v.late_group;
-      late.textContent = v.late_group ? `You joined late, so you were added to group ${v.late_group}.` : "";
+      late.textContent = v.late_group ? t("You joined late, so you were added to group {n}.", { n: v.late_group }) : "";
       render(members, membersList(g));
     },
   };
@@ -304,17 +307,17 @@ function storiesScreen() {
   const members = el("ul", { class: "members compact" });
   return {
     node: el("section", { class: "screen screen-stories" }, bar, title, card,
-      el("h2", {}, "Your group"), members,
-      el("p", { class: "muted" }, "Next: choose a format and plan together on your phones.")),
+      el("h2", {}, t("Your group")), members,
+      el("p", { class: "muted" }, t("Next: choose a format and plan together on your phones."))),
     update(v) {
       const g = v.group;
       render(bar, groupHeader(g));
       if (g.story) {
-        render(title, "Your group's story");
+        render(title, t("Your group's story"));
         render(card, storyCard(g.story));
       } else {
-        render(title, "Picking a story…");
-        render(card, el("p", { class: "muted" }, "The facilitator is picking your group's story."));
+        render(title, t("Picking a story…"));
+        render(card, el("p", { class: "muted" }, t("The facilitator is picking your group's story.")));
       }
       render(members, membersList(g));
     },
@@ -342,9 +345,9 @@ function planningScreen() {
     choosing = null;
     if (!ack.ok) {
       formatNote.textContent = {
-        offline: "Not sent: you are offline. Tap again when you are back.",
-        rate_limited: "Too many taps at once: wait a moment, then tap again.",
-      }[ack.error.code] || `Not chosen: ${ack.error.message || ack.error.code}`;
+        offline: t("Not sent: you are offline. Tap again when you are back."),
+        rate_limited: t("Too many taps at once: wait a moment, then tap again."),
+      }[ack.error.code] || t("Not chosen: {reason}", { reason: ack.error.message || ack.error.code });
     }
     paintFormats(view.group);
   }
@@ -358,25 +361,26 @@ function planningScreen() {
         el("span", { class: "format-name" }), el("span", { class: "format-mark" })));
       button.setAttribute("aria-pressed", String(chosen === i));
       button.children[0].textContent = name;
-      button.children[1].textContent = chosen === i ? (choosing === i ? "✓ Choosing…" : "✓ Chosen") : "Choose";
+      button.children[1].textContent = chosen === i ? (choosing === i ? t("✓ Choosing…") : t("✓ Chosen")) : t("Choose");
     });
     const by = g.format_by;
     const mine = by && view.me && by.id === view.me.id;
-    formatBy.textContent = choosing !== null ? "" : g.format === null || g.format === undefined ? "Nobody has chosen yet."
-      : !by ? `Chosen: ${formatName(g)}` : `${mine ? "You" : by.name} chose ${formatName(g)}.`;
+    formatBy.textContent = choosing !== null ? "" : g.format === null || g.format === undefined ? t("Nobody has chosen yet.")
+      : !by ? t("Chosen: {format}", { format: formatName(g) })
+        : mine ? t("You chose {format}.", { format: formatName(g) }) : t("{name} chose {format}.", { name: by.name, format: formatName(g) });
   }
 
   return {
     timer,
     node: el("section", { class: "screen screen-planning" }, bar,
-      heading("Plan together"),
+      heading(t("Plan together")),
       instructions,
       el("details", { class: "card story-box", open: true }, storySummary, storyBody),
-      el("h2", { id: "formats-h" }, "1. Choose a format"),
-      el("p", { class: "hint" }, "Anyone in the group can choose; everyone sees it at once."),
+      el("h2", { id: "formats-h" }, t("1. Choose a format")),
+      el("p", { class: "hint" }, t("Anyone in the group can choose; everyone sees it at once.")),
       formats, formatBy, formatNote,
-      el("h2", {}, "2. Answer together"),
-      el("p", { class: "hint" }, "Everyone in your group edits these same answers, at the same time. They save by themselves."),
+      el("h2", {}, t("2. Answer together")),
+      el("p", { class: "hint" }, t("Everyone in your group edits these same answers, at the same time. They save by themselves.")),
       sheetSlot),
     update(v) {
       const g = v.group;
@@ -385,9 +389,10 @@ function planningScreen() {
         render(sheetSlot, sheet.build(v));
         built = true;
       }
-      render(storySummary, !g.story ? "The story: not picked yet"
-        : g.story.title ? `The story: ${g.story.title}` : `The story of ${g.story.mine ? "you" : g.story.owner_name}`);
-      render(storyBody, g.story ? storyCard(g.story, { title: false }) : el("p", { class: "muted" }, "The facilitator is picking a story."));
+      render(storySummary, !g.story ? t("The story: not picked yet")
+        : g.story.title ? t("The story: {title}", { title: g.story.title })
+          : g.story.mine ? t("Your story") : t("The story of {name}", { name: g.story.owner_name }));
+      render(storyBody, g.story ? storyCard(g.story, { title: false }) : el("p", { class: "muted" }, t("The facilitator is picking a story.")));
       paintFormats(g);
       render(instructions, g.instructions || "");
     },
@@ -398,17 +403,17 @@ function planningScreen() {
 function unsentNote() {
   const report = sheet.report();
   if (!report) return null;
-  const which = report.questions.map((q) => q + 1).join(", ").replace(/, (\d+)$/, " and $1");
-  const answers = report.questions.length > 1 ? `answers ${which}` : `answer ${which}`;
+  const which = listOf(report.questions.map((q) => q + 1));
+  const answers = tn("answer {list}", "answers {list}", report.questions.length, { list: which });
   const late = report.state === "late";
   return el("div", { class: late ? "unsent is-late" : "unsent", role: "status" },
     el("p", { class: "unsent-title" }, late
-      ? `Your last changes to ${answers} did not reach the server before the sheet closed.`
-      : conn.connected ? `Sending your last changes to ${answers}…`
-        : `Your last changes to ${answers} are not sent yet: they will be when you are back online.`),
-    late ? el("p", {}, "They are not on the big screen or in the results, but they are kept on this phone:") : null,
+      ? t("Your last changes to {answers} did not reach the server before the sheet closed.", { answers })
+      : conn.connected ? t("Sending your last changes to {answers}…", { answers })
+        : t("Your last changes to {answers} are not sent yet: they will be when you are back online.", { answers })),
+    late ? el("p", {}, t("They are not on the big screen or in the results, but they are kept on this phone:")) : null,
     late ? report.questions.map((q, i) => el("p", { class: "unsent-text" },
-      el("strong", {}, `${q + 1}. `), report.texts[i] || "(empty)")) : null);
+      el("strong", {}, `${q + 1}. `), report.texts[i] || t("(empty)"))) : null);
 }
 
 function showcaseScreen() {
@@ -420,18 +425,18 @@ function showcaseScreen() {
       follow.update(v);
       render(unsent, unsentNote());
       const g = v.group;
-      const format = g.format === null || g.format === undefined ? "No format chosen" : g.formats[g.format];
+      const format = g.format === null || g.format === undefined ? t("No format chosen") : g.formats[g.format];
       render(card,
         el("div", { class: "card-head" }, badge(g, "small"),
-          el("p", {}, el("strong", {}, `Group ${g.number}`), ` · ${g.colour.name}`)),
-        el("p", { class: "card-label" }, "Story"),
-        g.story ? storyCard(g.story) : el("p", { class: "muted" }, "No story"),
-        el("p", { class: "card-label" }, "Format"),
+          el("p", {}, el("strong", {}, t("Group {n}", { n: g.number })), ` · ${t(g.colour.name)}`)),
+        el("p", { class: "card-label" }, t("Story")),
+        g.story ? storyCard(g.story) : el("p", { class: "muted" }, t("No story")),
+        el("p", { class: "card-label" }, t("Format")),
         el("p", { class: "format-chosen" }, format),
-        g.format_by ? el("p", { class: "muted format-by" }, `Chosen by ${view.me && g.format_by.id === view.me.id ? "you" : g.format_by.name}`) : null,
+        g.format_by ? el("p", { class: "muted format-by" }, (view.me && g.format_by.id === view.me.id ? t("Chosen by you") : t("Chosen by {name}", { name: g.format_by.name }))) : null,
         el("dl", { class: "answers" }, g.questions.map((q, i) => [
           el("dt", {}, `${i + 1}. ${q}`),
-          el("dd", {}, (g.answers && g.answers[i] && g.answers[i].text) || el("span", { class: "muted" }, "(no answer)")),
+          el("dd", {}, (g.answers && g.answers[i] && g.answers[i].text) || el("span", { class: "muted" }, t("(no answer)"))),
         ])));
     },
   };

@@ -4,13 +4,14 @@
 // (dom.js), so a name like "<img onerror=...>" shows as typed.
 import { $, clock, el, fragmentKey, pageCode, render } from "./dom.js";
 import { connect, startTicker } from "./connection.js";
-import { grid, groupCard, pageNote, pageOf, plural, storyTitle } from "./pcards.js";
+import { grid, groupCard, pageNote, pageOf, storyTitle } from "./pcards.js";
 import { showcaseKey, showShowcase } from "./pshow.js";
 import { createSound } from "./psound.js";
 import { createProjectorMessage } from "./pmessage.js";
 import { showClosing } from "./pclosing.js";
 import { showVote, voteKey } from "./ppodium.js";
 import { createReactions } from "./preactions.js";
+import { t, tn, followRoom, formatNumber } from "./i18n.js";
 
 const code = pageCode();
 const key = fragmentKey(code, "projector");
@@ -24,7 +25,7 @@ const feed = $("#p-feed");
 const sound = createSound(root, $("#p-sound-gate"));
 const roomMessage = createProjectorMessage(root, () => conn.now()); // docs/protocol.md, "Room tools"
 
-const PHASE_NAMES = { lobby: "Lobby", groups: "Groups", stories: "Stories", planning: "Planning", showcase: "Showcase" };
+const PHASE_NAMES = { lobby: t("Lobby"), groups: t("Groups"), stories: t("Stories"), planning: t("Planning"), showcase: t("Showcase") };
 const FEED_SECONDS = 7; // an event stays this long on the screen
 const FEED_MAX = 4;
 
@@ -69,8 +70,8 @@ function events(before, after) {
   for (const g of after.groups) {
     const was = old.get(g.number);
     if (!was) continue;
-    if (g.format && g.format !== was.format) announce(`Group ${g.number} chose ${g.format}`);
-    if (g.answered === 4 && was.answered < 4) announce(`Group ${g.number} answered all four`, "is-done");
+    if (g.format && g.format !== was.format) announce(t("Group {n} chose {format}", { n: g.number, format: g.format }));
+    if (g.answered === 4 && was.answered < 4) announce(t("Group {n} answered all four", { n: g.number }), "is-done");
   }
 }
 
@@ -78,8 +79,8 @@ function events(before, after) {
 // One function per phase
 
 function showLobby(v) {
-  render($("#p-count"), v.participant_count === 0 ? "Nobody has joined yet"
-    : `${plural(v.participant_count, "person has", "people have")} joined`);
+  render($("#p-count"), v.participant_count === 0 ? t("Nobody has joined yet")
+    : tn("{n} person has joined", "{n} people have joined", v.participant_count));
   $("#p-locked").hidden = !v.locked;
   lobby.classList.toggle("is-locked", !!v.locked);
   const names = v.names || [];
@@ -90,10 +91,10 @@ function showLobby(v) {
   const shown = newestFirst.slice(0, names.length > cap ? cap - 1 : cap);
   const more = names.length - shown.length;
   render(box, names.length
-    ? el("ul", { class: "p-names", "aria-label": "People who joined, newest first" },
+    ? el("ul", { class: "p-names", "aria-label": t("People who joined, newest first") },
       shown.map((name, i) => el("li", { class: i < freshNames ? "p-name is-new" : "p-name" }, name)),
-      more > 0 ? el("li", { class: "p-name p-more", id: "p-more" }, `and ${more} more`) : null)
-    : el("p", { class: "p-waiting" }, "Scan the QR code with your phone’s camera to join."));
+      more > 0 ? el("li", { class: "p-name p-more", id: "p-more" }, tn("and {n} more", "and {n} more", more)) : null)
+    : el("p", { class: "p-waiting" }, t("Scan the QR code with your phone’s camera to join.")));
   return null;
 }
 
@@ -103,7 +104,7 @@ function showGroups(v) {
     grid(shown, shown.groups.map((g) => groupCard(g, "p-group",
       g.members.length
         ? el("ul", { class: "p-members" }, g.members.map((m) => el("li", {}, m)))
-        : el("p", { class: "p-none" }, "Nobody yet"))), "p-groups"),
+        : el("p", { class: "p-none" }, t("Nobody yet")))), "p-groups"),
     pageNote(shown),
   ];
 }
@@ -114,7 +115,7 @@ function showStories(v) {
     grid(shown, shown.groups.map((g) => groupCard(g, "p-story",
       el("div", { class: "p-card-body" },
         storyTitle(g.story),
-        g.story ? el("p", { class: "p-owner" }, `by ${g.story.owner_name}`) : null))), "p-stories"),
+        g.story ? el("p", { class: "p-owner" }, t("by {name}", { name: g.story.owner_name })) : null))), "p-stories"),
     pageNote(shown),
   ];
 }
@@ -124,7 +125,8 @@ function progress(answered) {
   return el("div", { class: "p-progress" },
     el("div", { class: "p-bar", "aria-hidden": "true" },
       el("div", { class: "p-bar-fill", style: { width: `${pct}%` } })),
-    el("span", { class: "p-progress-text" }, `${answered}/4`, el("span", { class: "p-progress-word" }, " answered")));
+    el("span", { class: "p-progress-text" }, t("{answered}/{total}", { answered: formatNumber(answered), total: formatNumber(4) }),
+      el("span", { class: "p-progress-word" }, " ", t("answered"))));
 }
 
 function roomProgress(v) {
@@ -134,9 +136,11 @@ function roomProgress(v) {
   const pct = n ? Math.round((written / (4 * n)) * 100) : 0;
   return el("div", { class: "p-room-progress", id: "p-room-progress" },
     el("p", { class: "p-room-text" },
-      el("strong", {}, `${written} of ${4 * n}`), " answers written · ",
-      el("strong", {}, `${chosen} of ${n}`), " groups chose a format"),
-    el("div", { class: "p-room-bar", role: "progressbar", "aria-label": "Answers written in the room",
+      el("strong", {}, t("{count} of {total}", { count: formatNumber(written), total: formatNumber(4 * n) })), " ",
+      tn("answer written", "answers written", 4 * n), " · ",
+      el("strong", {}, t("{count} of {total}", { count: formatNumber(chosen), total: formatNumber(n) })), " ",
+      tn("group chose a format", "groups chose a format", n)),
+    el("div", { class: "p-room-bar", role: "progressbar", "aria-label": t("Answers written in the room"),
       "aria-valuemin": "0", "aria-valuemax": "100", "aria-valuenow": String(pct) },
     el("div", { class: "p-room-fill", style: { width: `${pct}%` } })));
 }
@@ -146,13 +150,13 @@ function showPlanning(v) {
   return [
     el("div", { class: "p-plan-top" },
       v.timer ? el("div", { class: "p-timer-box", id: "p-timer-box" },
-        el("p", { class: "p-timer-label", id: "p-timer-label" }, "Time left"),
+        el("p", { class: "p-timer-label", id: "p-timer-label" }, t("Time left")),
         el("p", { class: "p-timer", id: "p-timer", role: "timer" }, "")) : null,
       roomProgress(v)),
     grid(shown, shown.groups.map((g) => groupCard(g, "p-plan",
       el("div", { class: "p-card-body" },
         g.story && g.story.title ? el("p", { class: "p-plan-story" }, `“${g.story.title}”`) : null,
-        g.format ? el("p", { class: "p-format" }, g.format) : el("p", { class: "p-format p-none" }, "choosing a format…"),
+        g.format ? el("p", { class: "p-format" }, g.format) : el("p", { class: "p-format p-none" }, t("choosing a format…")),
         progress(g.answered)))), "p-planning"),
     pageNote(shown),
   ];
@@ -165,9 +169,9 @@ const PHASES = { lobby: showLobby, groups: showGroups, stories: showStories, pla
 
 function phaseText(v) {
   if (v.ended_at) return "";
-  if (v.phase === "showcase" && v.showcase) return v.showcase.gallery ? "Showcase: all groups" : "Showcase";
+  if (v.phase === "showcase" && v.showcase) return v.showcase.gallery ? t("Showcase: all groups") : t("Showcase");
   if (v.phase === "lobby") return "";
-  return `${PHASE_NAMES[v.phase] || v.phase} · ${plural(v.groups.length, "group", "groups")}`;
+  return `${PHASE_NAMES[v.phase] || v.phase} · ${tn("{n} group", "{n} groups", v.groups.length)}`;
 }
 
 function mode(v) {
@@ -180,6 +184,7 @@ function mode(v) {
 const screenKey = (v) => `${mode(v)}|${v.page}|${showcaseKey(v)}|${voteKey(v)}`;
 
 function show(v) {
+  followRoom(v.language);
   const entering = !current || screenKey(current) !== screenKey(v);
   events(current, v);
   if (v.phase === "lobby") {
@@ -205,7 +210,7 @@ function draw(v, entering) {
   lobby.hidden = v.phase !== "lobby";
   view$.hidden = v.phase === "lobby";
   corner.hidden = v.phase === "lobby" || v.phase === "showcase" || !!v.locked;
-  const content = v.ended_at ? showClosing(v) : (PHASES[v.phase] || (() => el("p", {}, `Unknown phase ${v.phase}`)))(v);
+  const content = v.ended_at ? showClosing(v) : (PHASES[v.phase] || (() => el("p", {}, t("Unknown phase {phase}", { phase: v.phase }))))(v);
   if (v.phase !== "lobby") render(view$, content);
   view$.classList.toggle("is-entering", entering);
   tick(); // the timer's text first: layout measures it
@@ -257,11 +262,11 @@ function planningClock(v) {
   if (!timer || !v.timer) return;
   const deadline = v.timer.deadline;
   const left = deadline - conn.now();
-  const text = left > 0 ? clock(left) : "Time’s up";
+  const text = left > 0 ? clock(left) : t("Time’s up");
   if (timer.textContent !== text) timer.textContent = text;
   const final = left > 0 && left <= 10;
   const label = $("#p-timer-label");
-  const labelText = left <= 0 ? "" : final ? "Last seconds" : left <= 60 ? "Last minute" : "Time left";
+  const labelText = left <= 0 ? "" : final ? t("Last seconds") : left <= 60 ? t("Last minute") : t("Time left");
   if (label.textContent !== labelText) label.textContent = labelText;
   label.hidden = left <= 0;
   const box = $("#p-timer-box");
@@ -269,7 +274,7 @@ function planningClock(v) {
   box.classList.toggle("is-final", final);
   box.classList.toggle("is-over", left <= 0);
   if (left <= 60 && left > 50 && once("warning", deadline, 0, left - 50)) {
-    announce("One minute left", "is-warning");
+    announce(t("One minute left"), "is-warning");
     sound.play("warning");
   }
   if (final) {
@@ -287,7 +292,7 @@ function presenterClock(v) {
   const text = clock(left); // 0:00 at the end, beside "Presenter’s time is up"
   if (node.textContent !== text) node.textContent = text;
   const label = $("#p-presenter-label");
-  const labelText = left > 0 ? "Presenting" : "Presenter’s time is up";
+  const labelText = left > 0 ? t("Presenting") : t("Presenter’s time is up");
   if (label.textContent !== labelText) label.textContent = labelText;
   node.parentNode.classList.toggle("is-over", left <= 0);
   if (left <= 0 && once("chime", presenter.deadline, 3, left)) sound.play("chime");
@@ -310,14 +315,14 @@ function message(title, ...lines) {
 
 function refused(codeName, text) {
   if (codeName === "bad_key") {
-    message("This projector link is not right",
-      key ? "Its key does not match this session." : "The link has no key.",
-      "Open the projector link that gamehub printed when it started (it ends with #key=…), or copy it from the facilitator screen.");
+    message(t("This projector link is not right"),
+      key ? t("Its key does not match this session.") : t("The link has no key."),
+      t("Open the projector link that gamehub printed when it started (it ends with #key=…), or copy it from the facilitator screen."));
   } else if (codeName === "unknown_session") {
-    message(`No session ${code}`, "This session does not exist (any more).",
-      el("p", {}, el("a", { href: "/" }, "Go to the home page")));
+    message(t("No session {code}", { code }), t("This session does not exist (any more)."),
+      el("p", {}, el("a", { href: "/" }, t("Go to the home page"))));
   } else {
-    message("Cannot show this session", text);
+    message(t("Cannot show this session"), text);
   }
   return false;
 }
@@ -329,7 +334,7 @@ const conn = connect({
   auth: () => ({ session: code, role: "projector", token: key }),
   onView: show,
   onRefused: refused,
-  onDeleted: () => message("This session was deleted", "The facilitator deleted this session and all its data."),
+  onDeleted: () => message(t("This session was deleted"), t("The facilitator deleted this session and all its data.")),
 });
 
 const reactions = createReactions($("#p-stage"), conn.socket);

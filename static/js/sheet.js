@@ -4,6 +4,7 @@
 // textarea is bound to its Y.Text in textbinding.js.
 import { Doc, applyUpdate, encodeStateAsUpdate, encodeStateVector, mergeUpdates } from "../vendor/yjs.esm.min.js";
 import { el, storage, autosize } from "./dom.js";
+import { t, tn, formatNumber, listOf } from "./i18n.js";
 import { bindTextarea, carry, carried, applyCarried, diff, deltaOf } from "./textbinding.js";
 
 const SEND_EVERY_MS = 150; // while typing, one merged update this often (not after a pause)
@@ -22,7 +23,7 @@ export function toBase64(bytes) {
 export const fromBase64 = (text) => Uint8Array.from(atob(text), (c) => c.charCodeAt(0));
 /** Lengths are code points, as the server counts them (an emoji is one). */
 export const codePoints = (text) => [...text].length;
-const number = (n) => n.toLocaleString("en");
+const number = formatNumber;
 
 /**
  * The sheet of one phone. `conn` has `connected` and `send` (connection.js); `onGone()` runs
@@ -193,7 +194,7 @@ export function createSheet({ conn, code, onGone = () => {}, onChange = () => {}
       s.needSync = true;
       onChange();
     } else if (reason === "not_your_group") {
-      s.stopped = "Not saved: you are in another group now";
+      s.stopped = t("Not saved: you are in another group now");
     } else if (fields) {
       rebuild(s, reason, details, message);
     } else {
@@ -219,9 +220,10 @@ export function createSheet({ conn, code, onGone = () => {}, onChange = () => {}
       if (mine === base) s.unacked.delete(q);
     }
     if (reason === "too_long" && Number.isInteger(details.question)) {
-      s.errors[details.question] = `Too long for the server: an answer can have at most ${number(limit)} characters. Shorten it to save it.`;
+      s.errors[details.question] = tn("Too long for the server: an answer can have at most {n} character. Shorten it to save it.",
+        "Too long for the server: an answer can have at most {n} characters. Shorten it to save it.", limit);
     } else if (reason !== "too_long") {
-      for (const q of s.unacked) s.errors[q] = `Not saved yet: ${message || reason}. Trying again…`;
+      for (const q of s.unacked) s.errors[q] = t("Not saved yet: {reason}. Trying again…", { reason: message || reason });
     }
     s.queue = [];
     s.queueFields.clear();
@@ -277,17 +279,17 @@ export function createSheet({ conn, code, onGone = () => {}, onChange = () => {}
   function statusOf(s, q) {
     const field = ui && ui.sheet === s ? ui.fields[q] : null;
     if (s.stopped) return ["error", s.stopped];
-    if (s.over[q]) return ["error", `Too long: remove ${number(s.over[q] - limit)} characters to save it`];
+    if (s.over[q]) return ["error", tn("Too long: remove {n} character to save it", "Too long: remove {n} characters to save it", s.over[q] - limit)];
     if (s.errors[q]) return ["error", s.errors[q]];
     const waiting = s.unacked.has(q) || s.held[q] || (field && s.ready && field.binding.held);
-    if (waiting && s.late) return ["error", "Not saved: planning had ended. Kept on this phone"];
-    if (waiting) return conn.connected ? ["saving", "Sending…"] : ["offline", "Not sent yet, will send when you are back online"];
-    if (!s.ready) return ["loading", conn.connected ? "Loading the sheet…" : "Will load when you are back online"];
-    if (!s.texts[q].toString()) return ["empty", "Nothing written yet"];
-    return ["saved", "Saved"];
+    if (waiting && s.late) return ["error", t("Not saved: planning had ended. Kept on this phone")];
+    if (waiting) return conn.connected ? ["saving", t("Sending…")] : ["offline", t("Not sent yet, will send when you are back online")];
+    if (!s.ready) return ["loading", conn.connected ? t("Loading the sheet…") : t("Will load when you are back online")];
+    if (!s.texts[q].toString()) return ["empty", t("Nothing written yet")];
+    return ["saved", t("Saved")];
   }
 
-  const list = (names) => (names.length < 2 ? names.join("") : `${names.slice(0, -1).join(", ")} and ${names[names.length - 1]}`);
+  const list = listOf;
 
   function paint(s) {
     if (!ui || ui.sheet !== s) return;
@@ -298,15 +300,15 @@ export function createSheet({ conn, code, onGone = () => {}, onChange = () => {}
       if (f.statusText.textContent !== text) f.statusText.textContent = text;
       f.textarea.setAttribute("aria-invalid", state === "error" ? "true" : "false");
       const typing = [...s.typing[q]].filter(([, until]) => until > now).map(([name]) => name);
-      const typingText = typing.length ? `${list(typing)} ${typing.length > 1 ? "are" : "is"} typing…` : "";
+      const typingText = typing.length ? tn("{names} is typing…", "{names} are typing…", typing.length, { names: list(typing) }) : "";
       if (f.typing.textContent !== typingText) f.typing.textContent = typingText;
-      const authors = [...s.authors[q]].filter(Boolean).map((name) => (name === me.name ? "you" : name));
-      const byText = authors.length ? `Written by ${list([...new Set(authors)])}` : "";
+      const authors = [...s.authors[q]].filter(Boolean).map((name) => (name === me.name ? t("you") : name));
+      const byText = authors.length ? t("Written by {names}", { names: list([...new Set(authors)]) }) : "";
       if (f.by.textContent !== byText) f.by.textContent = byText;
       // Over the limit, the length that counts is what the answer would be with the others' text.
       const n = s.over[q] || codePoints(f.textarea.value);
       f.count.dataset.state = n > limit ? "over" : n > limit - 100 ? "near" : "";
-      const countText = n > limit - 200 ? `${number(n)} / ${number(limit)} characters` : "";
+      const countText = n > limit - 200 ? tn("{count} / {n} character", "{count} / {n} characters", limit, { count: number(n) }) : "";
       if (f.count.textContent !== countText) f.count.textContent = countText;
     });
   }
