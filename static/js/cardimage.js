@@ -33,7 +33,8 @@ export function cardText(card) {
     if (card.story.pitch) lines.push(card.story.pitch);
     lines.push(t("By {name}", { name: card.story.owner }), "");
   }
-  lines.push(t("Format: {format}", { format: card.format || t("none chosen") }), "");
+  const format = card.format || t("none chosen"); // (not nested in t(): the extractor skips inner calls)
+  lines.push(t("Format: {format}", { format }), "");
   card.answers.forEach((a, i) => lines.push(`${i + 1}. ${a.question}`, a.text || t("(no answer)"), ""));
   return `${lines.join("\n").trim()}\n`;
 }
