@@ -96,10 +96,11 @@ def main(argv: list[str] | None = None) -> int:
 
 
 def serve(args: argparse.Namespace) -> int:
-    from .formats import FormatsError, load_deck
+    from .decks import deck_for
+    from .formats import FormatsError
 
     try:
-        deck = load_deck(args.formats)
+        deck = deck_for(args.formats, args.language)
     except FormatsError as error:
         print(f"gamehub: cannot use the formats file: {error}", file=sys.stderr)
         return 2

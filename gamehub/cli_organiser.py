@@ -52,7 +52,8 @@ def new_session(store, args: argparse.Namespace) -> int:
     from .engine import Settings
     from .i18n import language_error, tag
     from .engine.state import GROUP_SIZES, PARTICIPANT_LIMITS
-    from .formats import FormatsError, load_deck
+    from .decks import deck_for
+    from .formats import FormatsError
     from .server.sessions import TooManySessions, open_session
 
     problem = range_error((("--group-size", args.group_size, GROUP_SIZES),
@@ -63,7 +64,7 @@ def new_session(store, args: argparse.Namespace) -> int:
         print(f"gamehub: {problem}", file=sys.stderr)
         return 2
     try:
-        deck = load_deck(args.formats)
+        deck = deck_for(args.formats, args.language)
         words = _read_word_list(args.blocked_words) if args.blocked_words else ()
     except FormatsError as error:
         print(f"gamehub: cannot use the formats file: {error}", file=sys.stderr)

@@ -81,6 +81,15 @@ def builtin_deck(language: str = "en") -> Deck:
     return load_deck(builtin_path(language))
 
 
+def deck_for(formats: str | Path | None, language: str) -> Deck:
+    """The deck a new session plays: the formats file given, else the workshop deck in the
+    room's language (`de-AT` plays the German one), else the English one."""
+    if formats is not None:
+        return load_deck(formats)
+    base = language.replace("_", "-").split("-")[0].lower()
+    return builtin_deck(base if base in BUILTIN_LANGUAGES else "en")
+
+
 def builtin_data(language: str = "en") -> dict:
     """The workshop deck (formats.yaml as shipped, or its translation), in formats.yaml shape."""
     return data_of(builtin_deck(language))

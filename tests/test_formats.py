@@ -158,3 +158,16 @@ def test_each_translated_workshop_deck_has_the_shape_of_the_english_one_and_othe
 def test_there_is_no_workshop_deck_in_a_language_not_shipped():
     with pytest.raises(ValueError):
         decks.builtin_path("xx")
+
+
+@pytest.mark.parametrize("language, title_of", [("de", "de"), ("de-AT", "de"), ("fr_CA", "fr"), ("es", "es"),
+                                                ("en", "en"), ("en-XA", "en"), ("pt", "en")])
+def test_a_room_in_a_language_plays_the_workshop_deck_in_that_language_when_there_is_one(language, title_of):
+    assert decks.deck_for(None, language).title == decks.builtin_deck(title_of).title
+
+
+def test_a_formats_file_given_wins_over_the_rooms_language(tmp_path):
+    mine = tmp_path / "mine.yaml"
+    mine.write_text(default_formats_path().read_text(encoding="utf-8").replace(
+        "title: Unconventional sci-comm", "title: My own deck"), encoding="utf-8")
+    assert decks.deck_for(mine, "de").title == "My own deck"

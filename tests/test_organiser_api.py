@@ -278,3 +278,11 @@ def test_a_deck_given_to_serve_with_formats_is_offered_first_and_cannot_be_chang
     assert hub_of(app).store.get(code).state.deck == served  # the default, as `gamehub serve` plays
     assert client.put("/organiser/api/decks/serve", json=GOOD_DECK, headers=headers).status_code == 403
     assert client.delete("/organiser/api/decks/serve", headers=headers).status_code == 403
+
+
+def test_a_new_session_in_german_with_no_deck_chosen_plays_the_german_workshop_deck(app, api):
+    code = api("POST", "/sessions", {"language": "de"}).get_json()["session"]["code"]
+    state = hub_of(app).store.get(code).state
+    assert state.settings.language == "de" and state.deck.title == decks.builtin_deck("de").title
+    chosen = api("POST", "/sessions", {"language": "de", "deck": "workshop"}).get_json()["session"]["code"]
+    assert hub_of(app).store.get(chosen).state.deck.title == decks.builtin_deck("en").title  # a choice wins

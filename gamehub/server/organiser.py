@@ -135,7 +135,13 @@ def _open(deck, settings) -> Response:
 
 @organiser.post("/organiser/api/sessions")
 def new_session():
-    deck_id, settings = session_settings(request.get_json(silent=True), default_deck=next(iter(_fixed_decks())))
+    default = next(iter(_fixed_decks()))
+    body = request.get_json(silent=True)
+    if default == decks.BUILTIN_ID and isinstance(body, dict) and isinstance(body.get("language"), str):
+        # No deck chosen for a room in German: the workshop deck in German, when there is one.
+        base = body["language"].replace("_", "-").split("-")[0].lower()
+        default = decks.builtin_id(base) if base in decks.BUILTIN_LANGUAGES else default
+    deck_id, settings = session_settings(body, default_deck=default)
     found = _deck(deck_id)
     if found is None:
         raise FieldError("deck", "No such deck: choose one from the list")
