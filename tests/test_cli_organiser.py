@@ -78,3 +78,9 @@ def test_organiser_key_replaces_the_key_while_the_server_runs(tmp_path):
         assert result.returncode == 0
         new = result.stdout.split("#key=", 1)[1].split()[0]
         assert home(server.url, old) == 403 and home(server.url, new) == 200
+
+
+def test_sessions_new_in_german_without_a_formats_file_plays_the_german_workshop_deck(tmp_path):
+    made = gamehub("sessions", "new", "--data-dir", str(tmp_path), "--public-url", "http://127.0.0.1:9", "--language", "de")
+    assert made.returncode == 0, made.stderr
+    assert "Unkonventionelle Wissenschaftskommunikation" in made.stdout  # the deck's title, as it prints it
