@@ -20,7 +20,9 @@ from .state import Actor, Phase, Session
 # Still accepted after the end (EndSession itself answers a second end as `already_moved`).
 # The facilitator may still message the phones (where to find the cards later, say) and lower
 # a hand left up; nobody raises a new one.
-AFTER_END = frozenset({"end_session", "hide_text", "rename_participant", "set_sound", "send_message", "clear_help"})
+# The room's language may change too: the thank-you and the cards read in it.
+AFTER_END = frozenset({"end_session", "hide_text", "rename_participant", "set_sound", "send_message", "clear_help",
+                       "set_language"})
 
 
 def check_not_ended(state: Session, command: Command) -> None:

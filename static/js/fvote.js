@@ -56,7 +56,7 @@ export function createVote(ctx) {
   function renderVote(v) {
     const vote = v.vote;
     const now = !vote ? "none" : vote.open ? `open${vote.number}` : `closed${vote.number}`;
-    const changed = now !== shownState;
+    const changed = now !== shownState && shownState !== ""; // (the first draw replaces no button)
     shownState = now;
     open.hidden = !!vote && vote.open;
     close.hidden = !vote || !vote.open;
