@@ -1,6 +1,11 @@
 """A whole game in the pseudo-locales, on the phones, the projector and the facilitator's
 screen, in Debian's Chromium with real clicks: nothing visible may be left in English, and the
-layouts hold with the pseudo-locale's longer words (docs/translating.md).
+layouts hold with the pseudo-locale's longer words (docs/translating.md). The game passes
+through every state of the screens: the lobby, groups, stories, planning with a message to the
+room and a raised hand (then cleared), the showcase with the phones following and a reaction
+counted, people's choice open and its podium, and the end (the phone's card, the projector's
+closing, the facilitator's ended state). The card the phone saves is checked too: its .txt, and
+every text painted on its PNG (recorded from the canvas's fillText).
 
 The rule for "visible text is pseudo-localised": every text node that is rendered (not inside
 a hidden element), and every aria-label, title, placeholder and alt, once the participants'
