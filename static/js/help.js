@@ -7,6 +7,9 @@ import { el, render } from "./dom.js";
 import { t } from "./i18n.js";
 import { TIME, timed } from "./message.js";
 
+/** Copies of `node`'s children, for the live region to say the same (a <time> stays one). */
+const copy = (node) => [...node.childNodes].map((child) => child.cloneNode(true));
+
 const QUIET = new Set(["already_asked", "already_cleared"]); // a second tap, or a groupmate first: done
 
 /** `send(event, payload)` resolves with the ack (connection.js). `view(v)` follows the group's hand. */
@@ -74,11 +77,11 @@ export function createHelp({ send }) {
         : h.by ? t("{name} asked at {time}", { name: h.by.name, time }) : t("Your group asked at {time}", { time }), h.at));
       render(note);
       note.hidden = true;
-      news = `${statusTitle.textContent}. ${statusWhen.textContent}.`;
+      news = [statusTitle.textContent, ". ", copy(statusWhen), "."]; // the time stays in its <time>
     } else if (h) {
       render(note, lowered(h));
       note.hidden = false;
-      news = note.textContent;
+      news = copy(note);
     } else {
       render(note);
       note.hidden = true;
