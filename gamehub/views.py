@@ -182,8 +182,10 @@ def on_screen(state: Session) -> dict | None:
     """For every phone during the showcase: which group's card the projector shows, and only as
     much of it as the projector has revealed (the story from step 1, the format from step 2), so
     a phone never spoils the show. The same for every phone (sent to all at once); None outside
-    the showcase. The room sees this card, so a phone may too (hidden texts stay hidden)."""
-    if state.phase is not Phase.SHOWCASE:
+    the showcase, and once there is a people's choice vote: the projector shows the vote or its
+    podium in the card's place, so no phone may say a group is presenting (nor react to one).
+    The room sees this card, so a phone may too (hidden texts stay hidden)."""
+    if state.phase is not Phase.SHOWCASE or state.vote is not None:
         return None
     show = state.showcase
     if show.gallery or not 0 <= show.index < len(state.groups):

@@ -99,6 +99,7 @@ def double_click(page, locator) -> None:
     """Two real mouse clicks 150 ms apart on the same spot, as a hurried hand does."""
     expect(locator).to_be_visible(timeout=WAIT)
     expect(locator).not_to_have_attribute("aria-disabled", "true", timeout=WAIT)
+    locator.scroll_into_view_if_needed()  # a person scrolls to a button below the fold first
     box = locator.bounding_box()
     x, y = box["x"] + box["width"] / 2, box["y"] + box["height"] / 2
     page.mouse.click(x, y)

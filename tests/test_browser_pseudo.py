@@ -1,6 +1,11 @@
 """A whole game in the pseudo-locales, on the phones, the projector and the facilitator's
 screen, in Debian's Chromium with real clicks: nothing visible may be left in English, and the
-layouts hold with the pseudo-locale's longer words (docs/translating.md).
+layouts hold with the pseudo-locale's longer words (docs/translating.md). The game passes
+through every state of the screens: the lobby, groups, stories, planning with a message to the
+room and a raised hand (then cleared), the showcase with the phones following and a reaction
+counted, people's choice open and its podium, and the end (the phone's card, the projector's
+closing, the facilitator's ended state). The card the phone saves is checked too: its .txt, and
+every text painted on its PNG (recorded from the canvas's fillText).
 
 The rule for "visible text is pseudo-localised": every text node that is rendered (not inside
 a hidden element), and every aria-label, title, placeholder and alt, once the participants'
@@ -20,6 +25,7 @@ import pytest
 from playwright.sync_api import expect
 
 from browser import LAPTOP, NARROW_PHONE, PHONE, screenshot
+from gamehub.decks import BUILTIN_LANGUAGES, builtin_path
 from gamehub.formats import load_deck
 from gamehub.i18n.pseudo import OPEN
 from server_process import ServerProcess
@@ -29,6 +35,7 @@ from test_real_server import Client
 PEOPLE = [("Amara", "Folding proteins", "Shapes that matter"), ("Kwame", "Bird song", "Dialects of finches"),
           ("Lin", "Coral reefs", "Reefs at night"), ("Noor", "Soil microbes", "Life under our feet")]
 ANSWER = "Night-shift nurses who love puzzles"
+MESSAGE = "Five minutes left: pick your best idea"  # the facilitator's words: data, like the answers
 SMALL_PROJECTOR = {"viewport": {"width": 1280, "height": 720}}
 WAIT = 10_000
 
@@ -57,8 +64,11 @@ UNTRANSLATED = """(data) => {
 def data_strings(code: str, join_url: str) -> list[str]:
     deck = load_deck()
     # The facilitator's "how picks were drawn" names its seed's notation, a formula, not words.
-    words = [code, join_url, join_url.split("://", 1)[1], deck.title, deck.instructions, ANSWER, "<seed>:<purpose>:<draw>",
+    words = [code, join_url, join_url.split("://", 1)[1], deck.title, deck.instructions, ANSWER, MESSAGE,
+             "<seed>:<purpose>:<draw>",
              *deck.questions, *(name for formats in deck.lists for name in formats)]
+    # The organiser lists every built-in deck by its title and language tag: decks are data.
+    words.extend(f"{load_deck(builtin_path(tag)).title} ({tag})" for tag in BUILTIN_LANGUAGES[1:])
     for person in PEOPLE:
         words.extend(person)
     return sorted({w for w in words if w}, key=len, reverse=True)  # longest first: no half-stripped word
@@ -66,6 +76,30 @@ def data_strings(code: str, join_url: str) -> list[str]:
 
 def english_left(page, data: list[str]) -> list[str]:
     return page.evaluate(UNTRANSLATED, data)
+
+
+def english_in(text: str, data: list[str]) -> list[str]:
+    """The lines of `text` (a saved card) that keep an ASCII letter once the data is taken out."""
+    for d in data:
+        text = text.replace(d, " ")
+    return [line for line in text.splitlines() if any(c.isascii() and c.isalpha() for c in line)]
+
+
+# Every text the page draws on a canvas, kept as it is drawn (the card's PNG is painted with fillText).
+RECORD_DRAWN = """() => {
+  window.drawn = [];
+  const fill = CanvasRenderingContext2D.prototype.fillText;
+  CanvasRenderingContext2D.prototype.fillText = function (text, ...rest) {
+    window.drawn.push(String(text));
+    return fill.call(this, text, ...rest);
+  };
+}"""
+
+
+def saved(page, button) -> bytes:
+    with page.expect_download(timeout=WAIT) as info:
+        button.click()
+    return open(info.value.path(), "rb").read()
 
 
 def overflows(page) -> bool:
@@ -146,6 +180,32 @@ def test_a_whole_game_in_a_pseudo_locale_leaves_no_english_and_no_overflow(chrom
                            (writer, "phone-320-planning"), (mate, "phone-planning")):
             check(page, name)
 
+        # Room tools: a message to everyone (phones' banner, the projector for ten seconds), and
+        # a raised hand (the phone, the facilitator's list and card), then cleared.
+        facilitator.locator("#f-msg-text").fill(MESSAGE)
+        facilitator.locator("#btn-send-message").click()
+        expect(projector.locator(".p-message")).to_be_visible(timeout=WAIT)
+        check(projector, "projector-message")
+        expect(writer.locator(".room-message")).to_be_visible(timeout=WAIT)
+        writer.locator(".help-ask").click()
+        expect(writer.locator(".help-status")).to_be_visible(timeout=WAIT)
+        expect(facilitator.locator(".f-hand-row")).to_have_count(1, timeout=WAIT)
+        expect(facilitator.locator("article.f-group .f-hand")).to_have_count(1)
+        expect(mate.locator(".help-status")).to_be_visible(timeout=WAIT)
+        # Every phone: the one with an English browser writes times its own way (in <time>).
+        for i, phone in enumerate(phones):
+            expect(phone.locator(".room-message")).to_be_visible(timeout=WAIT)
+            check(phone, f"phone-{i}-message-help")
+        check(facilitator, "facilitator-message-help")
+        clear = facilitator.locator(".f-hand-row .f-hand-clear")
+        facilitator.wait_for_timeout(800)  # a button that just appeared is not armed for a moment
+        clear.click()
+        expect(writer.locator(".help-note")).to_be_visible(timeout=WAIT)
+        expect(facilitator.locator(".f-hand-row.is-lowered")).to_have_count(1, timeout=WAIT)
+        expect(mate.locator(".help-note")).to_be_visible(timeout=WAIT)
+        for page, name in ((writer, "phone-320-helped"), (mate, "phone-helped"), (facilitator, "facilitator-helped")):
+            check(page, name)
+
         facilitator.locator("#btn-start-showcase").click()
         confirmation = facilitator.locator("#f-confirm")
         expect(confirmation).to_be_visible(timeout=WAIT)  # time is left: it asks first
@@ -159,11 +219,43 @@ def test_a_whole_game_in_a_pseudo_locale_leaves_no_english_and_no_overflow(chrom
             truth.wait_for(lambda v, step=step: v["showcase"]["step"] >= step)
             expect(projector.locator(f'.p-reveal[data-step="{step}"]')).to_be_visible(timeout=WAIT)
             check(projector, f"projector-showcase-{step}")
-        for page, name in ((facilitator, "facilitator-showcase"), (writer, "phone-320-showcase")):
+        # The phones follow the projector, and a tap on a reaction shows as a count there and on
+        # the facilitator's line.
+        expect(writer.locator(".follow-format")).to_be_visible(timeout=WAIT)
+        writer.locator(".react-button").first.click()
+        expect(projector.locator(".p-react")).to_have_count(1, timeout=WAIT)
+        expect(facilitator.locator("#f-reactions .f-reaction")).to_have_count(1, timeout=WAIT)
+        for page, name in ((projector, "projector-reactions"), (facilitator, "facilitator-showcase"),
+                           (writer, "phone-320-showcase"), (mate, "phone-showcase")):
             check(page, name)
         facilitator.locator("#btn-gallery").click()
         expect(projector.locator(".p-gallery")).to_be_visible(timeout=WAIT)
         check(projector, "projector-gallery")
+
+        # People's choice: the vote open on every screen, a vote given, then the podium.
+        opening = facilitator.locator("#btn-open-vote")
+        expect(opening).not_to_have_attribute("aria-disabled", "true", timeout=WAIT)
+        opening.click()
+        truth.wait_for(lambda v: v["vote"] and v["vote"]["open"])
+        expect(writer.locator(".screen-vote")).to_be_visible(timeout=WAIT)
+        expect(projector.locator(".pv-open")).to_be_visible(timeout=WAIT)
+        writer.locator("button.vote-card").first.click()
+        expect(writer.locator("button.vote-card").first).to_have_attribute("aria-pressed", "true", timeout=WAIT)
+        truth.wait_for(lambda v: v["vote"]["voters"] == 1)
+        expect(projector.locator("#pv-count")).to_contain_text("1", timeout=WAIT)
+        for page, name in ((writer, "phone-320-vote"), (mate, "phone-vote"), (projector, "projector-vote"),
+                           (facilitator, "facilitator-vote")):
+            check(page, name)
+        closing = facilitator.locator("#btn-close-vote")
+        expect(closing).not_to_have_attribute("aria-disabled", "true", timeout=WAIT)
+        closing.click()
+        truth.wait_for(lambda v: v["vote"] and not v["vote"]["open"])
+        expect(projector.locator(".pv-podium")).to_be_visible(timeout=WAIT)
+        expect(facilitator.locator(".f-vote-results li")).to_have_count(2, timeout=WAIT)  # one with no votes
+        expect(writer.locator(".screen-vote")).to_have_count(0, timeout=WAIT)
+        for page, name in ((projector, "projector-podium"), (facilitator, "facilitator-podium"),
+                           (writer, "phone-320-after-vote")):
+            check(page, name)
 
         # The room's language changes from the control screen: the projector follows at once.
         facilitator.locator("#f-language").select_option("en")
@@ -171,6 +263,39 @@ def test_a_whole_game_in_a_pseudo_locale_leaves_no_english_and_no_overflow(chrom
         expect(facilitator.locator("html")).to_have_attribute("lang", "en", timeout=WAIT)
         assert OPEN not in projector.evaluate("() => document.body.innerText")
         expect(phones[1].locator("html")).to_have_attribute("lang", language)  # its browser's, not the room's
+        expect(facilitator.locator("#f-conn")).to_have_attribute("data-state", "online", timeout=WAIT)
+        facilitator.locator("#f-language").select_option(language)  # and back, for the end of the game
+        expect(projector.locator("html")).to_have_attribute("lang", language, timeout=WAIT)
+        expect(facilitator.locator("html")).to_have_attribute("lang", language, timeout=WAIT)
+        expect(facilitator.locator("#f-conn")).to_have_attribute("data-state", "online", timeout=WAIT)
+
+        # The end: the phone's thank-you with its card and the buttons that save it, the
+        # projector's closing screen, the facilitator's ended state.
+        ending = facilitator.locator("#btn-end")
+        expect(ending).not_to_have_attribute("aria-disabled", "true", timeout=WAIT)
+        ending.click()
+        expect(confirmation).to_be_visible(timeout=WAIT)
+        check(facilitator, "facilitator-end-question")
+        facilitator.locator("#f-confirm-ok").click()
+        truth.wait_for(lambda v: v["ended_at"] is not None)
+        expect(facilitator.locator("#f-ended")).to_be_visible(timeout=WAIT)
+        expect(projector.locator(".p-closing")).to_be_visible(timeout=WAIT)
+        expect(writer.locator(".keep-card")).to_be_visible(timeout=WAIT)
+        for page, name in ((facilitator, "facilitator-ended"), (projector, "projector-closing"),
+                           (writer, "phone-320-thanks"), (mate, "phone-thanks")):
+            check(page, name)
+        # What the phone saves: the text file, and the words painted on the PNG.
+        text = saved(writer, writer.locator(".keep-buttons button").nth(1)).decode("utf-8")
+        assert ANSWER in text
+        problems.extend(f"card .txt: {line}" for line in english_in(text, data))
+        writer.evaluate(RECORD_DRAWN)
+        png = saved(writer, writer.locator(".keep-buttons button").nth(0))
+        assert png[:8] == b"\x89PNG\r\n\x1a\n"
+        drawn = writer.evaluate("() => window.drawn")
+        assert any(ANSWER.split()[0] in line for line in drawn), drawn
+        # Wrapped lines joined again with the space the wrap took, so data split over lines is whole.
+        problems.extend(f"card .png: {line}" for line in english_in(" ".join(drawn), data))
+        check(writer, "phone-320-saved")
 
         # The organiser's home, in the language by link (?lang=), with this session listed.
         page, key = server.organiser.split("#", 1)

@@ -204,6 +204,19 @@ def test_only_participants_react_and_only_to_the_group_on_the_projector():
     assert app.extensions["gamehub.reactions"].flush() == 1  # the others still count
 
 
+def test_while_a_vote_or_its_podium_is_on_the_projector_no_phone_is_told_a_group_presents_nor_reacts():
+    app = make_app()
+    room, staff, projector, phones = showcase_room(app)
+    assert taps(phones[0], 1)[0]["ok"]  # group 1's card is on the projector
+    assert staff.call("open_vote", {"votes_each": 1, "vote": 1})["ok"]
+    assert all(p.views()[-1]["on_screen"] is None for p in phones)  # the projector shows the vote
+    ack = taps(phones[0], 1)[0]
+    assert ack["error"]["code"] == "not_on_screen" and ack["error"]["details"] == {"group": None}
+    assert staff.call("close_vote", {"vote": 1})["ok"]
+    assert all(p.views()[-1]["on_screen"] is None for p in phones)  # and then its podium
+    assert taps(phones[0], 1)[0]["error"]["code"] == "not_on_screen"
+
+
 def test_the_server_sends_the_counts_by_itself_a_few_times_a_second_not_per_tap():
     app = make_app(REACTIONS_FLUSH_SECONDS=0.25)
     room, staff, projector, phones = showcase_room(app, people=10)

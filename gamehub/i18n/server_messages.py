@@ -47,6 +47,19 @@ MESSAGES = (
     N_("That was the last page"),
     N_("This is the first page"),
     N_("Choose a language tag such as de or pt-BR"),
+    # gamehub/engine/vote.py: the facilitator's status line and the phone's vote screen say these
+    N_("A vote is open already: close it first"),
+    N_("A vote needs at least two groups"),
+    N_("No vote is open"),
+    N_("The vote is closed"),
+    N_("One vote per group at most"),
+    N_("You are not in this session"),
+    N_("You cannot vote for your own group"),
+    # gamehub/engine/ending.py: any command after the end, on any screen still open
+    N_("The game has ended: the session only shows its results now"),
+    N_("Already done: the game has ended"),
+    # gamehub/server/socket_events.py, forward.py: any command, on any screen
+    N_("Something went wrong on the server; nothing was changed"),
 )
 
 # The groups' colour names (gamehub/views.py PALETTE): views carry them in English, and every

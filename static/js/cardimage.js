@@ -26,7 +26,8 @@ export function cardOf(view) {
 
 /** The card as plain text, one section after the other, as a person would write it down. */
 export function cardText(card) {
-  const lines = [card.deck, "", t("Group {n} ({colour})", { n: card.number, colour: card.colour.name }),
+  const colour = t(card.colour.name); // a msgid (server_messages.py COLOURS)
+  const lines = [card.deck, "", t("Group {n} ({colour})", { n: card.number, colour }),
     t("Members: {names}", { names: card.members.join(", ") }), ""];
   if (card.story) {
     lines.push(t("Story: {title}", { title: card.story.title || t("(no title)") }));
@@ -128,8 +129,9 @@ function paint(ctx, placed) {
 export function cardPicture(card) {
   const canvas = document.createElement("canvas");
   const ctx = canvas.getContext("2d");
+  const colour = t(card.colour.name); // a msgid (server_messages.py COLOURS)
   const head = layout(ctx, [["deck", card.deck], ["group", t("Group {n}", { n: card.number })],
-    ["colour", t("{colour} group", { colour: card.colour.name })]], PAD);
+    ["colour", t("{colour} group", { colour })]], PAD);
   const headHeight = head.y + PAD / 2;
   const body = layout(ctx, blocks(card), headHeight + 16);
   const footer = layout(ctx, [["quiet", t("Made with gamehub")]], body.y + 40);
@@ -148,7 +150,7 @@ export function cardPicture(card) {
   ctx.fillRect(PAD, body.y + 12, INNER, 3);
   paint(ctx, footer.placed);
   return new Promise((resolve, reject) => canvas.toBlob(
-    (blob) => (blob ? resolve(blob) : reject(new Error("the picture could not be made"))), "image/png"));
+    (blob) => (blob ? resolve(blob) : reject(new Error(t("the picture could not be made")))), "image/png"));
 }
 
 /** Hand `blob` to the phone as a download named `name`. */

@@ -93,10 +93,11 @@ function cardNodes(card, v) {
   const badge = el("span", { class: "group-badge badge-small" }, String(card.number));
   badge.style.setProperty("background-color", card.colour.hex);
   const story = v.group.story;
+  const colour = t(card.colour.name); // a msgid (server_messages.py COLOURS)
   return [
     el("div", { class: "card-head" }, badge,
       el("h2", { id: "keep-card-h" }, t("Group {n}", { n: card.number }),
-        el("span", { class: "keep-colour" }, ` · ${t("{colour} group", { colour: card.colour.name })}`))),
+        el("span", { class: "keep-colour" }, ` · ${t("{colour} group", { colour })}`))),
     el("p", { class: "card-label" }, t("Members")),
     el("p", { class: "keep-members" }, card.members.join(", ")),
     el("p", { class: "card-label" }, t("Story")),

@@ -7,7 +7,7 @@
 import { el, render } from "./dom.js";
 import { arm, armed } from "./confirm.js";
 import { t, tn } from "./i18n.js";
-import { timeOfDay } from "./message.js";
+import { TIME, timed } from "./message.js";
 
 const NOTE_MS = 6000; // how long a lowered hand's row stays as a note
 
@@ -41,9 +41,9 @@ export function createHands(ctx) {
     return button;
   }
 
-  const asked = (g) => (g.help.by
-    ? t("asked at {time} ({name})", { time: timeOfDay(g.help.at), name: g.help.by.name })
-    : t("asked at {time}", { time: timeOfDay(g.help.at) }));
+  const asked = (g) => timed(g.help.by
+    ? t("asked at {time} ({name})", { time: TIME, name: g.help.by.name })
+    : t("asked at {time}", { time: TIME }), g.help.at);
 
   function render_(v) {
     const hands = v.groups.filter((g) => g.help).sort((a, b) => a.help.at - b.help.at);

@@ -5,7 +5,7 @@
 import { el, render } from "./dom.js";
 import { attachCounter } from "./counter.js";
 import { t } from "./i18n.js";
-import { timeOfDay } from "./message.js";
+import { TIME, timed } from "./message.js";
 
 const LIMIT = 200; // the server's limit (engine/room_tools.py MESSAGE_CHARS): it refuses more
 
@@ -60,7 +60,7 @@ export function createMessageForm(ctx) {
       ...v.groups.filter((g) => g.message).map((g) => ({ ...g.message, who: ctx.groupLabel(g) }))].filter(Boolean);
     if (!sent.length) { render(last, el("em", {}, t("No message sent yet."))); return; }
     const m = sent.reduce((a, b) => (b.id > a.id ? b : a));
-    render(last, el("span", { class: "f-k" }, t("Last sent at {time} to {who}:", { time: timeOfDay(m.at), who: m.who })), " ",
+    render(last, el("span", { class: "f-k" }, timed(t("Last sent at {time} to {who}:", { time: TIME, who: m.who }), m.at)), " ",
       el("q", { class: "f-msg-last-text" }, m.text));
   }
 

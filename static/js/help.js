@@ -5,7 +5,10 @@
 // "Cancel the request" sits below it.
 import { el, render } from "./dom.js";
 import { t } from "./i18n.js";
-import { timeOfDay } from "./message.js";
+import { TIME, timed } from "./message.js";
+
+/** Copies of `node`'s children, for the live region to say the same (a <time> stays one). */
+const copy = (node) => [...node.childNodes].map((child) => child.cloneNode(true));
 
 const QUIET = new Set(["already_asked", "already_cleared"]); // a second tap, or a groupmate first: done
 
@@ -46,11 +49,12 @@ export function createHelp({ send }) {
   }
 
   function lowered(h) {
-    const at = timeOfDay(h.lowered.at);
-    if (h.lowered.by === "facilitator") return t("The facilitator marked your group's request as answered at {time}.", { time: at });
-    if (h.lowered.mine) return t("You cancelled the request at {time}.", { time: at });
-    if (h.lowered.member) return t("{name} cancelled the request at {time}.", { name: h.lowered.member.name, time: at });
-    return t("The request was cancelled at {time}.", { time: at });
+    const at = TIME;
+    const text = h.lowered.by === "facilitator" ? t("The facilitator marked your group's request as answered at {time}.", { time: at })
+      : h.lowered.mine ? t("You cancelled the request at {time}.", { time: at })
+        : h.lowered.member ? t("{name} cancelled the request at {time}.", { name: h.lowered.member.name, time: at })
+          : t("The request was cancelled at {time}.", { time: at });
+    return timed(text, h.lowered.at);
   }
 
   function view(v) {
@@ -68,16 +72,16 @@ export function createHelp({ send }) {
     let news = null;
     if (up) {
       render(statusTitle, t("Help is on the way"));
-      const time = timeOfDay(h.at);
-      render(statusWhen, h.mine ? t("You asked at {time}", { time })
-        : h.by ? t("{name} asked at {time}", { name: h.by.name, time }) : t("Your group asked at {time}", { time }));
+      const time = TIME;
+      render(statusWhen, timed(h.mine ? t("You asked at {time}", { time })
+        : h.by ? t("{name} asked at {time}", { name: h.by.name, time }) : t("Your group asked at {time}", { time }), h.at));
       render(note);
       note.hidden = true;
-      news = `${statusTitle.textContent}. ${statusWhen.textContent}.`;
+      news = [statusTitle.textContent, ". ", copy(statusWhen), "."]; // the time stays in its <time>
     } else if (h) {
       render(note, lowered(h));
       note.hidden = false;
-      news = note.textContent;
+      news = copy(note);
     } else {
       render(note);
       note.hidden = true;

@@ -7,6 +7,16 @@ import { t } from "./i18n.js";
 /** A server time (Unix seconds) as this phone's time of day, e.g. "14:02". */
 export const timeOfDay = (at) => new Date(at * 1000).toLocaleTimeString([], { hour: "2-digit", minute: "2-digit" });
 
+/** Where the time goes in a sentence: t("You asked at {time}", { time: TIME }), then timed(). */
+export const TIME = "\uE000";
+
+/** A translated sentence holding TIME, as nodes with the time of `at` in a <time>: the browser
+ *  writes it (Intl, "1:46 PM" or "13:46"), so it is the browser's words, not the catalog's. */
+export function timed(text, at) {
+  const when = () => el("time", { datetime: new Date(at * 1000).toISOString() }, timeOfDay(at));
+  return text.split(TIME).flatMap((part, i) => (i ? [when(), part] : [part]));
+}
+
 /** The banner, placed under the page's header; `view(v)` shows v.message unless hidden. */
 export function createMessage(code) {
   const key = `gamehub:${code}:message-dismissed`;
@@ -34,7 +44,7 @@ export function createMessage(code) {
     render(slot, el("section", { class: "room-message", "aria-labelledby": "room-message-h" },
       el("h2", { class: "room-message-head", id: "room-message-h" },
         title,
-        el("span", { class: "room-message-time" }, " · ", t("sent at {time}", { time: timeOfDay(message.at) }))),
+        el("span", { class: "room-message-time" }, " · ", timed(t("sent at {time}", { time: TIME }), message.at))),
       el("p", { class: "room-message-text" }, message.text),
       el("button", { type: "button", class: "room-message-ok", onclick: hide }, t("Hide message"))));
   }

@@ -58,7 +58,8 @@ export function createFollow(conn) {
     badge.textContent = String(g.number);
     badge.style.setProperty("background-color", g.colour.hex);
     render(title, own ? t("Your group is presenting") : t("Group {n} is presenting", { n: g.number }));
-    render(colour, t("{colour} group", { colour: g.colour.name }));
+    const colourName = t(g.colour.name); // a msgid (server_messages.py COLOURS)
+    render(colour, t("{colour} group", { colour: colourName }));
     yours.hidden = !own;
     render(story, shown.revealed < 1 ? "" : g.story_title ? `“${g.story_title}”`
       : g.story_title === "" ? t("Untitled story") : t("No story"));

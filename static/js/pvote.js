@@ -93,7 +93,7 @@ export function voteScreen(ctx) {
 
   function patchCard(parts, c, chosen, full) {
     parts.badge.style.setProperty("background-color", c.colour.hex);
-    setText(parts.colour, ` · ${c.colour.name}`);
+    setText(parts.colour, ` · ${t(c.colour.name)}`); // a msgid (server_messages.py COLOURS)
     setText(parts.title, c.title || t("No story title"));
     setText(parts.format, c.format || t("No format chosen"));
     if (c.mine) { setText(parts.mark, t("Your group: you cannot vote for it")); return; }
