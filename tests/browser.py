@@ -64,3 +64,19 @@ def axe_violations(page, impacts=("serious", "critical")) -> list[dict]:
 def screenshot(page, name: str) -> None:
     SCREENSHOTS.mkdir(parents=True, exist_ok=True)
     page.screenshot(path=str(SCREENSHOTS / f"{name}.png"))
+
+
+def double_click(page, locator, wait_ms: float = 10_000) -> None:
+    """Two real mouse clicks 150 ms apart on the same spot, as a hurried hand does, on a control
+    scrolled into view first (a person scrolls to a button below the fold; a click at
+    coordinates off the screen would reach nothing)."""
+    from playwright.sync_api import expect
+
+    expect(locator).to_be_visible(timeout=wait_ms)
+    expect(locator).not_to_have_attribute("aria-disabled", "true", timeout=wait_ms)
+    locator.scroll_into_view_if_needed()
+    box = locator.bounding_box()
+    x, y = box["x"] + box["width"] / 2, box["y"] + box["height"] / 2
+    page.mouse.click(x, y)
+    page.wait_for_timeout(150)
+    page.mouse.click(x, y)

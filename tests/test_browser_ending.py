@@ -17,7 +17,7 @@ import pytest
 from PIL import Image
 from playwright.sync_api import expect
 
-from browser import LAPTOP, NARROW_PHONE, PHONE, PROJECTOR, SCREENSHOTS, axe_violations, screenshot
+from browser import double_click, LAPTOP, NARROW_PHONE, PHONE, PROJECTOR, SCREENSHOTS, axe_violations, screenshot
 from server_process import ServerProcess
 from sheets import SheetPhone
 from test_real_server import Client
@@ -93,18 +93,6 @@ def no_axe(page, name: str) -> None:
     page.wait_for_function("() => document.getAnimations().every(a => a.playState !== 'running')", timeout=WAIT)
     screenshot(page, name)
     assert axe_violations(page) == [], name
-
-
-def double_click(page, locator) -> None:
-    """Two real mouse clicks 150 ms apart on the same spot, as a hurried hand does."""
-    expect(locator).to_be_visible(timeout=WAIT)
-    expect(locator).not_to_have_attribute("aria-disabled", "true", timeout=WAIT)
-    locator.scroll_into_view_if_needed()  # a person scrolls to a button below the fold first
-    box = locator.bounding_box()
-    x, y = box["x"] + box["width"] / 2, box["y"] + box["height"] / 2
-    page.mouse.click(x, y)
-    page.wait_for_timeout(150)
-    page.mouse.click(x, y)
 
 
 def play_to_the_showcase(room: Room) -> dict:

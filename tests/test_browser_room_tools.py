@@ -13,7 +13,7 @@ from __future__ import annotations
 import pytest
 from playwright.sync_api import expect
 
-from browser import LAPTOP, PHONE, PROJECTOR, axe_violations, screenshot
+from browser import double_click, LAPTOP, PHONE, PROJECTOR, axe_violations, screenshot
 from server_process import ServerProcess
 from test_real_server import Client
 
@@ -69,16 +69,6 @@ def room(chromium):
         yield r
         r.truth.sio.disconnect()
         assert r.errors == [], r.errors
-
-
-def double_click(page, locator) -> None:
-    """Two clicks 150 ms apart on the same spot, as a person double-clicks."""
-    locator.scroll_into_view_if_needed()
-    box = locator.bounding_box()
-    x, y = box["x"] + box["width"] / 2, box["y"] + box["height"] / 2
-    page.mouse.click(x, y)
-    page.wait_for_timeout(150)
-    page.mouse.click(x, y)
 
 
 def clean(page, what: str) -> None:

@@ -14,7 +14,7 @@ from __future__ import annotations
 import pytest
 from playwright.sync_api import expect
 
-from browser import LAPTOP, PHONE, PROJECTOR, axe_violations, screenshot
+from browser import double_click, LAPTOP, PHONE, PROJECTOR, axe_violations, screenshot
 from helpers import steps_to_planning
 from server_process import ServerProcess
 from test_real_server import Client
@@ -76,18 +76,6 @@ def joined_phone(room: Room, name: str):
     phone.get_by_role("button", name="Join").click()
     expect(phone.locator("h1")).to_have_text(f"You're in, {name}.", timeout=WAIT)
     return phone
-
-
-def double_click(page, locator) -> None:
-    """Two real mouse clicks 150 ms apart on the same spot, as a hurried hand does."""
-    expect(locator).to_be_visible(timeout=WAIT)
-    expect(locator).not_to_have_attribute("aria-disabled", "true", timeout=WAIT)
-    locator.scroll_into_view_if_needed()  # a person scrolls to a button below the fold first
-    box = locator.bounding_box()
-    x, y = box["x"] + box["width"] / 2, box["y"] + box["height"] / 2
-    page.mouse.click(x, y)
-    page.wait_for_timeout(150)
-    page.mouse.click(x, y)
 
 
 def no_axe(page, name: str) -> None:
