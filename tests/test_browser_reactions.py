@@ -13,27 +13,15 @@ import pytest
 from playwright.sync_api import expect
 
 from browser import LAPTOP, NARROW_PHONE, PHONE, PROJECTOR, axe_violations, screenshot
-from server_process import ServerProcess
-from test_real_server import Client
+from browser_room import BrowserRoom, served
 
 WAIT = 10_000
 
 
-class Show:
-    def __init__(self, server: ServerProcess, browser):
-        self.server, self.browser = server, browser
-        self.links = server.sessions[0]
-        self.errors: list[str] = []
-        self.truth = Client(server.url, {"session": self.links.code, "role": "facilitator",
-                                         "token": self.links.facilitator_token})
-        self.others: list[Client] = []
-
-    def page(self, options: dict, url: str):
-        page = self.browser.new_context(**options).new_page()
-        page.on("pageerror", lambda error: self.errors.append(str(error)))
-        page.on("console", lambda m: m.type == "error" and "favicon" not in m.text and self.errors.append(m.text))
-        page.goto(url)
-        return page
+class Show(BrowserRoom):
+    def __init__(self, server, browser):
+        super().__init__(server, browser)
+        self.phones: list = []  # the socket phones of more_phones
 
     def phone(self, name: str, title: str, options: dict = PHONE):
         page = self.page(options, self.links.join)
@@ -45,27 +33,16 @@ class Show:
 
     def more_phones(self, count: int) -> None:
         for i in range(count):
-            phone = Client(self.server.url, {"session": self.links.code, "role": "phone"})
-            assert phone.call("join", {"name": f"Phone {i + 1}", "title": f"Story of phone {i + 1}",
-                                       "token": f"test-phone-token-{i:04d}-abcdefghij"})["ok"]
-            self.others.append(phone)
-
-    def to(self, event: str, payload: dict, phase: str) -> dict:
-        assert self.truth.call(event, payload)["ok"]
-        return self.truth.wait_for(lambda v: v["phase"] == phase)
-
-    def close(self):
-        for client in [self.truth, *self.others]:
-            client.sio.disconnect()
+            phone = self.client("phone")
+            self.command("join", {"name": f"Phone {i + 1}", "title": f"Story of phone {i + 1}",
+                                  "token": f"test-phone-token-{i:04d}-abcdefghij"}, phone)
+            self.phones.append(phone)
 
 
 @pytest.fixture
 def show(chromium):
-    with ServerProcess() as server:
-        s = Show(server, chromium)
+    with served(Show, chromium) as s:
         yield s
-        s.close()
-        assert s.errors == [], s.errors
 
 
 def click(page, locator, times: int = 1, pause_ms: int = 0) -> None:
@@ -101,7 +78,7 @@ def test_phones_follow_next_on_the_projector_and_their_reactions_show_there_as_c
     view = show.to("start_planning", {"from_phase": "stories", "minutes": 15}, "planning")
     group_of = {m["name"]: g["number"] for g in view["groups"] for m in g["members"]}
     groups = {g["number"]: g for g in view["groups"]}
-    member = next(p for p in show.others if p.wait_for(lambda v: v["phase"] == "planning")["group"]["number"] == 1)
+    member = next(p for p in show.phones if p.wait_for(lambda v: v["phase"] == "planning")["group"]["number"] == 1)
     assert member.call("choose_format", {"format": 1})["ok"]
     chosen = groups[1]["formats"][1]
     view = show.to("start_showcase", {"from_phase": "planning"}, "showcase")

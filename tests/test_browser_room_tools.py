@@ -13,32 +13,15 @@ from __future__ import annotations
 import pytest
 from playwright.sync_api import expect
 
-from browser import double_click, LAPTOP, PHONE, PROJECTOR, axe_violations, screenshot
-from server_process import ServerProcess
-from test_real_server import Client
+from browser import LAPTOP, PHONE, PROJECTOR, axe_violations, double_click, screenshot
+from browser_room import BrowserRoom, served
 
 WAIT = 10_000
 ROOM_MESSAGE = "5 minutes left: pick your best idea"
 HOSTILE = "<b>Group 2</b>: please come to the front"
 
 
-class Room:
-    def __init__(self, server: ServerProcess, browser):
-        self.server, self.browser = server, browser
-        self.links = server.sessions[0]
-        self.errors: list[str] = []
-        self.truth = Client(server.url, {"session": self.links.code, "role": "facilitator",
-                                         "token": self.links.facilitator_token})
-
-    def page(self, options: dict, url: str, *, clock: bool = False):
-        page = self.browser.new_context(**options).new_page()
-        page.on("pageerror", lambda error: self.errors.append(str(error)))
-        page.on("console", lambda m: m.type == "error" and "favicon" not in m.text and self.errors.append(m.text))
-        if clock:
-            page.clock.install()  # runs as usual until the test moves it on
-        page.goto(url)
-        return page
-
+class Room(BrowserRoom):
     def phone(self, name: str):
         """A phone that joins through the form, as a person does."""
         page = self.page(PHONE, self.links.join)
@@ -52,11 +35,6 @@ class Room:
         expect(page.locator("#f-conn-text")).to_have_text("Connected", timeout=WAIT)
         return page
 
-    def command(self, event: str, payload: dict | None = None) -> dict:
-        reply = self.truth.call(event, payload)
-        assert reply["ok"], (event, reply)
-        return reply
-
     def pid(self, name: str) -> str:
         view = self.truth.wait_for(lambda v: any(p["name"] == name for p in v["participants"]))
         return next(p["id"] for p in view["participants"] if p["name"] == name)
@@ -64,11 +42,8 @@ class Room:
 
 @pytest.fixture
 def room(chromium):
-    with ServerProcess() as server:
-        r = Room(server, chromium)
+    with served(Room, chromium) as r:
         yield r
-        r.truth.sio.disconnect()
-        assert r.errors == [], r.errors
 
 
 def clean(page, what: str) -> None:

@@ -17,7 +17,7 @@ import pytest
 from playwright.sync_api import expect
 
 from browser import LAPTOP, PROJECTOR, axe_violations, launched, read_qr, screenshot
-from server_process import ServerProcess
+from browser_room import BrowserRoom, served
 from sheets import SheetPhone
 from test_real_server import Client
 
@@ -48,39 +48,14 @@ def chromium():
         yield browser
 
 
-class Room:
-    def __init__(self, server: ServerProcess, browser):
-        self.server, self.browser = server, browser
-        self.links = server.sessions[0]
-        self.errors: list[str] = []
-        self.truth = self.client("facilitator", self.links.facilitator_token)
-        self.others: list[Client] = []
+class Room(BrowserRoom):
+    def __init__(self, server, browser):
+        super().__init__(server, browser)
         self.added: list = []
-
-    def client(self, role: str, token: str | None = None) -> Client:
-        auth = {"session": self.links.code, "role": role}
-        if token:
-            auth["token"] = token
-        return Client(self.server.url, auth)
-
-    def page(self, options: dict, url: str, *, clock: bool = False):
-        page = self.browser.new_context(**options).new_page()
-        page.on("pageerror", lambda error: self.errors.append(str(error)))
-        page.on("console", lambda m: m.type == "error" and "favicon" not in m.text and self.errors.append(m.text))
-        if clock:
-            page.clock.install()  # runs as usual until the test moves it on
-        page.goto(url)
-        return page
-
-    def command(self, event: str, payload: dict | None = None, client: Client | None = None) -> dict:
-        reply = (client or self.truth).call(event, payload)
-        assert reply["ok"], (event, reply)
-        return reply
 
     def add(self, count: int, prefix: str | None = None) -> None:
         """People without phones, from several facilitator connections (each has its own rate budget)."""
         helpers = [self.client("facilitator", self.links.facilitator_token) for _ in range(max(1, count // 15))]
-        self.others += helpers
         for i in range(count):
             name = f"{prefix} {i + 1:03d}" if prefix else ROOM[(len(self.added) + i) % len(ROOM)]
             self.command("add_participant", {"name": name, "title": f"Research story {i + 1}"}, helpers[i % len(helpers)])
@@ -90,31 +65,16 @@ class Room:
         phones = []
         for i in range(count):
             phone = self.client("phone")
-            assert phone.call("join", {"name": f"Phone {i + 1}", "title": f"Story of phone {i + 1}",
-                                       "token": f"test-phone-token-{i:04d}-abcdefghij"})["ok"]
+            self.command("join", {"name": f"Phone {i + 1}", "title": f"Story of phone {i + 1}",
+                                  "token": f"test-phone-token-{i:04d}-abcdefghij"}, phone)
             phones.append(phone)
-        self.others += phones
         return phones
-
-    def view(self) -> dict:
-        return self.truth.views[-1]
-
-    def to(self, event: str, payload: dict, phase: str) -> dict:
-        self.command(event, payload)
-        return self.truth.wait_for(lambda v: v["phase"] == phase)
-
-    def close(self):
-        for client in [self.truth, *self.others]:
-            client.sio.disconnect()
 
 
 @pytest.fixture
 def room(chromium):
-    with ServerProcess() as server:
-        r = Room(server, chromium)
+    with served(Room, chromium) as r:
         yield r
-        r.close()
-        assert r.errors == [], r.errors
 
 
 def settled(page):

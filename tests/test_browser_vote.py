@@ -14,9 +14,9 @@ from __future__ import annotations
 import pytest
 from playwright.sync_api import expect
 
-from browser import double_click, LAPTOP, PHONE, PROJECTOR, axe_violations, screenshot
+from browser import LAPTOP, PHONE, PROJECTOR, axe_violations, double_click, screenshot
+from browser_room import BrowserRoom, served
 from helpers import steps_to_planning
-from server_process import ServerProcess
 from test_real_server import Client
 
 WAIT = 10_000
@@ -24,49 +24,17 @@ SETTLE = 1.2  # s: long enough for a second click's command to have been applied
 HD = {"viewport": {"width": 1280, "height": 720}}
 
 
-class Room:
-    def __init__(self, server: ServerProcess, browser):
-        self.server, self.browser = server, browser
-        self.links = server.sessions[0]
-        self.errors: list[str] = []
-        self.truth = Client(server.url, {"session": self.links.code, "role": "facilitator",
-                                         "token": self.links.facilitator_token})
-        self.clients: list[Client] = []
-
-    def page(self, options: dict, url: str):
-        page = self.browser.new_context(**options).new_page()
-        page.on("pageerror", lambda error: self.errors.append(str(error)))
-        page.on("console", lambda m: m.type == "error" and "favicon" not in m.text and self.errors.append(m.text))
-        page.goto(url)
-        return page
-
-    def command(self, event: str, payload: dict | None = None, client: Client | None = None) -> dict:
-        reply = (client or self.truth).call(event, payload)
-        assert reply["ok"], (event, reply)
-        return reply
-
+class Room(BrowserRoom):
     def phone_client(self, i: int) -> tuple[Client, str]:
-        client = Client(self.server.url, {"session": self.links.code, "role": "phone"})
+        client = self.client("phone")
         reply = self.command("join", {"name": f"Socket {i}", "title": f"Story {i}",
                                       "token": f"vote-test-phone-{i:04d}-abcdefghij"}, client)
-        self.clients.append(client)
         return client, reply["participant_id"]
-
-    def view(self) -> dict:
-        return self.truth.views[-1]
-
-    def close(self):
-        for client in [self.truth, *self.clients]:
-            client.sio.disconnect()
-
 
 @pytest.fixture
 def room(chromium):
-    with ServerProcess() as server:
-        r = Room(server, chromium)
+    with served(Room, chromium) as r:
         yield r
-        r.close()
-        assert r.errors == [], r.errors
 
 
 def joined_phone(room: Room, name: str):
@@ -215,11 +183,8 @@ def inside(page, selector: str) -> bool:
 
 @pytest.fixture
 def threes(chromium):
-    with ServerProcess(args=["--group-size", "3"]) as server:
-        r = Room(server, chromium)
+    with served(Room, chromium, args=["--group-size", "3"]) as r:
         yield r
-        r.close()
-        assert r.errors == [], r.errors
 
 
 def test_six_groups_show_first_second_a_tied_third_and_the_rest_readable_at_1080p_and_720p(threes):
