@@ -86,12 +86,7 @@ async def _worker(conn, url, specs, concurrency, seed) -> None:
         while True:
             op, *args = await asyncio.to_thread(conn.recv)
             if op == "join":
-                gate = asyncio.Semaphore(concurrency)
-
-                async def one(phone):
-                    async with gate:
-                        return await phone.join()
-                conn.send(("joined", sum(r["ok"] for r in await asyncio.gather(*(one(p) for p in phones)))))
+                conn.send(("joined", sum(r["ok"] for r in await screens.join_all(phones, concurrency))))
             elif op == "showcase":  # until every phone knows the card on screen
                 limit = time.time() + args[0]
                 while time.time() < limit and any(p.joined and p.group_on_screen is None for p in phones):

@@ -253,6 +253,16 @@ def worker_main(conn, kind: str, url: str, specs: list[dict], worker: int, concu
     asyncio.run(_worker(conn, kind, url, specs, worker, concurrency))
 
 
+async def join_all(phones: list, concurrency: int) -> list:
+    """Every phone joins, at most `concurrency` at once; their join results, in order."""
+    gate = asyncio.Semaphore(concurrency)
+
+    async def one(phone):
+        async with gate:
+            return await phone.join()
+    return await asyncio.gather(*(one(p) for p in phones))
+
+
 async def _worker(conn, kind, url, specs, worker, concurrency) -> None:
     stats = Stats()
     phones = [Phone(kind, url, spec, stats) for spec in specs]
@@ -260,12 +270,7 @@ async def _worker(conn, kind, url, specs, worker, concurrency) -> None:
         while True:
             op, *args = await asyncio.to_thread(conn.recv)
             if op == "join":
-                gate = asyncio.Semaphore(concurrency)
-
-                async def one(phone):
-                    async with gate:
-                        return await phone.join()
-                conn.send(("joined", await asyncio.gather(*(one(p) for p in phones))))
+                conn.send(("joined", await join_all(phones, concurrency)))
             elif op == "groups":
                 joined = [p for p in phones if p.joined]
                 if kind == "gamehub":  # a phone learns its group from its view; wait for planning's
