@@ -8,6 +8,7 @@ import sys
 import time
 
 from . import __version__, facilitator_links
+from .cli_session import Unusable, session_options, session_setup
 
 RESUME_WITHIN_HOURS = 12  # a session active this recently is "the one running now"
 MAX_SESSIONS_LIMIT = 1000  # what --max-sessions may be raised to
@@ -23,18 +24,12 @@ def build_parser() -> argparse.ArgumentParser:
                          help="a database instead, e.g. postgresql://user@host/db (default: $GAMEHUB_DATABASE_URL)")
     commands = parser.add_subparsers(dest="command", required=True)
 
-    serve = commands.add_parser("serve", parents=[storage], help="start the server (and open a session)")
+    session = session_options()
+    serve = commands.add_parser("serve", parents=[storage, session], help="start the server (and open a session)")
     serve.add_argument("--host", default="0.0.0.0", help="address to listen on (default: all, so phones can reach it)")
     serve.add_argument("--port", type=int, default=5000, help="port to listen on (default: 5000)")
-    serve.add_argument("--formats", metavar="FILE", help="another deck's formats.yaml (default: the workshop's)")
-    serve.add_argument("--group-size", type=int, default=4, help="target people per group, 2 to 12 (default: 4)")
-    serve.add_argument("--max-participants", type=int, default=500, metavar="N",
-                       help="most people in one new session (default: 500)")
     serve.add_argument("--max-sessions", type=int, default=50, metavar="N",
                        help="most sessions this server keeps, stored ones included (default: 50)")
-    serve.add_argument("--blocked-words", metavar="FILE",
-                       help="a name filter for new sessions: one word or phrase per line; names containing "
-                            "one (whole word, any case) are refused (default: no filter)")
     serve.add_argument("--trusted-proxies", type=int, default=0, metavar="N",
                        help="reverse proxies in front of gamehub whose X-Forwarded-For is believed, "
                             "for per-address rate limits (default: 0)")
@@ -53,9 +48,6 @@ def build_parser() -> argparse.ArgumentParser:
     serve.add_argument("--async-mode", choices=("eventlet", "gevent", "threading"), default="eventlet",
                        help="server concurrency (default: eventlet; gevent is the maintained alternative)")
     serve.add_argument("--no-qr", action="store_true", help="do not draw the QR code in the terminal")
-    serve.add_argument("--language", default="en", metavar="LANG",
-                       help="the room's language for new sessions: the projector's, and the phones' when their "
-                            "browser asks for none gamehub has (default: en; docs/translating.md)")
 
     export = commands.add_parser("export", parents=[storage], help="print a session's results")
     export.add_argument("session", help="room code")
@@ -71,7 +63,7 @@ def build_parser() -> argparse.ArgumentParser:
     rekey.add_argument("session", help="room code")
     from .cli_organiser import add_commands
 
-    add_commands(commands, actions, storage)
+    add_commands(commands, actions, storage, session)
     return parser
 
 
@@ -96,29 +88,12 @@ def main(argv: list[str] | None = None) -> int:
 
 
 def serve(args: argparse.Namespace) -> int:
-    from .decks import deck_for
-    from .formats import FormatsError
-
     try:
-        deck = deck_for(args.formats, args.language)
-    except FormatsError as error:
-        print(f"gamehub: cannot use the formats file: {error}", file=sys.stderr)
-        return 2
-    from .engine.state import GROUP_SIZES, PARTICIPANT_LIMITS
-    from .i18n import language_error, tag
-
-    problem = range_error((("--group-size", args.group_size, GROUP_SIZES),
-                           ("--max-participants", args.max_participants, PARTICIPANT_LIMITS),
-                           ("--max-sessions", args.max_sessions, range(1, MAX_SESSIONS_LIMIT + 1)),
-                           ("--trusted-proxies", args.trusted_proxies, range(0, 11))))
-    problem = problem or language_error("--language", args.language)
-    if problem:
-        print(f"gamehub: {problem}", file=sys.stderr)
-        return 2
-    try:
-        blocked_words = _read_word_list(args.blocked_words) if args.blocked_words else ()
-    except OSError as error:
-        print(f"gamehub: cannot read the --blocked-words file: {error}", file=sys.stderr)
+        deck, session_fields = session_setup(args, (
+            ("--max-sessions", args.max_sessions, range(1, MAX_SESSIONS_LIMIT + 1)),
+            ("--trusted-proxies", args.trusted_proxies, range(0, 11))))
+    except Unusable as error:
+        print(f"gamehub: {error}", file=sys.stderr)
         return 2
     database_url = args.database_url or os.environ.get("GAMEHUB_DATABASE_URL")
     if args.message_queue and not (database_url and database_url.startswith(("postgresql", "postgres"))):
@@ -176,8 +151,7 @@ def serve(args: argparse.Namespace) -> int:
               f"delete CODE) or raise --max-sessions.", file=sys.stderr)
         return 2
     public_url = (args.public_url or f"http://{_reachable_host(args.host, lan_address)}:{args.port}").rstrip("/")
-    settings = Settings(group_size=args.group_size, max_participants=args.max_participants,
-                        blocked_words=blocked_words, language=tag(args.language))
+    settings = Settings(**session_fields)
     app = create_app({"PUBLIC_URL": public_url, "ASYNC_MODE": args.async_mode, "DECK": deck,
                       "SETTINGS": settings, "STORE": store, "SECRET_KEY": secret_key,
                       "TRUSTED_PROXIES": args.trusted_proxies, "MESSAGE_QUEUE": args.message_queue,
@@ -186,8 +160,8 @@ def serve(args: argparse.Namespace) -> int:
 
     print(f"gamehub {__version__}: {deck.title}, {len(deck.lists)} format lists, groups of {args.group_size}")
     print(f"Sessions are kept in {_where(store)}")
-    if blocked_words:
-        print(f"Name filter: {len(blocked_words)} blocked words from {args.blocked_words}")
+    if settings.blocked_words:
+        print(f"Name filter: {len(settings.blocked_words)} blocked words from {args.blocked_words}")
     for session_id in store.session_ids():
         record = store.get(session_id)
         links = hub.links(record)
@@ -361,21 +335,6 @@ def new_key(store, args: argparse.Namespace) -> int:
     print(f"New facilitator link for {code} (the old one stops working now, open screens with it are closed):\n"
           f"  /s/{code}/facilitator#key={token}")
     return 0
-
-
-def range_error(checks) -> str | None:
-    """The first "--flag must be between A and B" among (flag, value, allowed range) triples."""
-    for flag, value, allowed in checks:
-        if value not in allowed:
-            return f"{flag} must be between {allowed.start} and {allowed.stop - 1}"
-    return None
-
-
-def _read_word_list(path: str) -> tuple[str, ...]:
-    """One word or phrase per line; blank lines and lines starting with # are skipped."""
-    with open(path, encoding="utf-8") as lines:
-        words = (" ".join(line.split()) for line in lines)
-        return tuple(dict.fromkeys(w for w in words if w and not w.startswith("#")))
 
 
 def _data_dir(args: argparse.Namespace):

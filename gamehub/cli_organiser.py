@@ -11,22 +11,16 @@ import time
 from . import facilitator_links  # light; organiser_key loads the server package, so only when used
 
 
-def add_commands(commands, sessions_actions, storage: argparse.ArgumentParser) -> None:
+def add_commands(commands, sessions_actions, storage: argparse.ArgumentParser,
+                 session: argparse.ArgumentParser) -> None:
     """Adds `sessions new` and `organiser key` to the parser `cli.build_parser` makes."""
     public = argparse.ArgumentParser(add_help=False)
     public.add_argument("--public-url", metavar="URL",
                         help="the address the server is reached at (default: http://LAN-ADDRESS:5000)")
-    new = sessions_actions.add_parser("new", parents=[storage, public],
+    new = sessions_actions.add_parser("new", parents=[storage, public, session],
                                       help="open a new session and print its links (also while a server runs)")
-    new.add_argument("--formats", metavar="FILE", help="another deck's formats.yaml (default: the workshop's)")
-    new.add_argument("--group-size", type=int, default=4, help="target people per group, 2 to 12 (default: 4)")
-    new.add_argument("--max-participants", type=int, default=500, metavar="N",
-                     help="most people in the session (default: 500)")
     new.add_argument("--minutes", type=int, default=15, metavar="N",
                      help="default planning minutes, 1 to 180 (default: 15)")
-    new.add_argument("--blocked-words", metavar="FILE", help="a name filter: one word or phrase per line")
-    new.add_argument("--language", default="en", metavar="LANG",
-                     help="the room's language (default: en; docs/translating.md)")
     new.add_argument("--max-sessions", type=int, default=50, metavar="N",
                      help="refuse when this many sessions are stored (default: 50)")
     organiser = commands.add_parser("organiser", help="the organiser's home: its key")
@@ -48,32 +42,16 @@ def _data_dir(args: argparse.Namespace):
 
 
 def new_session(store, args: argparse.Namespace) -> int:
-    from .cli import _read_word_list, range_error
+    from .cli_session import Unusable, session_setup
     from .engine import Settings
-    from .i18n import language_error, tag
-    from .engine.state import GROUP_SIZES, PARTICIPANT_LIMITS
-    from .decks import deck_for
-    from .formats import FormatsError
     from .server.sessions import TooManySessions, open_session
 
-    problem = range_error((("--group-size", args.group_size, GROUP_SIZES),
-                           ("--max-participants", args.max_participants, PARTICIPANT_LIMITS),
-                           ("--minutes", args.minutes, range(1, 181))))
-    problem = problem or language_error("--language", args.language)
-    if problem:
-        print(f"gamehub: {problem}", file=sys.stderr)
-        return 2
     try:
-        deck = deck_for(args.formats, args.language)
-        words = _read_word_list(args.blocked_words) if args.blocked_words else ()
-    except FormatsError as error:
-        print(f"gamehub: cannot use the formats file: {error}", file=sys.stderr)
+        deck, fields = session_setup(args, (("--minutes", args.minutes, range(1, 181)),))
+    except Unusable as error:
+        print(f"gamehub: {error}", file=sys.stderr)
         return 2
-    except OSError as error:
-        print(f"gamehub: cannot read the --blocked-words file: {error}", file=sys.stderr)
-        return 2
-    settings = Settings(group_size=args.group_size, max_participants=args.max_participants,
-                        planning_minutes=args.minutes, blocked_words=words, language=tag(args.language))
+    settings = Settings(**fields, planning_minutes=args.minutes)
     try:
         record, token = open_session(store, deck, settings, time.time(), max_sessions=args.max_sessions)
     except TooManySessions as error:
