@@ -17,7 +17,7 @@ import pytest
 from PIL import Image
 from playwright.sync_api import expect
 
-from browser import double_click, LAPTOP, NARROW_PHONE, PHONE, PROJECTOR, SCREENSHOTS, axe_violations, screenshot
+from browser import LAPTOP, NARROW_PHONE, PHONE, PROJECTOR, SCREENSHOTS, axe_violations, double_click, screenshot
 from server_process import ServerProcess
 from sheets import SheetPhone
 from test_real_server import Client

@@ -15,7 +15,7 @@ from datetime import datetime, timedelta
 import pytest
 from playwright.sync_api import expect
 
-from browser import LAPTOP, PHONE, PROJECTOR, axe_violations, screenshot
+from browser import LAPTOP, PHONE, PROJECTOR, axe_violations, double_click, screenshot
 from server_process import ServerProcess
 from test_real_server import Client
 
@@ -113,15 +113,6 @@ def armed(page, selector: str):
     return button
 
 
-def double_click(page, selector: str) -> None:
-    """Two real mouse clicks 150 ms apart on the same spot, as a hurried hand does."""
-    box = armed(page, selector).bounding_box()
-    x, y = box["x"] + box["width"] / 2, box["y"] + box["height"] / 2
-    page.mouse.click(x, y)
-    page.wait_for_timeout(150)
-    page.mouse.click(x, y)
-
-
 def double_enter(page, selector: str) -> None:
     armed(page, selector).focus()
     page.keyboard.press("Enter")
@@ -152,13 +143,13 @@ def test_a_double_click_on_every_phase_button_moves_the_game_exactly_one_phase(r
     for selector, phase in (("#btn-form-groups", "groups"), ("#btn-pick-stories", "stories"),
                             ("#btn-start-planning", "planning")):
         before = room.view()
-        double_click(page, selector)
+        double_click(page, page.locator(selector))
         assert_one_step(room, before, phase, page)
         expect(page.locator("#f-phase-name")).to_have_text(phase.capitalize())
 
     # Start showcase with time left asks first; the second click lands beside the dialog.
     before = room.view()
-    double_click(page, "#btn-start-showcase")
+    double_click(page, page.locator("#btn-start-showcase"))
     dialog = confirm_dialog(page)
     expect(page.locator("#f-confirm-cancel")).to_be_focused()
     time.sleep(SETTLE)
@@ -168,7 +159,7 @@ def test_a_double_click_on_every_phase_button_moves_the_game_exactly_one_phase(r
 
     # Next group: a double click shows the next group, not the one after it.
     before = room.view()
-    double_click(page, "#btn-next-group")
+    double_click(page, page.locator("#btn-next-group"))
     room.truth.wait_for(lambda v: v["showcase"]["index"] == 1)
     time.sleep(SETTLE)
     assert room.view()["showcase"]["index"] == 1 and room.view()["version"] == before["version"] + 1
@@ -177,7 +168,7 @@ def test_a_double_click_on_every_phase_button_moves_the_game_exactly_one_phase(r
     # Back, step by step: each double click goes back one phase (those that lose something ask).
     for phase, asks in (("planning", False), ("stories", True), ("groups", True), ("lobby", True)):
         before = room.view()
-        double_click(page, "#btn-back")
+        double_click(page, page.locator("#btn-back"))
         if asks:
             dialog = confirm_dialog(page)
             expect(page.locator("#f-confirm-cancel")).to_be_focused()
