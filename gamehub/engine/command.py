@@ -9,7 +9,7 @@ from dataclasses import dataclass, field
 from typing import ClassVar
 
 from .errors import Rejected
-from .state import Actor, Phase, Role, Session
+from .state import Actor, Group, Phase, Role, Session
 
 ALL_PHASES = frozenset(Phase)
 STAFF = frozenset({Role.FACILITATOR})
@@ -159,3 +159,10 @@ def require(condition: bool, code: str, message: str, details: dict | None = Non
     """Reject the command unless `condition` holds."""
     if not condition:
         raise Rejected(code, message, details)
+
+
+def existing_group(state: Session, number: int) -> Group:
+    """Group `number` of the session; `unknown_group` if there is none."""
+    group = state.group(number)
+    require(group is not None, "unknown_group", f"There is no group {number}")
+    return group

@@ -6,7 +6,7 @@ from dataclasses import dataclass, replace
 from typing import ClassVar
 
 from . import draws
-from .command import STAFF, Change, Command, PhaseStep, require
+from .command import STAFF, Change, Command, PhaseStep, existing_group, require
 from .lobby import known_participant, without_member
 from .sheet import Sheet, sheet_id
 from .state import Actor, Group, Phase, Session
@@ -65,8 +65,7 @@ class MoveParticipant(Command):
 
     def run(self, state: Session, actor: Actor, now: float) -> Change:
         person = known_participant(state, self.participant)
-        target = state.group(self.group)
-        require(target is not None, "unknown_group", f"There is no group {self.group}")
+        target = existing_group(state, self.group)
         source = state.group_of(person.id)
         require(source is None or source.number != target.number, "same_group",
                 f"{person.name} is already in group {target.number}")

@@ -15,7 +15,7 @@ from __future__ import annotations
 from dataclasses import dataclass, replace
 from typing import ClassVar
 
-from .command import ALL_PHASES, MEMBERS, STAFF, Change, Command, require
+from .command import ALL_PHASES, MEMBERS, STAFF, Change, Command, existing_group, require
 from .lobby import clean_text
 from .planning import own_group
 from .state import Actor, Group, Help, Message, Phase, Session
@@ -43,8 +43,7 @@ class SendMessage(Command):
         message = Message(id=state.version + 1, text=text, at=now)
         if self.group == 0:
             return Change(replace(state, message=message))
-        group = state.group(self.group)
-        require(group is not None, "unknown_group", f"There is no group {self.group}")
+        group = existing_group(state, self.group)
         # Only that group's phones and its card on the facilitator's screen change.
         return Change(state.with_group(replace(group, message=message)),
                       phones=frozenset(group.members), groups=frozenset({group.number}))
@@ -114,7 +113,6 @@ class ClearHelp(Command):
     ticket: int
 
     def run(self, state: Session, actor: Actor, now: float) -> Change:
-        group = state.group(self.group)
-        require(group is not None, "unknown_group", f"There is no group {self.group}")
+        group = existing_group(state, self.group)
         hand = _the_hand(group, self.ticket)
         return _hand_changed(state, group, replace(hand, lowered_at=now, lowered_by=None))

@@ -6,7 +6,7 @@ from dataclasses import dataclass, field, replace
 from typing import ClassVar
 
 from . import draws
-from .command import STAFF, Change, Command, PhaseStep, require
+from .command import STAFF, Change, Command, PhaseStep, existing_group, require
 from .state import Actor, Group, Phase, Session, Story
 
 
@@ -58,8 +58,7 @@ class RerollStory(Command):
     required: ClassVar[tuple[str, ...]] = ("from_owner",)
 
     def run(self, state: Session, actor: Actor, now: float) -> Change:
-        group = state.group(self.group)
-        require(group is not None, "unknown_group", f"There is no group {self.group}")
+        group = existing_group(state, self.group)
         owner = group.story.owner if group.story else ""
         require(self.from_owner is None or self.from_owner == owner, "already_moved",
                 f"Already done: group {group.number} has a new story", {"owner": owner})

@@ -15,7 +15,7 @@ import dataclasses
 from dataclasses import dataclass, field, replace
 from typing import ClassVar
 
-from .command import MEMBERS, STAFF, Change, Command, require
+from .command import MEMBERS, STAFF, Change, Command, existing_group, require
 from .errors import Rejected
 from .state import Actor, Phase, Session
 
@@ -210,7 +210,7 @@ class SetBallot(Command):
         groups = list(self.groups)  # a list when replayed from the log
         require(len(set(groups)) == len(groups), "duplicate_group", "One vote per group at most")
         for number in groups:
-            require(state.group(number) is not None, "unknown_group", f"There is no group {number}")
+            existing_group(state, number)
         pid = actor.participant_id or ""
         require(pid in state.participants, "unknown_participant", "You are not in this session")
         own = state.group_of(pid)
