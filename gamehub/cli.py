@@ -358,6 +358,9 @@ def _green_everything() -> None:
         warnings.simplefilter("ignore")
         import eventlet
     eventlet.monkey_patch()
+    from .offloaded import green_psycopg
+
+    green_psycopg()
 
 
 def _reachable_host(host: str, lan_address) -> str:

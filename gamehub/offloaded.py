@@ -1,12 +1,19 @@
-"""A store whose database calls run off the event loop (eventlet's native-thread pool).
+"""A store whose database calls take turns and never stall the event loop while they wait.
 
-Under eventlet a SQLite or PostgreSQL call blocks every connection of the process while it
-waits for the disk or the network. Each call of the wrapped store runs instead in one native
-thread: the green thread that asked waits (so an ack still follows the commit), the others
-carry on. One thread, because the database layer's own locks are green under eventlet and
-must never be contended from two native threads; SQLite writes one at a time anyway.
+Under eventlet and gevent every connection of the process shares one loop. Each call of the
+wrapped store goes through `run(fn, *args)`, one at a time (the database layer was written for
+one caller at a time, and SQLite writes one at a time anyway), in one of two ways
+(`runner_for`):
 
-Writes share commits (group commit): while one write is in the database thread, the others
+- on the loop itself, when the driver never makes it wait for long or waits cooperatively:
+  SQLite in WAL mode with synchronous=NORMAL (a commit is a write to the OS's cache, tens of
+  microseconds), and psycopg, whose waits for the server go through the green `select` (gevent
+  is detected by psycopg itself; eventlet is told by `green_psycopg`). The green thread that
+  asked waits, the others carry on, and no native thread is woken per call: that hand-over
+  cost more CPU than the SQLite write itself (docs/performance.md);
+- in one native thread (eventlet's tpool), for a driver whose waits would block the loop.
+
+Writes share commits (group commit): while one write waits for its commit, the others
 queue; the next trip takes all of them, one statement and one commit for several sessions
 (`append_many`), and each waits until the commit that holds its command is done. No write
 waits for company: a lone write goes at once.
@@ -14,6 +21,7 @@ waits for company: a lone write goes at once.
 
 from __future__ import annotations
 
+import os
 import threading
 from collections.abc import Callable
 
@@ -146,9 +154,53 @@ class _Write:
         self.leads = False  # woken to take the queue to the database, not with its answer
 
 
-def eventlet_runner() -> Callable:
+def on_the_loop() -> Callable:
+    """Runs each call where it is asked, one at a time (the lock is green once the loop's
+    modules are patched, so the green threads waiting their turn let the others run)."""
+    turn = threading.Lock()
+
+    def run(fn, *args, **kwargs):
+        with turn:
+            return fn(*args, **kwargs)
+    return run
+
+
+def eventlet_thread() -> Callable:
     """eventlet.tpool.execute on a pool of one native thread."""
     from eventlet import tpool
 
     tpool.set_num_threads(1)
     return tpool.execute
+
+
+def green_psycopg() -> None:
+    """Make psycopg wait for PostgreSQL through the (patched) `select` module under eventlet,
+    as it does by itself under gevent: its own, C, wait would block the loop. Before psycopg
+    is first imported (psycopg reads it once): `gamehub serve` calls it right after patching."""
+    os.environ.setdefault("PSYCOPG_WAIT_FUNC", "wait_select")
+
+
+def waits_are_green(store: SessionStore) -> bool:
+    """Whether `store`'s database calls can run on the loop: SQLite's never wait long, and
+    psycopg's wait through a patched `select` (see green_psycopg)."""
+    engine = getattr(store, "engine", None)
+    if engine is None or engine.dialect.name == "sqlite":
+        return True
+    if engine.dialect.name != "postgresql":
+        return False
+    import select
+
+    from psycopg import waiting
+
+    return waiting.wait is not getattr(waiting, "wait_c", None) and select.select.__module__ != "select"
+
+
+def runner_for(store: SessionStore, mode: str) -> Callable:
+    """How `mode`'s loop runs `store`'s calls (the module's docstring)."""
+    if waits_are_green(store):
+        return on_the_loop()
+    if mode == "eventlet":
+        return eventlet_thread()
+    from .green import runner
+
+    return runner()

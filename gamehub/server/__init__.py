@@ -11,8 +11,7 @@ from ..engine import Settings
 from ..formats import load_deck
 from ..i18n import web as i18n_web
 from ..resources import resource
-from ..green import runner as gevent_runner
-from ..offloaded import OffloadedStore, eventlet_runner
+from ..offloaded import OffloadedStore, runner_for
 from ..store import MemoryStore
 from . import socket_events
 from .hub import Hub
@@ -29,7 +28,7 @@ from .reactions import CONFIG_DEFAULTS as REACTION_DEFAULTS
 from .reactions import Reactions
 from .security import add_security_headers, allowed_origins, without_tracebacks
 
-GREEN_RUNNERS = {"eventlet": eventlet_runner, "gevent": gevent_runner}  # modes whose loop a database call would block
+GREEN_MODES = ("eventlet", "gevent")  # modes whose loop a waiting database call would stall
 
 DEFAULTS = {
     "PUBLIC_URL": "http://127.0.0.1:5000",  # where phones reach this server; `gamehub serve` sets it
@@ -79,9 +78,9 @@ def create_app(config: dict | None = None) -> Flask:
     app.config.update(DEFAULTS)
     app.config.update(config or {})
     app.config["STORE"] = app.config["STORE"] or MemoryStore()
-    if app.config["ASYNC_MODE"] in GREEN_RUNNERS and not isinstance(app.config["STORE"], (MemoryStore, OffloadedStore)):
+    if app.config["ASYNC_MODE"] in GREEN_MODES and not isinstance(app.config["STORE"], (MemoryStore, OffloadedStore)):
         # A database call must not stop every other connection while it waits.
-        app.config["STORE"] = OffloadedStore(app.config["STORE"], GREEN_RUNNERS[app.config["ASYNC_MODE"]]())
+        app.config["STORE"] = OffloadedStore(app.config["STORE"], runner_for(app.config["STORE"], app.config["ASYNC_MODE"]))
     app.config["DECK"] = app.config["DECK"] or load_deck()
     app.config["SETTINGS"] = app.config["SETTINGS"] or Settings()
     # No cookie is signed today; if one ever is, the key is never a constant in the code.
