@@ -23,6 +23,7 @@ from sqlalchemy.exc import DBAPIError, IntegrityError
 
 from .engine import Session
 from .engine.codec import decode, encode
+from .pglog import PgLog
 from .replay import replay
 from .store import DeckRecord, LogEntry, SessionRecord, SessionStore, VersionConflict
 
@@ -128,6 +129,9 @@ class SqlStore(SessionStore):
         self._writes: Engine = self.engine if sqlite else self.engine.execution_options(isolation_level="AUTOCOMMIT")
         if sqlite:
             event.listen(self.engine, "connect", _tune_sqlite)
+        # On PostgreSQL the log's INSERT skips SQLAlchemy's layers: the one statement every
+        # command costs (gamehub/pglog.py).
+        self._log = None if sqlite else PgLog(self.engine, POOL_RECYCLE_SECONDS)
         metadata.create_all(self.engine)
         # Alone, this process writes every change, so its cache stays true; shared, the cache
         # is brought up to date from the log on every read (a small indexed query).
@@ -249,8 +253,7 @@ class SqlStore(SessionStore):
         write failed."""
         if len(writes) > 1:
             try:
-                with self._writes.begin() as db:
-                    db.execute(insert(commands_table).values([_row(sid, entry) for sid, _, entry in writes]))
+                self._insert([_row(sid, entry) for sid, _, entry in writes])
             except DBAPIError:
                 pass  # one by one, below (nothing of the batch was stored: one statement)
             else:
@@ -274,10 +277,16 @@ class SqlStore(SessionStore):
             self._cids[session_id].add(entry.cid)
 
     def _write(self, session_id: str, entry: LogEntry) -> None:
+        self._insert([_row(session_id, entry)])
+
+    def _insert(self, rows: list[dict]) -> None:
+        """The rows in one statement (PostgreSQL) or one transaction (SQLite), committed."""
+        if self._log is not None:
+            self._log.insert(rows)
+            return
         with self._writes.begin() as db:
-            # Values as parameters, not in the statement: one compiled INSERT serves every write
-            # (and psycopg prepares it on the server after a few).
-            db.execute(_INSERT_COMMAND, _row(session_id, entry))
+            # Values as parameters, not in the statement: one compiled INSERT serves every write.
+            db.execute(_INSERT_COMMAND, rows)
 
     def _snapshot(self, writes: list[tuple[str, Session, LogEntry]]) -> None:
         """Every SNAPSHOT_EVERY versions, the session's state, once its command is stored. Only
