@@ -82,7 +82,7 @@ class Peer:
     counts its connections. With `reconnection=True` it reconnects by itself like the page,
     and `auth` is read on every (re)connection, so a phone that joined comes back as itself."""
 
-    def __init__(self, url: str, auth: dict, name: str = "", reconnection: bool = False):
+    def __init__(self, url: str, auth: dict, name: str = "", reconnection: bool = False, routed: bool = True):
         self.name = name
         self.url = url
         self.auth = dict(auth)
@@ -100,9 +100,10 @@ class Peer:
         self.sio.on("view", self._on_view)
         self.sio.on("view_patch", self._on_patch)
         self.sio.on("sheet_update", self._on_sheet_update)
-        # The session in the URL too, as the page puts it: nginx routes by it.
-        self.sio.connect(f"{url}?session={auth['session']}", auth=lambda: dict(self.auth), transports=["websocket"],
-                         wait_timeout=10)
+        # The session in the URL too, as the page puts it: nginx routes by it (`routed=False`:
+        # a client that leaves it out, which reaches whichever process it is sent to).
+        self.sio.connect(f"{url}?session={auth['session']}" if routed else url, auth=lambda: dict(self.auth),
+                         transports=["websocket"], wait_timeout=10)
 
     def __repr__(self) -> str:
         return f"<Peer {self.name} {self.url}>"

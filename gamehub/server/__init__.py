@@ -14,6 +14,7 @@ from ..resources import resource
 from ..offloaded import OffloadedStore, runner_for
 from ..store import MemoryStore
 from . import socket_events
+from .emitter import SessionEmitter
 from .hub import Hub
 from .keywatch import KeyWatch
 from .queuewatch import QueueWatch
@@ -98,7 +99,9 @@ def create_app(config: dict | None = None) -> Flask:
         ping_interval=10,
         ping_timeout=10,
     )
-    hub = Hub(app.config["STORE"], socketio, app.config["PUBLIC_URL"],
+    # Until ownership is set up below, `hub.ownership` says no session is this process's alone.
+    emitter = SessionEmitter(socketio, lambda session_id: hub.ownership.exclusive(session_id))
+    hub = Hub(app.config["STORE"], emitter, app.config["PUBLIC_URL"],
               disconnect=lambda sid: socketio.server.disconnect(sid, namespace="/"),
               staff_interval=app.config["STAFF_VIEW_SECONDS"],
               spawn=socketio.start_background_task, sleep=socketio.sleep,
@@ -108,7 +111,7 @@ def create_app(config: dict | None = None) -> Flask:
     app.extensions["gamehub.ratelimit"] = limiter
     keys = KeyWatch(hub, socketio.start_background_task, socketio.sleep, app.config["KEY_CHECK_SECONDS"])
     app.extensions["gamehub.keywatch"] = keys
-    reactions = _reactions(app, hub, socketio)
+    reactions = _reactions(app, hub, socketio, emitter)
     socket_events.register(socketio, hub, limiter, keys, reactions)
     if app.config["MESSAGE_QUEUE"]:
         QueueWatch(app.config["MESSAGE_QUEUE"], hub.resync_local, socketio.start_background_task,
@@ -126,15 +129,15 @@ def create_app(config: dict | None = None) -> Flask:
     return app
 
 
-def _reactions(app: Flask, hub: Hub, socketio: SocketIO) -> Reactions:
+def _reactions(app: Flask, hub: Hub, socketio: SocketIO, emitter: SessionEmitter) -> Reactions:
     """Phones follow the showcase card and react to it (onscreen.py, reactions.py)."""
     shared = bool(app.config["MESSAGE_QUEUE"])  # then another process may change what is on screen
-    screens = OnScreen(hub.store, socketio.emit, ttl=1.0 if shared else None, shared=shared)
+    screens = OnScreen(hub.store, emitter.emit, ttl=1.0 if shared else None, shared=shared)
     hub.published = screens.published
     interval = app.config["REACTIONS_FLUSH_SECONDS"]
     # The sender starts with the first tap: most apps (and tests) never see one.
     start = (lambda: socketio.start_background_task(reactions.run, interval, socketio.sleep)) if interval else None
-    reactions = Reactions(screens, socketio.emit, app.config["REACTIONS_PER_SECOND"], app.config["REACTIONS_BURST"],
+    reactions = Reactions(screens, emitter.emit, app.config["REACTIONS_PER_SECOND"], app.config["REACTIONS_BURST"],
                           start=start)
     app.extensions["gamehub.reactions"] = reactions
     return reactions

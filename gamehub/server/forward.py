@@ -5,6 +5,12 @@ listens to; the owner (the one holding the session's lease) applies it as if its
 sent it (same sender, same client id, the views go out through the message queue as always) and
 answers on the asker's reply channel. The asker acks its screen with that answer.
 
+A request that reaches the processes while the session is changing hands (the old owner has
+given the lease back, the new one has not taken it yet) finds no owner and goes unanswered; so
+the asker sends it again, same id and client id, every RESEND_SECONDS until answered. The owner
+applies a command once, whatever the copies (its client id: the second copy is answered as a
+duplicate, with the first one's result).
+
 When no answer can come (Redis down, no other process listening, the owner gone) `send`
 returns None and the asker applies the command itself through the database, as every process
 did before ownership: the log's keys make that safe (gamehub/lease.py). So that the owner and
@@ -30,6 +36,7 @@ log = logging.getLogger(__name__)
 REQUESTS = "gamehub:forward"
 ANSWER_SECONDS = 3.0  # how long an asker waits for the owner before applying the command itself
 POLL_SECONDS = 0.25  # how often, while waiting, it checks whether the owner is gone
+RESEND_SECONDS = 0.5  # how long it waits for an answer before sending the request again
 
 
 def reply_channel(process: str) -> str:
@@ -83,17 +90,26 @@ class Forwarder:
         message = {"id": request_id, "from": self._me, "session": session_id, "event": command.event,
                    "command": command.as_record(), "role": connection.role.value,
                    "participant": connection.participant_id, "cid": cid, "origin": origin}
+        request = json.dumps(message)
         try:
             try:
-                listeners = self._redis.publish(REQUESTS, json.dumps(message))
+                listeners = self._redis.publish(REQUESTS, request)
             except Exception:
                 return None  # Redis is down: no owner can be asked
             if listeners <= 1:  # only this process listens: there is no owner to ask
                 return None
-            deadline = time.monotonic() + ANSWER_SECONDS
+            started = time.monotonic()
+            resend_at = started + RESEND_SECONDS
             while not done.wait(POLL_SECONDS):
-                if self._gone(session_id) or time.monotonic() > deadline:
+                now = time.monotonic()
+                if self._gone(session_id) or now > started + ANSWER_SECONDS:
                     return None
+                if now >= resend_at:  # unanswered: maybe sent while the session changed hands
+                    resend_at = now + RESEND_SECONDS
+                    try:
+                        self._redis.publish(REQUESTS, request)
+                    except Exception:
+                        return None
             return _outcome(box[0])
         finally:
             self._waiting.pop(request_id, None)

@@ -17,7 +17,9 @@ session to one process (`hash $arg_session consistent`), and that process takes 
   process's write if there was one (the log's primary key and unique client ids refuse the
   second writer), so nothing is applied twice and nothing acknowledged is lost, only slower;
 - every CHECK_SECONDS the lease connection is checked; if it is gone, so are the leases, and the
-  sessions go back to being read through the database until taken again.
+  sessions go back to being read through the database until taken again;
+- an owner sends its session's messages past the message queue when no other process holds
+  screens of it (`exclusive`; screens.py tells how the processes learn of each other's).
 
 Without a message queue there is one process and no ownership: the store keeps every session.
 """
@@ -35,6 +37,7 @@ from collections.abc import Callable
 
 from ..lease import Leases
 from .forward import Forwarder, listen, new_cid
+from .screens import ANNOUNCE_SECONDS, FOREIGN_SECONDS, ForeignScreens
 
 log = logging.getLogger(__name__)
 
@@ -55,6 +58,9 @@ class NoOwnership:
 
     def forget(self, session_id: str) -> None:
         pass
+
+    def exclusive(self, session_id: str) -> bool:
+        return False  # no message queue to skip
 
     def forward(self, session_id, command, connection, cid, origin):
         return None
@@ -87,12 +93,15 @@ class Ownership:
         self._asked: dict[str, float] = {}  # when it last asked the owner for a session
         self._guard = threading.Lock()
         self._closed = False
+        self._presence = hub.presence
+        self._screens = ForeignScreens(self.me, self._publish, clock)
         self._forwarder = Forwarder(self._redis, self.me, self._leases.holds, self._owner_gone, hub.execute_here,
                                     start_task, sleep)
 
     def start(self) -> None:
         self._start_task(self._listen)
         self._start_task(self._watch)
+        self._start_task(self._announce)
         self._forwarder.start()
 
     def close(self) -> None:
@@ -126,11 +135,28 @@ class Ownership:
         return taken
 
     def arrived(self, session_id: str, routed: bool) -> None:
-        """A screen of the session connected here. `routed`: it carries the session in its URL,
-        so nginx chose this process for the session; if another owns it, ask for it."""
+        """A screen of the session is connecting here, before it joins its rooms. If another
+        process owns the session, make sure the owner has heard of this screen (so it sends the
+        session's messages through the queue: screens.py) and, if `routed` (the session is in
+        its URL, so nginx chose this process for the session), ask the owner for it."""
         with self._lock_of(session_id):
-            if self.claim(session_id) or not routed:
+            if self.claim(session_id):
                 return
+        if routed:
+            self._ask_for(session_id)
+        self._screens.tell(session_id)
+
+    def exclusive(self, session_id: str) -> bool:
+        """Whether every screen of the session is on this process, as far as it can know: it
+        owns the session, has owned it long enough to have heard of screens elsewhere, and has
+        heard of none. Asked for every message sent: no database, no Redis."""
+        since = self._since.get(session_id)
+        if since is None or not self._leases.holds(session_id):
+            return False
+        now = self._clock()
+        return now - since >= FOREIGN_SECONDS and not self._screens.elsewhere(session_id, now)
+
+    def _ask_for(self, session_id: str) -> None:
         at = self._clock()
         with self._guard:  # a room reconnecting at once asks once, not once per screen
             if at - self._asked.get(session_id, -RETRY_SECONDS) < RETRY_SECONDS:
@@ -158,24 +184,35 @@ class Ownership:
 
     def reload(self) -> None:
         """Read every owned session whole again: while the message queue was down, other
-        processes could not forward and may have written some of them themselves."""
+        processes could not forward and may have written some of them themselves, and could
+        not say which screens they hold (so send through the queue until they have)."""
+        now = self._clock()
         for session_id in self._leases.held():
             self._store.own(session_id)
+            self._since[session_id] = now
 
     # -- handing over ------------------------------------------------------------------------
 
-    def _publish(self, message: dict) -> None:
+    def _publish(self, message: dict) -> int:
+        """Send on the handover channel; how many processes listen (0: Redis is down)."""
         try:
-            self._redis.publish(CHANNEL, json.dumps(message))
+            return self._redis.publish(CHANNEL, json.dumps(message))
         except Exception:  # Redis down: no hand-over now; the commands still work without it
-            log.warning("could not ask for session %s through the message queue", message.get("session"))
+            log.warning("could not send %s through the message queue", message.get("op"))
+            return 0
 
     def _listen(self) -> None:
         listen(self._redis, [CHANNEL], self._received, lambda: self._closed, self._sleep)
 
     def _received(self, _channel: str, message: dict) -> None:
         session_id, sender = message.get("session"), message.get("from")
-        if not isinstance(session_id, str) or sender == self.me:
+        if sender == self.me:
+            return
+        if message.get("op") == "screens":
+            self._screens.heard(message, self._leases.holds)
+        elif message.get("op") == "noted" and message.get("to") == self.me:
+            self._screens.noted(message)
+        if not isinstance(session_id, str):
             return
         if message.get("op") == "request" and self._leases.holds(session_id):
             held = self._clock() - self._since.get(session_id, 0.0)
@@ -228,6 +265,13 @@ class Ownership:
             for session_id in lost:
                 self._store.disown(session_id)
             self._drop_lost()
+
+    def _announce(self) -> None:
+        """Every ANNOUNCE_SECONDS, name the sessions this process holds screens of but does not own."""
+        while not self._closed:
+            self._sleep(ANNOUNCE_SECONDS)
+            here = {connection.session_id for _, connection in self._presence.connections()}
+            self._screens.announce(s for s in here if not self._leases.holds(s))
 
     def _drop_lost(self) -> None:
         """Sessions the store keeps as owned whose lease went with a lost connection."""

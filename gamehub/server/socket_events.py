@@ -168,9 +168,10 @@ def register(socketio: SocketIO, hub: Hub, limiter: RateLimiter, keys: KeyWatch,
         if attempt.spent and connection.role is Role.GUEST:
             refuse_guess(language)
         languages[request.sid] = language
-        attach(connection)
-        # nginx routes by the session in the URL (docs/deployment.md): this process should own it.
+        # nginx routes by the session in the URL (docs/deployment.md): this process should own
+        # it; if another does, that owner hears of this screen before it joins its rooms.
         hub.ownership.arrived(connection.session_id, routed=request.args.get("session") == connection.session_id)
+        attach(connection)
         if connection.participant_id:
             hub.refresh_facilitators(connection.session_id)
         if connection.role is Role.FACILITATOR:
