@@ -167,6 +167,15 @@ class Hub:
             self._active_at.pop(session_id, None)
         return deleted
 
+    def forget_shown(self, session_id: str | None = None) -> None:
+        """Forget what the projectors of a session (None: of all) were last sent: the next
+        patch sends every group it names."""
+        with self._staff_guard:
+            if session_id is None:
+                self._shown_on_projector.clear()
+            else:
+                self._shown_on_projector.pop(session_id, None)
+
     def drop(self, sid: str) -> None:
         """Close one connection from the server side. Its disconnect handler runs as for any
         other (so the facilitator sees a dropped phone go offline); then it is no longer anyone."""
@@ -252,6 +261,7 @@ class Hub:
         every later update that builds on a missed one: it gets its group's whole sheet as one
         `sheet_update` (`by` null, no fields), of which it applies only what it lacks."""
         self.ownership.reload()
+        self.forget_shown()  # other processes may have sent the projectors meanwhile
         sent = 0
         for sid, connection in self.presence.connections():
             record = self.store.get(connection.session_id)
@@ -337,7 +347,9 @@ class Hub:
             changed = []
             for group in groups:
                 rendition = views.projector_group(state, group)
-                if self._shared or shown.get(group.number) != rendition:  # most planning edits change nothing there
+                # Most planning edits change nothing there. What was sent is only known when no
+                # other process sends too: alone, or owning the session (the others forward).
+                if (self._shared and not self.ownership.owns(state.id)) or shown.get(group.number) != rendition:
                     shown[group.number] = rendition
                     changed.append(rendition)
         if changed:

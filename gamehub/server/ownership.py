@@ -62,6 +62,9 @@ class NoOwnership:
     def exclusive(self, session_id: str) -> bool:
         return False  # no message queue to skip
 
+    def owns(self, session_id: str) -> bool:
+        return True
+
     def forward(self, session_id, command, connection, cid, origin):
         return None
 
@@ -85,6 +88,7 @@ class Ownership:
         self._redis = redis.Redis.from_url(url, socket_timeout=5, socket_connect_timeout=2, decode_responses=True)
         self._run = run
         self._lock_of = hub.session_lock
+        self._forget_shown = hub.forget_shown
         self._start_task = start_task
         self._sleep = sleep
         self._clock = clock
@@ -129,6 +133,7 @@ class Ownership:
             return False
         if taken:
             self._store.own(session_id)
+            self._forget_shown(session_id)  # the last owner sent the projectors things too
             self._since[session_id] = at
             self._tried.pop(session_id, None)
             log.info("%s now owns session %s", self.me, session_id)
@@ -145,6 +150,10 @@ class Ownership:
         if routed:
             self._ask_for(session_id)
         self._screens.tell(session_id)
+
+    def owns(self, session_id: str) -> bool:
+        """Whether this process holds the session's lease (no database call)."""
+        return self._leases.holds(session_id)
 
     def exclusive(self, session_id: str) -> bool:
         """Whether every screen of the session is on this process, as far as it can know: it
