@@ -111,6 +111,9 @@ class OffloadedStore(SessionStore):
     def rekey(self, session_id: str, facilitator_hash: str) -> bool:
         return self._run(self.inner.rekey, session_id, facilitator_hash)
 
+    def facilitator_hashes(self, session_ids: list[str]) -> dict[str, str]:
+        return self._run(self.inner.facilitator_hashes, session_ids)
+
     def facilitator_hash(self, session_id: str) -> str | None:
         return self._run(self.inner.facilitator_hash, session_id)
 

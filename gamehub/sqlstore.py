@@ -352,12 +352,18 @@ class SqlStore(SessionStore):
         return changed > 0
 
     def facilitator_hash(self, session_id: str) -> str | None:
+        return self.facilitator_hashes([session_id]).get(session_id)
+
+    def facilitator_hashes(self, session_ids: list[str]) -> dict[str, str]:
+        # One query for every session with a facilitator on screen (the key watch's sweep).
         with self.engine.connect() as db:
-            current = db.execute(select(sessions_table.c.facilitator_hash)
-                                 .where(sessions_table.c.id == session_id)).scalar()
-        cached = self._cache.get(session_id)
-        if cached is not None and current is not None and cached.facilitator_hash != current:
-            self._cache[session_id] = replace(cached, facilitator_hash=current)  # keep the copy honest
+            rows = db.execute(select(sessions_table.c.id, sessions_table.c.facilitator_hash)
+                              .where(sessions_table.c.id.in_(session_ids))).all()
+        current = {row.id: row.facilitator_hash for row in rows}
+        for session_id, value in current.items():
+            cached = self._cache.get(session_id)
+            if cached is not None and cached.facilitator_hash != value:
+                self._cache[session_id] = replace(cached, facilitator_hash=value)  # keep the copy honest
         return current
 
     def delete(self, session_id: str) -> bool:

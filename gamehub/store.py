@@ -84,6 +84,11 @@ class SessionStore(ABC):
     def rekey(self, session_id: str, facilitator_hash: str) -> bool:
         """Replace the facilitator token's hash; False if there is no such session."""
 
+    def facilitator_hashes(self, session_ids: list[str]) -> dict[str, str]:
+        """`facilitator_hash` of several sessions at once (a deleted one is left out)."""
+        hashes = {session_id: self.facilitator_hash(session_id) for session_id in session_ids}
+        return {session_id: value for session_id, value in hashes.items() if value is not None}
+
     @abstractmethod
     def facilitator_hash(self, session_id: str) -> str | None:
         """The facilitator token's hash as stored now, past any cache: another process

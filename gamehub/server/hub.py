@@ -214,8 +214,9 @@ class Hub:
                 read.append(organiser_key.current_hash(self.store))
             return read[0]
 
+        hashes = self.store.facilitator_hashes(sorted(by_session)) if by_session else {}
         for session_id, connections in by_session.items():
-            current = self.store.facilitator_hash(session_id)
+            current = hashes.get(session_id)
             if current is None:
                 continue  # deleted: `delete_session` tells and drops everyone itself
             for sid, connection in connections:

@@ -279,8 +279,7 @@ class Ownership:
         """Every ANNOUNCE_SECONDS, name the sessions this process holds screens of but does not own."""
         while not self._closed:
             self._sleep(ANNOUNCE_SECONDS)
-            here = {connection.session_id for _, connection in self._presence.connections()}
-            self._screens.announce(s for s in here if not self._leases.holds(s))
+            self._screens.announce(s for s in self._presence.sessions() if not self._leases.holds(s))
 
     def _drop_lost(self) -> None:
         """Sessions the store keeps as owned whose lease went with a lost connection."""

@@ -43,15 +43,21 @@ class Presence:
     def __init__(self) -> None:
         self._by_sid: dict[str, Connection] = {}
         self._online: dict[str, Counter[str]] = {}
+        self._per_session: Counter[str] = Counter()  # connections of each session
 
     def add(self, sid: str, connection: Connection) -> None:
         self.remove(sid)
         self._by_sid[sid] = connection
+        self._per_session[connection.session_id] += 1
         if connection.participant_id:
             self._online.setdefault(connection.session_id, Counter())[connection.participant_id] += 1
 
     def remove(self, sid: str) -> Connection | None:
         connection = self._by_sid.pop(sid, None)
+        if connection:
+            self._per_session[connection.session_id] -= 1
+            if self._per_session[connection.session_id] <= 0:
+                del self._per_session[connection.session_id]
         if connection and connection.participant_id:
             online = self._online.get(connection.session_id, Counter())
             online[connection.participant_id] -= 1
@@ -69,6 +75,10 @@ class Presence:
     def connections(self) -> list[tuple[str, Connection]]:
         """Every connection of this process, with its socket id."""
         return list(self._by_sid.items())
+
+    def sessions(self) -> set[str]:
+        """The sessions with at least one connection here."""
+        return set(self._per_session)
 
     def sids(self, session_id: str) -> list[str]:
         """Every connection to the session."""
