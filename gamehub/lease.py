@@ -31,7 +31,7 @@ class Leases:
 
     `connect()` returns a new DB-API connection to the session database (autocommit is set
     here). Every method may block on the network: under eventlet the caller runs them in the
-    database thread (gamehub/server/ownership.py)."""
+    store's runner, in turn with its other database calls (gamehub/offloaded.py)."""
 
     def __init__(self, connect, name: str = "gamehub"):
         self._connect = connect

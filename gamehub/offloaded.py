@@ -35,7 +35,7 @@ class OffloadedStore(SessionStore):
     def __init__(self, inner: SessionStore, run: Callable):
         self.inner = inner
         self._run = run
-        # Group commit: the writes waiting for the database thread, and whether one of their
+        # Group commit: the writes waiting for their turn at the database, and whether one of their
         # green threads (the leader) is taking them there. Green locks under eventlet.
         self._guard = threading.Lock()
         self._queued: list[_Write] = []
@@ -93,7 +93,7 @@ class OffloadedStore(SessionStore):
         return self._run(self.inner.log, session_id)
 
     def find_cid(self, session_id: str, cid: str) -> LogEntry | None:
-        # Nearly every command is new: a trip to the database thread just to learn that cost
+        # Nearly every command is new: a turn at the database just to learn that cost
         # as much as the write itself.
         if self.inner.cid_is_new(session_id, cid):
             return None

@@ -103,7 +103,7 @@ def test_every_call_goes_through_the_runner_and_an_ack_waits_for_the_write(tmp_p
 
 
 def test_writes_that_queue_behind_a_commit_share_the_next_one_and_each_waits_for_it(tmp_path):
-    """Group commit: while one write is in the database thread, the others queue; the next trip
+    """Group commit: while one write waits for its commit, the others queue; the next trip
     takes them all in one `append_many`, and none returns before the commit that holds it."""
     import threading
 

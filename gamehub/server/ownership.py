@@ -75,7 +75,7 @@ class NoOwnership:
 class Ownership:
     """Leases on `store`'s sessions, handed over between processes through Redis at `url`.
 
-    `run(fn, *args)` runs a blocking database call (the database thread under eventlet);
+    `run(fn, *args)` runs a database call in turn with the store's others (gamehub/offloaded.py);
     `hub` applies commands, under its per-session lock."""
 
     def __init__(self, store, url: str, run: Callable, hub, start_task: Callable,
