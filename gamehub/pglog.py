@@ -3,9 +3,11 @@
 Every accepted command is one such INSERT, so its cost is the cost of a command. Through
 SQLAlchemy Core it took about three times the CPU of the same INSERT sent by psycopg alone
 (execution context, events, pool checkout and return; a several-row INSERT was compiled anew
-each time): docs/performance.md. Here one statement text serves one row or many (the rows go
-as arrays and `unnest` makes them rows again), so psycopg prepares it on the server once, and
-the connection commits each statement as it runs (autocommit): one round trip per write.
+each time): docs/performance.md. Here two fixed statements, which psycopg prepares on the
+server once each: one row as plain values (most writes), several rows as arrays that `unnest`
+makes rows again (a group commit; arrays cost psycopg more to send, 275 against 162 us of CPU
+for one row here). The connection commits each statement as it runs (autocommit): one round
+trip per write.
 
 Errors come out as SQLAlchemy's (IntegrityError for a taken version or client id, and
 `connection_invalidated` for a connection that turned out dead, which is then replaced), so
@@ -25,9 +27,10 @@ from sqlalchemy.exc import DBAPIError
 
 _COLUMNS = ("session_id", "version", "event", "payload", "actor", "at", "cid", "result")
 _JSON = {"payload", "actor", "result"}  # as SQLAlchemy's JSON type stores them: json.dumps
-INSERT = ("INSERT INTO gamehub_commands (session_id, version, event, payload, actor, at, cid, result) "
-          "SELECT * FROM unnest(%s::text[], %s::int[], %s::text[], %s::text[]::json[], %s::text[]::json[], "
-          "%s::float8[], %s::text[], %s::text[]::json[])")
+_INTO = "INSERT INTO gamehub_commands (session_id, version, event, payload, actor, at, cid, result) "
+ONE_ROW = _INTO + "VALUES (%s, %s, %s, %s::json, %s::json, %s, %s, %s::json)"
+ROWS = _INTO + ("SELECT * FROM unnest(%s::text[], %s::int[], %s::text[], %s::text[]::json[], %s::text[]::json[], "
+                "%s::float8[], %s::text[], %s::text[]::json[])")
 
 
 class PgLog:
@@ -48,16 +51,17 @@ class PgLog:
     def insert(self, rows: list[dict]) -> None:
         """All `rows` in one statement, committed when this returns."""
         columns = [[json.dumps(row[name]) if name in _JSON else row[name] for row in rows] for name in _COLUMNS]
+        statement, params = (ONE_ROW, [column[0] for column in columns]) if len(rows) == 1 else (ROWS, columns)
         with self._guard:
             connection = self._open()
             try:
-                connection.execute(INSERT, columns)
+                connection.execute(statement, params)
             except psycopg.Error as error:
                 dead = connection.broken or connection.closed or self._engine.dialect.is_disconnect(
                     error, connection, None)
                 if dead:
                     self._drop()
-                raise DBAPIError.instance(INSERT, columns, error, psycopg.Error,
+                raise DBAPIError.instance(statement, params, error, psycopg.Error,
                                           connection_invalidated=dead) from error
             self._used = self._clock()
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 import secrets
 
 from flask import Flask
+from flask.sessions import SessionInterface
 from flask_socketio import SocketIO
 
 from ..engine import Settings
@@ -60,11 +61,26 @@ DEFAULTS = {
 }
 
 
+class _NoCookieSession(SessionInterface):
+    """Nothing is kept in Flask's cookie session, by a page or an event. Flask opens it on every
+    request context, and Flask-SocketIO pushes one per event: parsing the cookies and building a
+    signer each time was a measurable share of an event's cost. `flask.session` is Flask's null
+    session here, which refuses to be written."""
+
+    def open_session(self, app, request):
+        return self.make_null_session(app)
+
+    def save_session(self, app, session, response) -> None:
+        pass
+
+
 class _App(Flask):
     """Flask, minus URL matching for Socket.IO events: Flask-SocketIO opens a request context
     from the connection's handshake for every event, and matching that URL again each time
     (a NotFound built and dropped, by some clients' paths) was a measurable share of an event's
     cost. Events route nothing; pages still match as usual."""
+
+    session_interface = _NoCookieSession()
 
     def create_url_adapter(self, request):
         if request is not None and request.environ.get("PATH_INFO", "").startswith("/socket.io"):
