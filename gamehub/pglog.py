@@ -21,13 +21,16 @@ import threading
 import time
 
 import psycopg
-from sqlalchemy import event
+from sqlalchemy import JSON, event
 from sqlalchemy.engine import Engine
 from sqlalchemy.exc import DBAPIError
 
-_COLUMNS = ("session_id", "version", "event", "payload", "actor", "at", "cid", "result")
-_JSON = {"payload", "actor", "result"}  # as SQLAlchemy's JSON type stores them: json.dumps
-_INTO = "INSERT INTO gamehub_commands (session_id, version, event, payload, actor, at, cid, result) "
+from .sqltables import commands_table
+
+_COLUMNS = tuple(column.name for column in commands_table.columns)
+_JSON = {column.name for column in commands_table.columns if isinstance(column.type, JSON)}  # stored as json.dumps
+_INTO = f"INSERT INTO {commands_table.name} ({', '.join(_COLUMNS)}) "
+# The casts below follow the columns' order: session_id, version, event, payload, actor, at, cid, result.
 ONE_ROW = _INTO + "VALUES (%s, %s, %s, %s::json, %s::json, %s, %s, %s::json)"
 ROWS = _INTO + ("SELECT * FROM unnest(%s::text[], %s::int[], %s::text[], %s::text[]::json[], %s::text[]::json[], "
                 "%s::float8[], %s::text[], %s::text[]::json[])")

@@ -16,8 +16,7 @@ from pathlib import Path
 
 import platformdirs
 
-from sqlalchemy import (JSON, Column, Float, Index, Integer, MetaData, String, Table, create_engine, delete,
-                        event, func, insert, select, update)
+from sqlalchemy import create_engine, delete, event, func, insert, select, update
 from sqlalchemy.engine import Engine
 from sqlalchemy.exc import DBAPIError, IntegrityError
 
@@ -25,6 +24,7 @@ from .engine import Session
 from .engine.codec import decode, encode
 from .pglog import PgLog
 from .replay import replay
+from .sqltables import commands_table, decks_table, metadata, sessions_table, settings_table
 from .store import DeckRecord, LogEntry, SessionRecord, SessionStore, VersionConflict
 
 # A snapshot of a room of 1,000 with its sheets is ~0.4 MB, written inside a command's
@@ -40,51 +40,6 @@ SNAPSHOT_EVERY = 500
 POOL_RECYCLE_SECONDS = 300
 
 log = logging.getLogger(__name__)
-
-metadata = MetaData()
-
-sessions_table = Table(
-    "gamehub_sessions", metadata,
-    Column("id", String(32), primary_key=True),
-    Column("created_at", Float, nullable=False),
-    Column("facilitator_hash", String(128), nullable=False),
-    Column("projector_key", String(128), nullable=False),
-    Column("snapshot", JSON, nullable=False),
-    Column("snapshot_version", Integer, nullable=False),
-)
-
-commands_table = Table(
-    "gamehub_commands", metadata,
-    Column("session_id", String(32), primary_key=True),
-    # The primary key makes a second writer of the same version fail instead of forking history.
-    Column("version", Integer, primary_key=True, autoincrement=False),
-    Column("event", String(64), nullable=False),
-    Column("payload", JSON, nullable=False),
-    Column("actor", JSON, nullable=False),
-    Column("at", Float, nullable=False),
-    Column("cid", String(128), nullable=True),
-    Column("result", JSON, nullable=False),
-    Index("gamehub_commands_cid", "session_id", "cid", unique=True),
-)
-
-
-# Organiser decks (docs/organiser.md): validated before they are stored; a session keeps its
-# own frozen copy, so nothing here changes a session once it is open.
-decks_table = Table(
-    "gamehub_decks", metadata,
-    Column("id", String(32), primary_key=True),
-    Column("name", String(200), nullable=False),
-    Column("data", JSON, nullable=False),
-    Column("created", Float, nullable=False),
-    Column("updated", Float, nullable=False),
-)
-
-# Server-wide values every process on the database shares (the organiser key's hash).
-settings_table = Table(
-    "gamehub_settings", metadata,
-    Column("name", String(64), primary_key=True),
-    Column("value", String(512), nullable=False),
-)
 
 _INSERT_COMMAND = insert(commands_table)
 
