@@ -1,8 +1,9 @@
 """Durable sessions in SQLite (the embedded default) or PostgreSQL, through SQLAlchemy Core.
 
 Each accepted command is one row of an append-only log, committed before the sender is
-acknowledged: on PostgreSQL one INSERT that commits as it runs, one round trip (the commands
-of several sessions that queued meanwhile share one: `append_many`). The session row holds a
+acknowledged: on PostgreSQL one INSERT that commits as it runs, one round trip, sent by psycopg
+itself (gamehub/pglog.py; the commands of several sessions that queued meanwhile share one:
+`append_many`). The session row holds a
 snapshot of the state, refreshed every SNAPSHOT_EVERY commands; loading a session replays
 the log since its snapshot, so a write costs one small row, however big the room.
 """
