@@ -21,18 +21,13 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from . import cluster, nginx
+from .cluster import free_port
 
 # Every child process and subprocess we start, so `stop_children` can end them by PID even
 # when a run is interrupted (timeout, Ctrl+C).
 CHILDREN: list = []
 TEMP_DIRS: list[str] = []  # gamehub's data directories, removed by `stop_children` too
 CLEANUPS: list = []  # callables run by `stop_children` after the processes are stopped (drop a schema)
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 
