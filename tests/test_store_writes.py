@@ -10,7 +10,6 @@ does when several processes share the database).
 from __future__ import annotations
 
 import contextlib
-import dataclasses
 import re
 import tempfile
 from collections.abc import Iterator
@@ -20,13 +19,13 @@ from sqlalchemy import event
 
 from cluster import Schema, pg_schema
 from sheets import Typist
+from test_store import play
 
 from gamehub.engine import COMMANDS, Actor, Role, Settings, apply
 from gamehub.formats import load_deck
 from gamehub.server.hub import Hub
 from gamehub.server.presence import Connection
 from gamehub.server.sessions import open_session
-from gamehub.server.tokens import token_hash
 from gamehub.sqlstore import SNAPSHOT_EVERY, SqlStore
 from gamehub.store import LogEntry
 
@@ -87,24 +86,13 @@ def sent(trace, since: int = 0) -> tuple[list[str], int]:
 
 
 def planning(store: SqlStore):
-    """A session in planning with two phones, through the store as the hub would write it."""
+    """A session in planning with four phones, through the store as the hub would write it."""
     record, _ = open_session(store, load_deck(), Settings(), now=1000.0)
-    state = record.state
     steps = [("join", {"name": f"P{i}", "title": f"T{i}", "pitch": "p"}, Actor(Role.GUEST)) for i in range(4)]
     steps += [("form_groups", {"from_phase": "lobby"}, Actor(Role.FACILITATOR)),
               ("pick_stories", {"from_phase": "groups"}, Actor(Role.FACILITATOR)),
               ("start_planning", {"from_phase": "stories", "minutes": 20}, Actor(Role.FACILITATOR))]
-    for i, (name, payload, actor) in enumerate(steps):
-        command = COMMANDS[name].from_payload(payload)
-        if name == "join":
-            command = dataclasses.replace(command, token_hash=token_hash(f"token-{payload['name']}"))
-        outcome = apply(state, command, actor, now=1000.0 + i)
-        assert outcome.ok, outcome.error.to_dict()
-        state = outcome.state
-        store.append(state.id, state, LogEntry(version=state.version, event=name, payload=command.as_record(),
-                                               actor={"role": actor.role.value, "participant": actor.participant_id},
-                                               at=1000.0 + i))
-    return state
+    return play(store, record, steps)
 
 
 @pytest.fixture
