@@ -359,8 +359,10 @@ def _green_everything() -> None:
         import eventlet
     eventlet.monkey_patch()
     from .offloaded import green_psycopg
+    from .websocket_mask import install
 
     green_psycopg()
+    install()
 
 
 def _reachable_host(host: str, lan_address) -> str:
