@@ -50,9 +50,12 @@ class ForeignScreens:
         """A process named the sessions it holds screens of; if it waits for an answer, the
         owner of any of them answers (the screens are counted on from now on)."""
         sessions = [s for s in message.get("sessions") or () if isinstance(s, str)]
-        until = self._clock() + FOREIGN_SECONDS
+        now = self._clock()
+        # What has lapsed goes, so a long-running process does not keep every session it
+        # ever heard of.
+        self._until = {s: t for s, t in self._until.items() if t > now}
         for session_id in sessions:
-            self._until[session_id] = until
+            self._until[session_id] = now + FOREIGN_SECONDS
         owned = [s for s in sessions if holds(s)]
         if message.get("ask") and owned:
             self._publish({"op": "noted", "from": self._me, "to": message.get("from"), "sessions": owned})
