@@ -5,8 +5,8 @@ SQLAlchemy Core it took about three times the CPU of the same INSERT sent by psy
 (execution context, events, pool checkout and return; a several-row INSERT was compiled anew
 each time): docs/performance.md. Here two fixed statements, which psycopg prepares on the
 server once each: one row as plain values (most writes), several rows as arrays that `unnest`
-makes rows again (a group commit; arrays cost psycopg more to send, 275 against 162 us of CPU
-for one row here). The arrays go in PostgreSQL's binary format (`%b`): in text, psycopg quotes
+makes rows again (a group commit; for one row, text arrays cost psycopg 275 against 162 us of
+CPU here). The arrays go in PostgreSQL's binary format (`%b`): in text, psycopg quotes
 every element through a regular expression, which doubled the CPU of a six-row INSERT (0.6
 against 0.3 ms here). The connection commits each statement as it runs (autocommit): one
 round trip per write.
