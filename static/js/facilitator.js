@@ -24,6 +24,8 @@ import { createVote } from "./fvote.js";
 import { createReactionLine } from "./freactions.js";
 import { t, tn, followRoom, formatNumber } from "./i18n.js";
 import { languagePicker } from "./flanguage.js";
+import { errorText, say } from "./fstatus.js";
+import { createGone } from "./fgone.js";
 
 const code = pageCode();
 const key = fragmentKey(code, "facilitator");
@@ -42,24 +44,8 @@ let view = null; // the latest facilitator view
 let shown = null; // the view on screen now: what a pressed button meant
 let renderQueued = false;
 const busy = new Set(); // keys of commands in flight: their buttons stay disabled
-
-// ---------------------------------------------------------------------------------------
-// Status messages: one polite live region, errors stay until the next message.
-
-const statusBox = $("#f-status");
-let statusTimer = 0;
-
-function say(text, { error = false } = {}) {
-  clearTimeout(statusTimer);
-  statusBox.classList.toggle("is-error", error);
-  render(statusBox);
-  // A fresh node, so the same message twice is announced twice.
-  requestAnimationFrame(() => {
-    render(statusBox, error ? el("strong", {}, t("Error:"), " ") : null, text,
-      error ? el("button", { type: "button", class: "f-status-close", onclick: () => { render(statusBox); } }, t("Dismiss")) : null);
-    if (!error && text) statusTimer = setTimeout(() => render(statusBox), 6000);
-  });
-}
+// The controls are gone: the clock must not tick into them (it did, once deleted in the showcase).
+const gone = createGone({ code, key, onGone: () => { view = null; } });
 
 /** Mark a button busy while its command is in flight. aria-disabled (not `disabled`) keeps the
  *  keyboard focus on it; clicks are ignored while busy (see run) or arming (confirm.js). */
@@ -101,16 +87,6 @@ function alreadyText(error) {
   const d = error.details || {};
   if (d.phase) return t("Already done: the game is at {phase}", { phase: PHASE_NAMES[d.phase] || d.phase });
   return t("Already done");
-}
-
-function errorText(error) {
-  if (!error) return t("The command failed");
-  if (error.code === "rate_limited") {
-    const wait = error.details && error.details.retry_after;
-    return wait ? t("Too many commands at once: wait {n} s and try again", { n: formatNumber(Math.ceil(wait)) })
-      : t("Too many commands at once: wait a moment and try again");
-  }
-  return error.message || error.code || t("The command failed");
 }
 
 // ---------------------------------------------------------------------------------------
@@ -365,7 +341,7 @@ function wire() {
   $("#f-filter").addEventListener("input", () => { if (view) people.renderPeople(view); });
   people.wireAddForm();
 
-  wireSession({ code, key, say, errorText, send: (...args) => conn.sendRaw(...args), deleted });
+  wireSession({ code, key, say, errorText, send: (...args) => conn.sendRaw(...args), deleted: gone.deleted });
 }
 
 // ---------------------------------------------------------------------------------------
@@ -379,53 +355,15 @@ function setConnection(state) {
   render($("#f-conn-text"), labels[state] || state);
 }
 
-function message(title, ...lines) {
-  view = null; // the controls are gone: the clock must not tick into them (it did, once deleted in the showcase)
-  document.body.classList.add("no-banner");
-  const dialog = $("#f-delete-dialog");
-  if (dialog && dialog.open) dialog.close();
-  render($("#facilitator"), el("main", { class: "f-message narrow" },
-    el("h1", {}, title),
-    lines.map((line) => (line instanceof Node ? line : el("p", {}, line)))));
-}
-
-let wasDeleted = false;
-function deleted() {
-  if (wasDeleted) return;
-  wasDeleted = true;
-  message(t("This session was deleted"), t("Session {code} and all its data are gone.", { code }),
-    el("p", {}, el("a", { href: "/" }, t("Go to the home page"))));
-}
-
-function refused(codeName, text) {
-  if (codeName === "bad_key") {
-    message(t("This facilitator link is not right"),
-      key ? t("Its key does not match this session.") : t("The link has no key (it should end with #key=…)."),
-      t("Use the facilitator link gamehub printed when the session was made. To make a new one, run:"),
-      el("pre", {}, el("code", {}, `gamehub sessions key ${code}`)));
-  } else if (codeName === "unknown_session") {
-    message(t("No session {code}", { code }), t("This session does not exist (any more)."),
-      el("p", {}, el("a", { href: "/" }, t("Go to the home page"))));
-  } else {
-    message(t("Cannot open this session"), text);
-  }
-  return false;
-}
-
 wire();
 const conn = connect({
   auth: () => ({ session: code, role: "facilitator", token: key }),
   onView: (v) => { view = v; followRoom(v.language); language.show(v); queueRender(); },
   onStatus: setConnection,
-  onRefused: refused,
-  onDeleted: deleted,
+  onRefused: gone.refused,
+  onDeleted: gone.deleted,
 });
 // `gamehub sessions key CODE` replaced this link's key: say so, and do not reconnect.
-conn.socket.on("key_rotated", () => {
-  conn.socket.disconnect();
-  message(t("This facilitator link was replaced"),
-    t("Someone made a new facilitator link for this session (gamehub sessions key), so this one no longer works."),
-    t("Open the new link to go on."));
-});
+conn.socket.on("key_rotated", () => { conn.socket.disconnect(); gone.replaced(); });
 createReactionLine($("#f-presenter-box"), conn.socket); // the room's reactions, in the showcase
 startTicker(tick);

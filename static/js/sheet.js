@@ -1,11 +1,12 @@
 // The group sheet on a phone: the four answers as one shared Yjs document per sheet id,
 // kept in localStorage and synced with the server as docs/protocol.md says ("The group sheet:
-// a shared Yjs document"), with a status per answer that only says what is true. Each
-// textarea is bound to its Y.Text in textbinding.js.
+// a shared Yjs document"). The answers on screen, with a status each that only says what is
+// true, are sheetfields.js's; each textarea is bound to its Y.Text in textbinding.js.
 import { Doc, applyUpdate, encodeStateAsUpdate, encodeStateVector, mergeUpdates } from "../vendor/yjs.esm.min.js";
-import { el, storage, autosize } from "./dom.js";
-import { t, tn, formatNumber, listOf } from "./i18n.js";
-import { bindTextarea, carry, carried, applyCarried, diff, deltaOf } from "./textbinding.js";
+import { el, storage } from "./dom.js";
+import { t, tn } from "./i18n.js";
+import { carry, carried, applyCarried, diff, deltaOf } from "./textbinding.js";
+import { codePoints, fieldNode, paintFields } from "./sheetfields.js";
 
 const SEND_EVERY_MS = 150; // while typing, one merged update this often (not after a pause)
 const TYPING_MS = 3000;    // "Amara is typing…" lasts this long after her last update
@@ -21,9 +22,6 @@ export function toBase64(bytes) {
   return btoa(binary);
 }
 export const fromBase64 = (text) => Uint8Array.from(atob(text), (c) => c.charCodeAt(0));
-/** Lengths are code points, as the server counts them (an emoji is one). */
-export const codePoints = (text) => [...text].length;
-const number = formatNumber;
 
 /**
  * The sheet of one phone. `conn` has `connected` and `send` (connection.js); `onGone()` runs
@@ -274,83 +272,10 @@ export function createSheet({ conn, code, onGone = () => {}, onChange = () => {}
     paint(s);
   }
 
-  // -- the answers on screen ---------------------------------------------------------------
-
-  function statusOf(s, q) {
-    const field = ui && ui.sheet === s ? ui.fields[q] : null;
-    if (s.stopped) return ["error", s.stopped];
-    if (s.over[q]) return ["error", tn("Too long: remove {n} character to save it", "Too long: remove {n} characters to save it", s.over[q] - limit)];
-    if (s.errors[q]) return ["error", s.errors[q]];
-    const waiting = s.unacked.has(q) || s.held[q] || (field && s.ready && field.binding.held);
-    if (waiting && s.late) return ["error", t("Not saved: planning had ended. Kept on this phone")];
-    if (waiting) return conn.connected ? ["saving", t("Sending…")] : ["offline", t("Not sent yet, will send when you are back online")];
-    if (!s.ready) return ["loading", conn.connected ? t("Loading the sheet…") : t("Will load when you are back online")];
-    if (!s.texts[q].toString()) return ["empty", t("Nothing written yet")];
-    return ["saved", t("Saved")];
-  }
-
-  const list = listOf;
+  // -- the answers on screen (sheetfields.js) ----------------------------------------------
 
   function paint(s) {
-    if (!ui || ui.sheet !== s) return;
-    const now = Date.now();
-    ui.fields.forEach((f, q) => {
-      const [state, text] = statusOf(s, q);
-      f.status.dataset.state = state;
-      if (f.statusText.textContent !== text) f.statusText.textContent = text;
-      f.textarea.setAttribute("aria-invalid", state === "error" ? "true" : "false");
-      const typing = [...s.typing[q]].filter(([, until]) => until > now).map(([name]) => name);
-      const typingText = typing.length ? tn("{names} is typing…", "{names} are typing…", typing.length, { names: list(typing) }) : "";
-      if (f.typing.textContent !== typingText) f.typing.textContent = typingText;
-      const authors = [...s.authors[q]].filter(Boolean).map((name) => (name === me.name ? t("you") : name));
-      const byText = authors.length ? t("Written by {names}", { names: list([...new Set(authors)]) }) : "";
-      if (f.by.textContent !== byText) f.by.textContent = byText;
-      // Over the limit, the length that counts is what the answer would be with the others' text.
-      const n = s.over[q] || codePoints(f.textarea.value);
-      f.count.dataset.state = n > limit ? "over" : n > limit - 100 ? "near" : "";
-      const countText = n > limit - 200 ? tn("{count} / {n} character", "{count} / {n} characters", limit, { count: number(n) }) : "";
-      if (f.count.textContent !== countText) f.count.textContent = countText;
-    });
-  }
-
-  function fieldNode(s, q, question, answer) {
-    const id = `answer-${q}`;
-    const textarea = el("textarea", {
-      id, name: id, rows: 4, spellcheck: "true", autocapitalize: "sentences",
-      "aria-describedby": `${id}-status ${id}-count`,
-    });
-    textarea.value = s.held[q] ? s.held[q].text : s.ready ? s.texts[q].toString() : (answer && answer.text) || "";
-    // Nothing to edit before the first sync (the view's text would be typed in twice), unless
-    // it holds the member's own text.
-    textarea.readOnly = !s.ready && !s.held[q];
-    const f = { textarea, statusText: el("span", { class: "q-status-text" }) };
-    f.status = el("span", { class: "q-status", id: `${id}-status` }, el("span", { class: "q-dot", "aria-hidden": "true" }), f.statusText);
-    f.typing = el("span", { class: "q-typing" });
-    f.by = el("span", { class: "q-by" });
-    f.count = el("span", { class: "q-count", id: `${id}-count` });
-    f.binding = bindTextarea(textarea, {
-      origin: LOCAL,
-      fits: (text) => { const n = codePoints(text); s.over[q] = n > limit ? n : 0; return !s.over[q]; },
-      onLocal: () => markLocal(s, q),
-      onShown: () => { autosize(textarea); paint(s); },
-    });
-    textarea.addEventListener("input", () => {
-      autosize(textarea);
-      // Text the document cannot take yet (too long) is kept on the phone all the same.
-      if (s.ready && f.binding.held) { s.held[q] = { text: textarea.value, base: f.binding.shown }; save(s); }
-      else if (!f.binding.held && (s.held[q] || s.over[q])) { s.held[q] = null; s.over[q] = 0; save(s); }
-      paint(s);
-    });
-    if (s.ready) f.binding.attach(s.texts[q], s.held[q] ? { keepLocal: true, base: s.held[q].base } : {});
-    f.node = el("li", { class: "q" },
-      el("div", { class: "q-head" },
-        el("label", { for: id, class: "q-label" }, el("span", { class: "q-num", "aria-hidden": "true" }, q + 1), el("span", {}, question)),
-        f.typing),
-      textarea,
-      el("p", { class: "q-meta" }, f.status, f.count),
-      f.by);
-    requestAnimationFrame(() => autosize(textarea));
-    return f;
+    if (ui && ui.sheet === s) paintFields(s, ui.fields, { connected: conn.connected, limit, me });
   }
 
   function flush(s) {
@@ -384,7 +309,9 @@ export function createSheet({ conn, code, onGone = () => {}, onChange = () => {}
       this.view(v);
       const s = current;
       ui = { sheet: s, fields: [] };
-      ui.fields = v.group.questions.map((question, q) => fieldNode(s, q, question, v.group.answers && v.group.answers[q]));
+      ui.fields = v.group.questions.map((question, q) => fieldNode(s, q, question, v.group.answers && v.group.answers[q], {
+        origin: LOCAL, limit: () => limit, onLocal: () => markLocal(s, q), save: () => save(s), paint: () => paint(s),
+      }));
       paint(s);
       return el("ol", { class: "sheet" }, ui.fields.map((f) => f.node));
     },
