@@ -7,7 +7,7 @@ import os
 import sys
 import time
 
-from . import __version__, facilitator_links
+from . import __version__, facilitator_links, heap
 from .cli_session import Unusable, session_options, session_setup
 
 RESUME_WITHIN_HOURS = 12  # a session active this recently is "the one running now"
@@ -203,6 +203,7 @@ def serve(args: argparse.Namespace) -> int:
     else:  # made by another machine of a cluster: printing a new one would break its link
         print("\nOrganiser:        the link you had, or a new one: gamehub organiser key")
     print(f"\nListening on {args.host}:{args.port} ({args.async_mode}). Stop with Ctrl+C.", flush=True)
+    heap.settle()  # everything loaded lives as long as the process (heap.py)
     if args.async_mode == "eventlet":
         _serve_eventlet(app, listener)
     elif args.async_mode == "gevent":
@@ -267,7 +268,6 @@ MAX_CONNECTIONS = 10_000  # eventlet's default of 1,024 silently stops accepting
 
 def _serve_eventlet(app, listener) -> None:
     """What Flask-SocketIO's `run` does under eventlet, tuned for a room of phones."""
-    import gc
     import resource
     import socket
 
@@ -279,10 +279,6 @@ def _serve_eventlet(app, listener) -> None:
         resource.setrlimit(resource.RLIMIT_NOFILE, (hard if hard != resource.RLIM_INFINITY else 65536, hard))
     # Views and acks are small and wanted at once: no Nagle delay (accepted sockets inherit it).
     listener.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
-    # Everything loaded so far lives as long as the process: keep it out of every full
-    # collection, whose pauses otherwise grow with the room and set the latency's tail.
-    gc.collect()
-    gc.freeze()
     eventlet.wsgi.server(listener, app, log_output=False, max_size=MAX_CONNECTIONS)
 
 

@@ -26,7 +26,6 @@ def patch() -> None:
 def serve(app, listener) -> None:
     """gevent's WSGI server on the bound listener (what Flask-SocketIO's `run` does under
     gevent, without its access log), tuned like the eventlet server for a room of phones."""
-    import gc
     import resource
     import socket
 
@@ -38,8 +37,6 @@ def serve(app, listener) -> None:
         resource.setrlimit(resource.RLIMIT_NOFILE, (hard if hard != resource.RLIM_INFINITY else 65536, hard))
     listener.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
     listener.listen(1024)
-    gc.collect()
-    gc.freeze()  # see cli._serve_eventlet: long-lived objects out of every full collection
     WSGIServer(listener, app, log=None, error_log=None, spawn=Pool(MAX_CONNECTIONS)).serve_forever()
 
 
