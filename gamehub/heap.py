@@ -3,10 +3,10 @@
 Python's cyclic collector runs a young collection every 700 container allocations (net) and,
 now and then, a full one over every object the process holds. A server with 2,000 phones
 holds about 340,000 such objects (sockets, green threads, timers, views), beside the 140,000
-loaded at start. At the default thresholds, while a room typed, young collections ran about
-fifty times a second and promoted objects that were only waiting a few milliseconds (an update
-waiting for its commit, a packet in a socket's queue); so a full collection came every 4 s and
-stopped the event loop for about 0.25 s. The collector took 9-13% of a core, and its pauses
+loaded at start. At the default thresholds, while a room typed, young collections ran 23-35
+times a second and promoted objects that were only waiting a few milliseconds (an update
+waiting for its commit, a packet in a socket's queue); so a full collection came every 3-5 s
+and stopped the event loop for 0.21-0.28 s. The collector took 9-14% of a core, and its pauses
 set the tail of every latency (docs/performance.md, "The garbage collector").
 
 So: what is loaded at start goes out of every collection (`gc.freeze`), and young collections
