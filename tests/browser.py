@@ -24,6 +24,15 @@ PROJECTOR = {"viewport": {"width": 1920, "height": 1080}}
 LAPTOP = {"viewport": {"width": 1366, "height": 768}}
 
 
+def stale_engineio_session(message) -> bool:
+    """Whether a console message is Chromium's note of a 400 from the Engine.IO endpoint: a
+    request of the page's Socket.IO client on a session the server no longer has, because it
+    refused the connection (a wrong key) or restarted. The client starts afresh after it; a test
+    that causes one of the two on purpose may let it pass, and only it."""
+    url = (message.location or {}).get("url", "")
+    return "status of 400" in message.text and "/socket.io/" in url
+
+
 def require_tools() -> None:
     """Fail loudly, never skip: scripts/test.sh installs both."""
     assert Path(CHROMIUM).exists(), f"{CHROMIUM} is missing: run ./scripts/test.sh (it installs Debian's chromium)"

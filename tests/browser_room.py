@@ -7,6 +7,7 @@ from __future__ import annotations
 import contextlib
 from collections.abc import Iterator
 
+from browser import stale_engineio_session
 from server_process import ServerProcess
 from test_real_server import Client
 
@@ -28,11 +29,13 @@ class BrowserRoom:
         self.clients.append(client)
         return client
 
-    def page(self, options: dict, url: str, *, clock: bool = False):
-        """A new browser context and page at `url`; `clock` installs Playwright's clock first."""
+    def page(self, options: dict, url: str, *, clock: bool = False, refused: bool = False):
+        """A new browser context and page at `url`; `clock` installs Playwright's clock first.
+        `refused`: the server refuses this page's connection on purpose (browser.stale_engineio_session)."""
         page = self.browser.new_context(**options).new_page()
         page.on("pageerror", lambda error: self.errors.append(str(error)))
-        page.on("console", lambda m: m.type == "error" and "favicon" not in m.text and self.errors.append(m.text))
+        page.on("console", lambda m: m.type == "error" and "favicon" not in m.text
+                and not (refused and stale_engineio_session(m)) and self.errors.append(m.text))
         if clock:
             page.clock.install()  # runs as usual until the test moves it on
         page.goto(url)

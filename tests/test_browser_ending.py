@@ -17,7 +17,8 @@ import pytest
 from PIL import Image
 from playwright.sync_api import expect
 
-from browser import LAPTOP, NARROW_PHONE, PHONE, PROJECTOR, SCREENSHOTS, axe_violations, double_click, screenshot
+from browser import (LAPTOP, NARROW_PHONE, PHONE, PROJECTOR, SCREENSHOTS, axe_violations, double_click, screenshot,
+                     stale_engineio_session)
 from server_process import ServerProcess
 from sheets import SheetPhone
 from test_real_server import Client
@@ -69,10 +70,11 @@ class Room:
         page = context.new_page()
         page.on("pageerror", lambda error: self.errors.append(f"{error}\n{error.stack}"))
         # A page for a gone code is a 404 on purpose, and the pages try to reconnect while the
-        # server restarts; anything else logged as an error is not expected.
+        # server restarts (refused, then a poll on a session the new server never had: a 400);
+        # anything else logged as an error is not expected.
         page.on("console", lambda m: m.type == "error"
                 and not any(k in m.text for k in ("favicon", "ERR_CONNECTION_REFUSED", *known))
-                and self.errors.append(m.text))
+                and not stale_engineio_session(m) and self.errors.append(m.text))
         page.goto(url)
         return page
 

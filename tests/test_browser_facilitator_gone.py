@@ -21,7 +21,8 @@ WAIT = 10_000
 
 class Room(BrowserRoom):
     def facilitator(self, url: str | None = None):
-        page = self.page(LAPTOP, url or self.links.facilitator)
+        # A wrong key's connection is refused: the client's poll on that session may get a 400.
+        page = self.page(LAPTOP, url or self.links.facilitator, refused=url is not None)
         if url is None:
             expect(page.locator("#f-conn-text")).to_have_text("Connected", timeout=WAIT)
         return page
