@@ -1,6 +1,6 @@
-"""The collector is set for a server before it serves (gamehub/heap.py), in every mode: young
-collections far apart and what start-up loaded frozen. Each check runs `gamehub serve` in a
-process of its own, whose server is replaced by one that reports the collector's settings."""
+"""The collector is set for a server before it serves (gamehub/heap.py), under eventlet and
+gevent: young collections far apart and what start-up loaded frozen. Each check runs `gamehub
+serve` in a process of its own, whose server is replaced by one that reports the collector."""
 
 from __future__ import annotations
 
