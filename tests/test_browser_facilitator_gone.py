@@ -1,6 +1,7 @@
 """What the facilitator's screen shows when its controls can no longer be used, in a real
 browser: a link with a wrong key, a key replaced by `gamehub sessions key` while the screen is
-open, and the session deleted from the screen itself (typed room code in its dialog).
+open, and the session deleted from the screen itself (typed room code in its dialog). And the
+projector's own two (a wrong key, the session deleted), drawn by the same helper (dom.js).
 
 Debian's Chromium under Playwright, against a real `gamehub serve`."""
 
@@ -13,7 +14,7 @@ import sys
 import pytest
 from playwright.sync_api import expect
 
-from browser import LAPTOP
+from browser import LAPTOP, PROJECTOR
 from browser_room import BrowserRoom, served
 
 WAIT = 10_000
@@ -69,3 +70,17 @@ def test_deleting_the_session_from_its_own_screen_leaves_a_page_that_says_so(roo
     expect(page.locator("main")).to_contain_text(f"Session {room.links.code} and all its data are gone.")
     expect(page.get_by_role("link", name="Go to the home page")).to_have_attribute("href", "/")
     expect(page.locator("#f-delete-dialog")).to_have_count(0)
+
+
+def test_the_projector_says_when_its_link_is_wrong_and_when_the_session_is_deleted(room):
+    wrong = room.page(PROJECTOR, re.sub(r"#key=.*", "#key=not-the-key", room.links.projector), refused=True)
+    expect(wrong.locator("h1")).to_have_text("This projector link is not right", timeout=WAIT)
+    expect(wrong.locator("main")).to_contain_text("Its key does not match this session.")
+    expect(wrong.locator("body")).to_have_class(re.compile(r"\bno-banner\b"))  # no "Connecting…" over it
+    expect(wrong.locator(".connection-banner")).to_be_hidden()
+
+    projector = room.page(PROJECTOR, room.links.projector)
+    expect(projector.locator("#p-join-url")).to_be_visible(timeout=WAIT)
+    assert room.command("delete_session", {"confirm": room.links.code})["ok"]
+    expect(projector.locator("h1")).to_have_text("This session was deleted", timeout=WAIT)
+    expect(projector.locator("main.p-message")).to_contain_text("The facilitator deleted this session and all its data.")

@@ -32,6 +32,15 @@ export function render(node, ...children) {
 
 export const $ = (selector, root = document) => root.querySelector(selector);
 
+/** A staff screen that cannot go on (a wrong link, a session gone): `root`'s content becomes a
+ *  heading and its lines, each a paragraph unless it is a node already; no banner above it. */
+export function showMessage(root, className, title, lines) {
+  document.body.classList.add("no-banner");
+  render(root, el("main", { class: className },
+    el("h1", {}, title),
+    lines.map((line) => (line instanceof Node ? line : el("p", {}, line)))));
+}
+
 /** mm:ss for a countdown; negative time shows 0:00. */
 export function clock(seconds) {
   const s = Math.max(0, Math.ceil(seconds));

@@ -1,18 +1,15 @@
 // What the facilitator sees in place of the controls when they cannot be used: a link that
 // is not right, a session that no longer exists or was deleted, a key that was replaced.
-import { $, el, render } from "./dom.js";
+import { $, el, showMessage } from "./dom.js";
 import { t } from "./i18n.js";
 
 /** `onGone()` runs before any of these replaces the controls (the page stops drawing them). */
 export function createGone({ code, key, onGone }) {
   function message(title, ...lines) {
     onGone();
-    document.body.classList.add("no-banner");
     const dialog = $("#f-delete-dialog");
     if (dialog && dialog.open) dialog.close();
-    render($("#facilitator"), el("main", { class: "f-message narrow" },
-      el("h1", {}, title),
-      lines.map((line) => (line instanceof Node ? line : el("p", {}, line)))));
+    showMessage($("#facilitator"), "f-message narrow", title, lines);
   }
 
   let wasDeleted = false;

@@ -2,7 +2,7 @@
 // phase (docs/protocol.md, "Views: Projector"); the only thing to click is the one click
 // browsers need before a page may play sound. Text from people goes in as text nodes only
 // (dom.js), so a name like "<img onerror=...>" shows as typed.
-import { $, clock, el, fragmentKey, pageCode, render } from "./dom.js";
+import { $, clock, el, fragmentKey, pageCode, render, showMessage } from "./dom.js";
 import { connect, startTicker } from "./connection.js";
 import { grid, groupCard, pageNote, pageOf, storyTitle } from "./pcards.js";
 import { showcaseKey, showShowcase } from "./pshow.js";
@@ -306,12 +306,7 @@ function tick() {
 
 // ---------------------------------------------------------------------------------------
 
-function message(title, ...lines) {
-  document.body.classList.add("no-banner");
-  render(root, el("main", { class: "p-message" },
-    el("h1", {}, title),
-    lines.map((line) => (line instanceof Node ? line : el("p", {}, line)))));
-}
+const message = (title, ...lines) => showMessage(root, "p-message", title, lines);
 
 function refused(codeName, text) {
   if (codeName === "bad_key") {
