@@ -9,6 +9,7 @@ import time
 
 from . import __version__, facilitator_links, heap
 from .cli_session import Unusable, session_options, session_setup
+from .extras import MissingExtra, require
 
 RESUME_WITHIN_HOURS = 12  # a session active this recently is "the one running now"
 MAX_SESSIONS_LIMIT = 1000  # what --max-sessions may be raised to
@@ -69,6 +70,20 @@ def build_parser() -> argparse.ArgumentParser:
 
 def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
+    try:
+        return _run(args)
+    except MissingExtra as error:
+        print(f"gamehub: {error}", file=sys.stderr)
+        return 2
+
+
+def _run(args: argparse.Namespace) -> int:
+    # Asked first, so that a missing extra starts nothing (no port, no data directory); the
+    # `scale` extra first, since it brings `postgres` too.
+    if getattr(args, "message_queue", None):
+        require("redis", "Several processes (--message-queue)")
+    if (getattr(args, "database_url", None) or os.environ.get("GAMEHUB_DATABASE_URL") or "").startswith("postgres"):
+        require("psycopg", "A PostgreSQL database (--database-url)")
     if args.command == "serve":
         return serve(args)
     from .sqlstore import open_store

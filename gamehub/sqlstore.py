@@ -23,7 +23,7 @@ from sqlalchemy.exc import DBAPIError, IntegrityError
 
 from .engine import Session
 from .engine.codec import decode, encode
-from .pglog import PgLog
+from .extras import require
 from .replay import replay
 from .sqltables import commands_table, decks_table, metadata, sessions_table, settings_table
 from .store import DeckRecord, LogEntry, SessionRecord, SessionStore, VersionConflict
@@ -76,6 +76,8 @@ class SqlStore(SessionStore):
         self.url = normalise_url(url)
         self.shared = shared
         sqlite = self.url.startswith("sqlite")
+        if not sqlite:
+            require("psycopg", "A PostgreSQL database (--database-url)")
         self.engine: Engine = create_engine(self.url, **({} if sqlite else {"pool_recycle": POOL_RECYCLE_SECONDS}))
         # The log's writes. On PostgreSQL in autocommit: psycopg would otherwise send BEGIN and
         # COMMIT as round trips of their own around the one INSERT; alone it is its own
@@ -87,7 +89,7 @@ class SqlStore(SessionStore):
             event.listen(self.engine, "connect", _tune_sqlite)
         # On PostgreSQL the log's INSERT skips SQLAlchemy's layers: the one statement every
         # command costs (gamehub/pglog.py).
-        self._log = None if sqlite else PgLog(self.engine, POOL_RECYCLE_SECONDS)
+        self._log = None if sqlite else _pglog(self.engine)
         metadata.create_all(self.engine)
         # Alone, this process writes every change, so its cache stays true; shared, the cache
         # is brought up to date from the log on every read (a small indexed query).
@@ -375,6 +377,12 @@ def open_store(database_url: str | None = None, data_dir: str | os.PathLike | No
     directory = Path(data_dir) if data_dir else default_data_dir()
     directory.mkdir(parents=True, exist_ok=True, mode=0o700)
     return SqlStore(sqlite_url(str(directory / "gamehub.sqlite3")))
+
+
+def _pglog(engine: Engine):
+    from .pglog import PgLog  # psycopg: only with the `postgres` extra
+
+    return PgLog(engine, POOL_RECYCLE_SECONDS)
 
 
 def default_data_dir() -> Path:

@@ -31,27 +31,84 @@ def test_the_wheel_carries_the_pages_the_static_files_and_the_deck(wheel):
         assert required in names, f"{required} is missing from {wheel.name}"
 
 
-def test_an_installed_wheel_serves_a_session_from_another_directory(wheel, tmp_path):
-    venv = tmp_path / "venv"
-    # The dependencies come from this interpreter's site-packages; gamehub itself from the wheel.
-    # A .pth file rather than --system-site-packages: when the tests run in a venv (as
-    # scripts/test.sh does), "system" means the base interpreter's, which lacks them.
-    subprocess.run([sys.executable, "-m", "venv", str(venv)], check=True, timeout=120)
-    new_site = subprocess.run([venv / "bin" / "python", "-c", "import sysconfig; print(sysconfig.get_paths()['purelib'])"],
-                              capture_output=True, text=True, check=True).stdout.strip()
-    ours = [p for p in sys.path if p.endswith("site-packages") and Path(p).is_dir()]
-    (Path(new_site) / "gamehub-test-deps.pth").write_text("\n".join(ours) + "\n")
-    subprocess.run([venv / "bin" / "python", "-m", "pip", "install", "--quiet", "--no-deps", str(wheel)],
-                   check=True, timeout=300)
+def _fresh_venv(where: Path) -> Path:
+    """A venv that borrows nothing: no system site-packages, no .pth into the test venv."""
+    subprocess.run([sys.executable, "-m", "venv", str(where)], check=True, timeout=120)
+    return where / "bin"
+
+
+def _pip(bin_: Path, *args: str) -> None:
+    done = subprocess.run([bin_ / "python", "-m", "pip", "install", "--quiet", "--disable-pip-version-check", *args],
+                          capture_output=True, text=True, timeout=600)
+    assert done.returncode == 0, f"pip install {' '.join(args)} failed:\n{done.stdout}{done.stderr}"
+
+
+def _run(bin_: Path, *code: str, cwd: Path) -> subprocess.CompletedProcess:
+    return subprocess.run([bin_ / "python", "-c", "\n".join(code)], cwd=cwd, capture_output=True, text=True, timeout=120)
+
+
+def test_the_readme_first_command_works_in_a_venv_with_only_the_declared_dependencies(wheel, tmp_path):
+    """`pip install .` with no extras, then `gamehub serve` as the README says (eventlet, the QR
+    code drawn), from another directory: the dependencies come from the package index as pip
+    resolves them for the wheel, and nothing from this test's venv."""
+    bin_ = _fresh_venv(tmp_path / "venv")
+    _pip(bin_, str(wheel))
     elsewhere = tmp_path / "elsewhere"
     elsewhere.mkdir()
-    where = subprocess.run([venv / "bin" / "python", "-c", "import gamehub; print(gamehub.__file__)"],
-                           cwd=elsewhere, capture_output=True, text=True, check=True).stdout
-    assert where.startswith(str(venv)), f"gamehub was imported from {where}, not the installed wheel"
+    where = _run(bin_, "import gamehub; print(gamehub.__file__)", cwd=elsewhere)
+    assert where.stdout.startswith(str(tmp_path / "venv")), where
+    # The extras are not there, so the default path cannot have imported them.
+    missing = _run(bin_, "import importlib.util as u; print([m for m in ('psycopg', 'redis') if u.find_spec(m)])",
+                   cwd=elsewhere)
+    assert missing.stdout.strip() == "[]", missing
 
-    with ServerProcess(command=[str(venv / "bin" / "gamehub")], cwd=elsewhere, args=["--async-mode", "threading"]) as server:
-        assert "5 format lists" in server.output
+    server = ServerProcess(command=[str(bin_ / "gamehub")], cwd=elsewhere)
+    server.args = []  # the README's command as it is: default async mode
+    with server:
         code = server.sessions[0].code
-        for path in (f"/j/{code}", "/static/vendor/socket.io.esm.min.js", "/static/css/gamehub.css"):
+        for path in ("/healthz", f"/j/{code}", "/static/vendor/socket.io.esm.min.js", "/static/css/gamehub.css"):
             with urllib.request.urlopen(server.url + path, timeout=5) as response:
-                assert response.status == 200
+                assert response.status == 200, path
+        with urllib.request.urlopen(server.url + f"/j/{code}", timeout=5) as response:
+            assert b'src="/static/js/phone.js"' in response.read()
+
+    # An option that needs an extra says in one line which one to install, and starts nothing.
+    for option, extra in ((["--database-url", "postgresql://127.0.0.1/test"], "postgres"),
+                          (["--database-url", "postgresql://127.0.0.1/test", "--message-queue",
+                            "redis://127.0.0.1:6379"], "scale")):
+        refused = subprocess.run([bin_ / "gamehub", "serve", "--port", "1", "--data-dir", str(tmp_path / "data"),
+                                  *option], cwd=elsewhere,
+                                 capture_output=True, text=True, timeout=60)
+        assert refused.returncode == 2, refused
+        assert refused.stderr.strip().splitlines() == [refused.stderr.strip()], refused.stderr
+        assert f"pip install 'gamehub[{extra}]'" in refused.stderr, refused.stderr
+        assert not (tmp_path / "data").exists(), "a refused start created its data directory"
+
+    # With the extras, the modules that need them import (the same venv, now with [scale]).
+    _pip(bin_, f"{wheel}[scale]")
+    imported = _run(bin_, "import gamehub.pglog, gamehub.server.ownership, gamehub.server.sharedpresence, "
+                          "gamehub.server.failures, gamehub.server.queuewatch, psycopg, redis; print('ok')",
+                    cwd=elsewhere)
+    assert imported.stdout.strip() == "ok", imported.stderr
+
+
+BLOCK_EXTRAS = """
+import sys
+class Block:
+    def find_spec(self, name, path=None, target=None):
+        if name.partition(".")[0] in ("psycopg", "redis"):
+            raise ModuleNotFoundError(f"No module named {name!r}", name=name)
+sys.meta_path.insert(0, Block())
+from gamehub.cli import main
+sys.exit(main(sys.argv[1:]))
+"""
+
+
+def test_gamehub_serve_runs_with_the_optional_dependencies_unimportable():
+    """The quick guard for the test above, in this venv (which has every extra): with psycopg
+    and redis made unimportable, `gamehub serve` on SQLite answers /healthz and a join page."""
+    with ServerProcess(command=[sys.executable, "-c", BLOCK_EXTRAS], cwd=ROOT) as server:
+        code = server.sessions[0].code
+        for path in ("/healthz", f"/j/{code}"):
+            with urllib.request.urlopen(server.url + path, timeout=5) as response:
+                assert response.status == 200, path
