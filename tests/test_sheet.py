@@ -22,7 +22,7 @@ from gamehub.engine.codec import FORMAT, decode, encode
 from gamehub.engine.groups import MoveParticipant, Reshuffle
 from gamehub.engine.navigation import Back
 from gamehub.engine.planning import EditSheet, StartPlanning
-from gamehub.engine.sheet import COMPACT_AFTER, EMPTY_STATE_VECTOR, MAX_UPDATE, SHEET_GRACE
+from gamehub.engine.sheet import COMPACT_AFTER, EMPTY_STATE_VECTOR, MAX_UPDATE, SHEET_GRACE, TOO_LARGE
 from gamehub.engine.showcase import StartShowcase
 from gamehub.engine.stories import PickStories
 from gamehub.replay import replay
@@ -276,7 +276,7 @@ def test_an_update_over_65536_characters_is_refused_before_it_is_read():
     for update in ("A" * (MAX_UPDATE + 4), "!" * (MAX_UPDATE + 1), Typist().append(0, "x" * 60_000)):
         assert len(update) > MAX_UPDATE
         error = rejects(state, *send(state, pid, update)[:2], code="update_too_large")
-        assert error.details == {"limit": MAX_UPDATE}
+        assert error.details == TOO_LARGE
 
 
 def test_a_paste_of_four_full_answers_fits_in_one_update():
@@ -396,19 +396,22 @@ def test_after_64_updates_the_tail_is_merged_and_nothing_changes():
     assert final.group(1).texts[0].endswith("END")
 
 
-def test_compaction_keeps_an_update_still_waiting_for_the_one_before_it():
+def test_an_update_building_on_one_the_server_lacks_is_refused_and_taken_once_that_one_came():
     state = planning()
     pid = members(state, 1)[0]
     phone = Typist()
     for k in range(COMPACT_AFTER - 2):
         state = accept(state, pid, phone.append(0, "."))
     missing, waiting = phone.append(0, "A"), phone.append(0, "B")
-    state = accept(state, pid, waiting)  # arrives first: it waits
-    state = accept(state, pid, Typist().append(1, "other"))  # the 64th: the tail is merged
-    assert state.group(1).sheet.tail == () and state.group(1).texts[0] == "." * (COMPACT_AFTER - 2)
+    before = state.group(1).sheet
+    rejects(state, *send(state, pid, waiting)[:2], code="bad_update")  # it would wait, stored for nothing
+    assert state.group(1).sheet.updates == before.updates
+    state = accept(state, pid, Typist().append(1, "other"))
+    state = accept(state, pid, missing)  # the 64th: the tail is merged
+    assert state.group(1).sheet.tail == () and state.group(1).texts[0] == "." * (COMPACT_AFTER - 2) + "A"
     stored = decode(encode(state))  # through the stored form, as after a restart
     for copy in (state, stored):
-        done = accept(copy, pid, missing)
+        done = accept(copy, pid, waiting)
         assert done.group(1).texts[0] == "." * (COMPACT_AFTER - 2) + "AB"
 
 

@@ -138,7 +138,11 @@ def _sheet(group: dict, grouping_draw: int | None) -> Sheet | None:
     data = group.get("sheet")
     if data is not None:
         return Sheet(id=data["id"], texts=tuple(data["texts"]), authors=tuple(map(tuple, data["authors"])),
-                     base=data["base"], tail=tuple(data["tail"]))
+                     base=data["base"], tail=tuple(data["tail"]),
+                     # Sheets stored before client ids were claimed: their ids are the server's
+                     # (engine/sheet.py, SERVER), and their size counts from here on.
+                     clients=tuple((int(client), owner) for client, owner in data.get("clients", ())),
+                     structs=data.get("structs", 0))
     if "answers" in group:  # format 1: plain texts, each with its last editor
         answers = group["answers"]
         return legacy_sheet(sheet_id(grouping_draw, group["number"]), [a["text"] for a in answers],

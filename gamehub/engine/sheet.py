@@ -4,12 +4,18 @@ The phones edit the document with Yjs; here pycrdt (the Rust port of Yjs) is the
 peer, so the engine always knows the plain text. pycrdt does no I/O, so the rules stay pure.
 
 A `Sheet` is an immutable value like the rest of the state: the plain texts, who typed in
-each answer, and the document as base64 Yjs updates (a merged `base` plus the `tail` of
-updates since). Rebuilding a document from its updates costs milliseconds, so the live
-pycrdt document is kept beside the value and handed on to the sheet that an update makes,
-the way `Session.with_group` hands on its index; any other holder of the old value rebuilds
-it from the updates when it needs it. Whoever uses a live document takes it first, so no two
+each answer, which participant each Yjs client id belongs to, and the document as base64 Yjs
+updates (a `base` holding the whole document as of the last compaction, plus the `tail` of
+updates since). The live pycrdt document is kept beside the value and handed on to the sheet
+that an update makes, the way `Session.with_group` hands on its index; any other holder of
+the old value rebuilds it from the updates when it needs it, merged into one update first
+(one apply, not one per update). Whoever uses a live document takes it first, so no two
 threads ever use one at once (a store catching up from its log may replay beside the hub).
+
+Every update is read by `ywire` before pycrdt applies it: the sheet takes only plain text in
+the deck's roots, from client ids of the sender's own, building only on what the server
+holds, within the caps below; so pycrdt's merge cost stays bounded and nothing that is not
+an answer is stored or passed on (docs/security.md, "Shared sheets").
 """
 
 from __future__ import annotations
@@ -23,13 +29,22 @@ from dataclasses import dataclass, field
 
 import pycrdt
 
+from . import ywire
 from .errors import Rejected
 
 MAX_UPDATE = 65_536  # base64 characters in one update: a paste of four full answers fits
 MAX_STATE_VECTOR = 4_096
+# What pycrdt may have to do for one update is about the structs it places times the structs
+# already between their neighbours: these two caps bound it (docs/performance.md).
+MAX_UPDATE_STRUCTS = 100  # structs (runs of typed or deleted text) in one update
+MAX_UPDATE_DELETES = 4_000  # deleted ranges in one update (a sync sends the document's every one)
+MAX_SHEET_STRUCTS = 10_000  # structs in a sheet's document, counted as its stored updates hold them
+MAX_SHEET_SIZE = 262_144  # base64 characters of a sheet's stored document
+MAX_CLIENTS = 32  # Yjs client ids per participant and sheet: a new one per page load or rebuild
 COMPACT_AFTER = 64  # updates in the tail before they are merged into the base
 EMPTY_STATE_VECTOR = "AA=="
 SHEET_GRACE = 30.0  # seconds after planning ends in which sheet updates are still merged
+SERVER = ""  # owner of client ids no participant claimed: the server's own (client 0), or older data
 
 
 def text_name(question: int) -> str:
@@ -55,8 +70,10 @@ class _Live:
         self.texts = [self.doc.get(text_name(q), type=pycrdt.Text) for q in range(questions)]
         self.changed: set[int] = set()
         self._subscriptions = [text.observe(functools.partial(self._note, q)) for q, text in enumerate(self.texts)]
-        for update in updates:
-            self.doc.apply_update(update)
+        if updates:
+            # Applied one by one, each update's structs would be integrated against all the
+            # earlier ones in turn; merged, the document is built in one pass.
+            self.doc.apply_update(updates[0] if len(updates) == 1 else pycrdt.merge_updates(*updates))
         self.changed.clear()
 
     def _note(self, question: int, _event) -> None:
@@ -74,6 +91,9 @@ class Sheet:
     # however their updates were merged.
     base: str = field(default="", compare=False)
     tail: tuple[str, ...] = field(default=(), compare=False)
+    # Who may write under each Yjs client id: (client id, participant id), in claim order.
+    clients: tuple[tuple[int, str], ...] = field(default=(), compare=False)
+    structs: int = field(default=0, compare=False)  # structs and deleted ranges in `base` and `tail`
 
     @classmethod
     def blank(cls, sheet_id_: str, questions: int) -> Sheet:
@@ -87,7 +107,8 @@ class Sheet:
         doc = pycrdt.Doc(client_id=0)
         for q, text in enumerate(texts):
             doc[text_name(q)] = pycrdt.Text(text)
-        return cls(id=sheet_id_, texts=tuple(texts), authors=((),) * len(texts), base=_b64(doc.get_update()))
+        return cls(id=sheet_id_, texts=tuple(texts), authors=((),) * len(texts), base=_b64(doc.get_update()),
+                   structs=sum(1 for text in texts if text))
 
     @property
     def updates(self) -> tuple[str, ...]:
@@ -106,43 +127,107 @@ class Sheet:
     def merged(self, update: str, author: str, limit: int) -> tuple[Sheet, tuple[int, ...]]:
         """This sheet with a base64 Yjs update merged in, and the answers whose text changed.
 
-        Rejected, with this sheet unchanged, if the update is malformed or an answer would
-        pass `limit` characters."""
+        Rejected, with this sheet and its live document unchanged, if the update is malformed,
+        holds anything but the answers' plain text, writes under another participant's client
+        id, builds on changes the server does not have, passes a cap, or an answer would pass
+        `limit` characters."""
         if len(update) > MAX_UPDATE:
-            raise Rejected("update_too_large", f"An update is at most {MAX_UPDATE} characters", {"limit": MAX_UPDATE})
+            raise Rejected("update_too_large", f"An update is at most {MAX_UPDATE} characters", TOO_LARGE)
         raw = decode_b64(update, "update")
-        # The document moves to the new sheet. If the update is refused after it was applied,
-        # it is dropped, and this sheet rebuilds its own from the updates when next asked.
+        roots = frozenset(text_name(q) for q in range(len(self.texts)))
+        try:
+            shape = ywire.read(raw, roots, MAX_UPDATE_STRUCTS, MAX_UPDATE_DELETES)
+        except ywire.TooMany:
+            raise Rejected("update_too_large", f"An update holds at most {MAX_UPDATE_STRUCTS} structs and "
+                                               f"{MAX_UPDATE_DELETES} deleted ranges", TOO_LARGE) from None
         live = self._take()
+        try:
+            claimed = self._claims(shape, author, ywire.state_vector(live.doc.get_state()))
+            structs, compact = self.structs + shape.structs, len(self.tail) + 1 >= COMPACT_AFTER
+            if structs > MAX_SHEET_STRUCTS and self.tail:  # what the tail comes to, merged
+                structs, compact = _structs(live.doc.get_update()) + shape.structs, True
+            if structs > MAX_SHEET_STRUCTS:
+                raise _full()
+        except Rejected:
+            self._give(live)
+            raise
         live.changed.clear()
-        with refused_as("bad_update", "This is not a Yjs update"):
-            live.doc.apply_update(raw)
-        changed = tuple(sorted(live.changed))
-        texts, authors = list(self.texts), list(self.authors)
-        for q in changed:
-            text = str(live.texts[q])
-            if len(text) > limit:
-                raise Rejected("too_long", f"Answer {q + 1} would be {len(text)} characters; "
-                                           f"an answer is at most {limit}",
-                               {"question": q, "length": len(text), "limit": limit})
-            texts[q] = text
-            if author not in authors[q]:
-                authors[q] = (*authors[q], author)
-        if len(self.tail) + 1 >= COMPACT_AFTER:
-            # merge_updates keeps every struct, even one still waiting for an update it depends
-            # on, so the stored document stays exactly the live one.
-            base, tail = _b64(pycrdt.merge_updates(*(base64.b64decode(u) for u in (*self.updates, update)))), ()
-        else:
+        try:
+            with refused_as("bad_update", "pycrdt could not apply this update"):
+                live.doc.apply_update(raw)
+            changed = tuple(sorted(live.changed))
+            texts, authors = list(self.texts), list(self.authors)
+            for q in changed:
+                text = str(live.texts[q])
+                if len(text) > limit:
+                    raise Rejected("too_long", f"Answer {q + 1} would be {len(text)} characters; "
+                                               f"an answer is at most {limit}",
+                                   {"question": q, "length": len(text), "limit": limit})
+                texts[q] = text
+                if author not in authors[q]:
+                    authors[q] = (*authors[q], author)
             base, tail = self.base, (*self.tail, update)
-        sheet = Sheet(id=self.id, texts=tuple(texts), authors=tuple(authors), base=base, tail=tail)
+            if compact or len(base) + sum(map(len, tail)) > MAX_SHEET_SIZE:
+                # Every struct the document holds is integrated (none waits for a predecessor:
+                # see `_claims`), so its own encoding is the whole of it, typed runs joined.
+                whole = live.doc.get_update()
+                base, tail, structs = _b64(whole), (), _structs(whole)
+                if len(base) > MAX_SHEET_SIZE:
+                    raise _full()
+        except Rejected:
+            # The document took (some of) the update: this sheet's own is made again, once,
+            # from its stored updates, so the next update finds it as it was.
+            self._give(_Live(len(self.texts), tuple(base64.b64decode(u) for u in self.updates)))
+            raise
+        sheet = Sheet(id=self.id, texts=tuple(texts), authors=tuple(authors), base=base, tail=tail,
+                      clients=self.clients + tuple((client, author) for client in claimed), structs=structs)
         sheet._give(live)
         return sheet, changed
+
+    def _claims(self, shape: ywire.Shape, author: str, held: dict[int, int]) -> tuple[int, ...]:
+        """The client ids this update claims for `author`; Rejected if it may not be applied."""
+        owners = dict(self.clients)
+        new = []
+        for client, run in shape.runs.items():
+            have = held.get(client, 0)
+            if run[0][0] > have:
+                raise _lacking()
+            if run[-1][1] <= have:
+                continue  # nothing the server lacks: whoever sends it changes nothing
+            owner = owners.get(client, SERVER if client in held else None)
+            if owner is None:
+                new.append(client)
+            elif owner != author:
+                raise Rejected("not_your_client", "This Yjs client id belongs to someone else: "
+                                                  "start a new document", {"client": client})
+        if new and sum(1 for owner in owners.values() if owner == author) + len(new) > MAX_CLIENTS:
+            raise Rejected("too_many_clients", f"A member writes from at most {MAX_CLIENTS} Yjs client ids "
+                                               "in a sheet", {"limit": MAX_CLIENTS})
+        # Placed as Yjs places them: a client's structs in clock order, each once the ids it is
+        # placed by are there. Whatever cannot be placed would wait in pycrdt, stored for ever.
+        clocks, waiting = dict(held), {client: list(reversed(run)) for client, run in shape.runs.items()}
+        while waiting:
+            placed = False
+            for client in list(waiting):
+                run = waiting[client]
+                while run and (run[-1][1] <= clocks.get(client, 0)  # held: Yjs skips it
+                               or all(clock < clocks.get(other, 0) for other, clock in run[-1][2])):
+                    clocks[client] = max(clocks.get(client, 0), run.pop()[1])
+                    placed = True
+                if not run:
+                    del waiting[client]
+            if not placed:
+                raise _lacking()
+        if any(end > clocks.get(client, 0) for client, _clock, end in shape.deletes):
+            raise Rejected("bad_update", "This update deletes what the server does not have: sync first")
+        return tuple(new)
 
     def missing_for(self, state_vector: str) -> str:
         """What a peer with this base64 state vector lacks, as a base64 update."""
         if len(state_vector) > MAX_STATE_VECTOR:
             raise Rejected("bad_update", f"A state vector is at most {MAX_STATE_VECTOR} characters")
         raw = decode_b64(state_vector, "state_vector")
+        ywire.state_vector(raw)  # strictly one, before pycrdt reads it
         live = self._take()
         try:
             with refused_as("bad_update", "This is not a Yjs state vector"):
@@ -159,12 +244,33 @@ class Sheet:
             self._give(live)
 
 
+TOO_LARGE = {"limit": MAX_UPDATE, "structs": MAX_UPDATE_STRUCTS, "deletes": MAX_UPDATE_DELETES}
+
+
+def _lacking() -> Rejected:
+    return Rejected("bad_update", "This update builds on changes the server does not have: sync first")
+
+
+def _full() -> Rejected:
+    return Rejected("sheet_full", "This sheet holds as much as a sheet can: no more changes are taken",
+                    {"structs": MAX_SHEET_STRUCTS, "size": MAX_SHEET_SIZE})
+
+
+def _structs(whole: bytes) -> int:
+    """The structs of a document's own encoding (one from before the checks may not read: it
+    counts as full, so it takes nothing more)."""
+    try:
+        return ywire.read(whole, None, MAX_SHEET_STRUCTS, 1 << 30).structs
+    except (Rejected, ywire.TooMany):
+        return MAX_SHEET_STRUCTS + 1
+
+
 @contextlib.contextmanager
 def refused_as(code: str, message: str):
     """Malformed input that pycrdt cannot read becomes a rejection."""
     try:
         yield
-    except ValueError:
+    except Exception:  # ValueError, RuntimeError, whatever pycrdt raises
         raise Rejected(code, message) from None
     except BaseException as error:
         # A panic inside yrs reaches Python as pyo3's PanicException, a BaseException.

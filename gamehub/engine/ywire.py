@@ -1,0 +1,164 @@
+"""A strict reader of Yjs version-1 updates, so a sheet update is judged before pycrdt sees it.
+
+pycrdt applies whatever an update says: other root types, embeds and formatting, structs
+that wait for predecessors that never come, thousands of concurrent inserts whose merge
+costs the square of their number. This module reads the update's bytes itself (lib0
+var-uints and strings, as Yjs's `UpdateEncoderV1` writes them) and says what the update
+holds, refusing anything the group sheet never contains. It allocates nothing in proportion
+to a number it read: every count is checked against the bytes left.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from .errors import Rejected
+
+MAX_CLIENT = 2 ** 53 - 1  # Yjs client ids are JavaScript numbers
+MAX_LENGTH = 1 << 20  # clock units in one GC or deleted struct (a sheet holds far fewer)
+
+GC, DELETED, STRING, SKIP = 0, 1, 4, 10
+ORIGIN, RIGHT_ORIGIN, PARENT_SUB = 0x80, 0x40, 0x20
+
+
+class _Malformed(Exception):
+    pass
+
+
+class TooMany(Exception):
+    """More structs and deleted ranges than the caller allows."""
+
+
+class _Reader:
+    def __init__(self, raw: bytes):
+        self.raw, self.at = raw, 0
+
+    def left(self) -> int:
+        return len(self.raw) - self.at
+
+    def byte(self) -> int:
+        if self.at >= len(self.raw):
+            raise _Malformed("ends early")
+        self.at += 1
+        return self.raw[self.at - 1]
+
+    def varuint(self, most: int = MAX_CLIENT) -> int:
+        value, shift = 0, 0
+        while True:
+            byte = self.byte()
+            value |= (byte & 0x7F) << shift
+            if value > most:
+                raise _Malformed("number out of range")
+            if byte < 0x80:
+                return value
+            shift += 7
+
+    def count(self) -> int:
+        """A count of things that each take at least one byte."""
+        return self.varuint(self.left())
+
+    def string(self) -> str:
+        size = self.count()
+        start, self.at = self.at, self.at + size
+        return self.raw[start:self.at].decode("utf-8")  # strict: a bad sequence is malformed
+
+
+@dataclass
+class Shape:
+    """What an update holds: per client, its structs' clocks and the ids each is placed by;
+    the ranges it deletes; how many structs, and their text roots."""
+
+    # per client, its structs in clock order: (first clock, end clock, the ids it is placed by)
+    runs: dict[int, list[tuple[int, int, tuple[tuple[int, int], ...]]]] = field(default_factory=dict)
+    deletes: list[tuple[int, int, int]] = field(default_factory=list)  # client, clock, end
+    structs: int = 0  # items and GC structs: what pycrdt must place, each at a cost
+    roots: set[str] = field(default_factory=set)
+
+
+def read(raw: bytes, roots: frozenset[str] | None, max_structs: int, max_deletes: int | None = None) -> Shape:
+    """The shape of a Yjs v1 update whose items are plain text (or deleted text) in `roots`
+    (any root if None).
+    Rejected `bad_update` otherwise; TooMany past `max_structs` structs or `max_deletes`
+    deleted ranges."""
+    try:
+        return _read(_Reader(raw), roots, max_structs, max_structs if max_deletes is None else max_deletes)
+    except (_Malformed, UnicodeDecodeError) as error:
+        raise Rejected("bad_update", f"This is not a Yjs update of the sheet's texts ({error})") from None
+
+
+def _read(reader: _Reader, roots: frozenset[str] | None, max_structs: int, max_deletes: int) -> Shape:
+    shape = Shape()
+
+    for _ in range(reader.count()):
+        structs, client, clock = reader.count(), reader.varuint(), reader.varuint()
+        if structs == 0 or client in shape.runs:
+            raise _Malformed("a client's structs come once, and not empty")
+        shape.structs += structs
+        run = shape.runs[client] = []
+        for _ in range(structs):
+            length, refs = _struct(reader, roots, shape)
+            run.append((clock, clock + length, refs))
+            clock += length
+            if clock > MAX_CLIENT:
+                raise _Malformed("clock out of range")
+    for _ in range(reader.count()):
+        client, ranges = reader.varuint(), reader.count()
+        for _ in range(ranges):
+            clock, length = reader.varuint(), reader.varuint(MAX_LENGTH)
+            if length == 0:
+                raise _Malformed("an empty deletion")
+            shape.deletes.append((client, clock, clock + length))
+    if reader.left():
+        raise _Malformed("bytes after the delete set")
+    # Counted once the whole update has read well, so garbage is always malformed; reading
+    # is bounded by the update's length anyway.
+    if shape.structs > max_structs or len(shape.deletes) > max_deletes:
+        raise TooMany
+    return shape
+
+
+def _struct(reader: _Reader, roots: frozenset[str] | None, shape: Shape) -> tuple[int, tuple[tuple[int, int], ...]]:
+    """Reads one struct; returns its length in clock units and the ids it is placed by."""
+    info = reader.byte()
+    ref = info & 0x1F
+    if ref == GC:
+        return _length(reader), ()
+    if ref == SKIP:
+        raise _Malformed("a gap (its structs wait for others)")
+    if ref not in (DELETED, STRING):
+        raise _Malformed(f"content type {ref}: only text")
+    if info & PARENT_SUB:
+        raise _Malformed("a map key")
+    refs = tuple((reader.varuint(), reader.varuint()) for flag in (ORIGIN, RIGHT_ORIGIN) if info & flag)
+    if not info & (ORIGIN | RIGHT_ORIGIN):
+        if reader.varuint(1) != 1:
+            raise _Malformed("a nested type")
+        root = reader.string()
+        if roots is not None and root not in roots:
+            raise _Malformed(f"root {root[:20]!r} is not one of the sheet's texts")
+        shape.roots.add(root)
+    if ref == DELETED:
+        return _length(reader), refs
+    text = reader.string()
+    if not text:
+        raise _Malformed("an empty string")
+    return len(text.encode("utf-16-le")) // 2, refs  # Yjs counts UTF-16 units
+
+
+def _length(reader: _Reader) -> int:
+    length = reader.varuint(MAX_LENGTH)
+    if length == 0:
+        raise _Malformed("an empty struct")
+    return length
+
+
+def state_vector(raw: bytes) -> dict[int, int]:
+    """A Yjs state vector as {client: clock}."""
+    reader = _Reader(raw)
+    try:
+        clocks = {reader.varuint(): reader.varuint() for _ in range(reader.count())}
+        if reader.left():
+            raise _Malformed("bytes after the state vector")
+        return clocks
+    except _Malformed:
+        raise Rejected("bad_update", "This is not a Yjs state vector") from None
