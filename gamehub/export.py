@@ -7,6 +7,7 @@ from __future__ import annotations
 import csv
 import io
 import json
+import re
 
 from .engine import Session
 from .engine.vote import current_vote, standings, voters
@@ -53,14 +54,23 @@ def to_csv(state: Session) -> str:
     place reads "2 (tied)")."""
     out = io.StringIO()
     writer = csv.writer(out)
-    writer.writerow(["group", "members", "story owner", "story title", "story pitch", "format",
-                     "votes", "place", *state.deck.questions])
+    writer.writerow(_cells(["group", "members", "story owner", "story title", "story pitch", "format",
+                            "votes", "place", *state.deck.questions]))
     for group in results(state)["groups"]:
         story = group["story"] or {"owner": "", "title": "", "pitch": ""}
-        writer.writerow([group["number"], "; ".join(group["members"]), story["owner"], story["title"],
-                         story["pitch"], group["format"] or "", "" if group["votes"] is None else group["votes"],
-                         _place(group), *(a["answer"] for a in group["answers"])])
+        writer.writerow(_cells([group["number"], "; ".join(group["members"]), story["owner"], story["title"],
+                                story["pitch"], group["format"] or "", "" if group["votes"] is None else group["votes"],
+                                _place(group), *(a["answer"] for a in group["answers"])]))
     return out.getvalue()
+
+
+# A spreadsheet opening the CSV runs a cell that starts with one of these as a formula (OWASP's
+# "CSV injection"): a leading apostrophe makes it text, and spreadsheets hide the apostrophe.
+FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
+
+
+def _cells(row: list) -> list:
+    return ["'" + cell if isinstance(cell, str) and cell.startswith(FORMULA_STARTS) else cell for cell in row]
 
 
 def to_markdown(state: Session) -> str:
@@ -96,13 +106,38 @@ def render(state: Session, fmt: str) -> str:
 
 def _md_block(text: str) -> str:
     """Text with line breaks, as Markdown that keeps them: a line break inside a paragraph
-    becomes a hard break (a backslash at the end of the line); empty lines stay paragraphs."""
-    paragraphs = [p.strip("\n") for p in _md(text).replace("\r\n", "\n").split("\n\n")]
-    return "\n\n".join(p.replace("\n", "\\\n") for p in paragraphs if p)
+    becomes a hard break (a backslash at the end of the line); blank lines stay paragraphs."""
+    paragraphs, current = [], []
+    for line in text.replace("\r\n", "\n").replace("\r", "\n").split("\n"):
+        # Leading spaces would make an indented code block; Markdown drops them in a paragraph anyway.
+        line = _md(line.strip())
+        if line:
+            current.append(line)
+        elif current:
+            paragraphs.append(current)
+            current = []
+    if current:
+        paragraphs.append(current)
+    return "\n\n".join("\\\n".join(lines) for lines in paragraphs)
+
+
+# Participants' text is data, not markup. Backslash-escaped punctuation renders as itself in
+# CommonMark and GFM, so a reader sees the text as typed, and none of it acts:
+# - anywhere: emphasis, code, links and images, HTML and entities, headings, quotes, tables,
+#   strikethrough and fences (~);
+# - GFM's autolinks that start at "://" or "www.": their ":" and "." are escaped;
+# - at the start of a line: list items (-, +, 1. or 1)), setext underlines (=, -) and rules.
+# GFM finds email, mailto: and xmpp: autolinks after escapes and entities are resolved, so an
+# invisible zero-width space after each "@" is what keeps "a@b.example" from becoming one.
+_MD_ANYWHERE = "\\`*_{}[]<>#|!~&"
+_MD_AUTOLINK = re.compile(r"(?i)(?<=www)\.|:(?=//)")
+_MD_LINE_START = re.compile(r"^(\d*)((?<=\d)[.)]|(?<!\d)[-+=])")
 
 
 def _md(text: str) -> str:
-    # Participants' text is data, not markup: escape what Markdown (and HTML in it) would act on.
-    for char in "\\`*_{}[]<>#|!":
+    """One line of participant text as inline Markdown; line breaks become spaces."""
+    text = " ".join(text.replace("\r\n", "\n").replace("\r", "\n").split("\n"))
+    for char in _MD_ANYWHERE:
         text = text.replace(char, "\\" + char)
-    return text
+    text = _MD_AUTOLINK.sub(lambda m: "\\" + m.group(0), text).replace("@", "@\u200b")
+    return _MD_LINE_START.sub(lambda m: m.group(1) + "\\" + m.group(2), text)
