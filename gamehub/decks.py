@@ -16,13 +16,16 @@ from pathlib import Path
 import yaml
 
 from .engine.deck import Deck
-from .formats import FormatsError, default_formats_path, load_deck, parse_deck
+from .formats import FormatsError, default_formats_path, load_deck, parse_deck, safe_load
 from .resources import resource
 
 BUILTIN_ID = "workshop"  # the workshop's own deck: shown, copied, never changed or deleted
 MAX_UPLOAD_BYTES = 64 * 1024  # a deck is a few hundred bytes; anything near this is not one
 MAX_DEPTH = 4  # top mapping > formats mapping > a list > a text: deeper is not a deck
 MAX_LISTS = 50
+# A store holds decks for every organiser of the server, each a few KB at most: a facilitator
+# keeps a handful, so this bounds only a script or a stuck button (the app's MAX_DECKS overrides it).
+MAX_DECKS = 100
 # Generous for a projector, small enough that one deck cannot fill a page or a database row.
 MAX_TITLE, MAX_INSTRUCTIONS, MAX_QUESTION, MAX_FORMAT = 120, 2000, 300, 120
 _DECK_ID = re.compile(r"^[A-Za-z0-9_-]{1,32}$")
@@ -177,7 +180,9 @@ def parse_yaml(raw: bytes) -> DeckData:
                                             "and numbered format lists (see formats.yaml)")
             elif isinstance(event, (yaml.MappingEndEvent, yaml.SequenceEndEvent)):
                 depth -= 1
-        data = yaml.safe_load(text)
+        data = safe_load(text, Path("deck"))
+    except FormatsError as error:
+        raise DeckError(*_field(error.key, error.problem)) from None
     except yaml.YAMLError as error:
         where = getattr(error, "problem_mark", None)
         line = f" (line {where.line + 1})" if where is not None else ""

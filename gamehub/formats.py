@@ -26,7 +26,7 @@ def load_deck(path: Path | str | None = None) -> Deck:
     """Read and validate a formats file (the deck's own by default)."""
     path = Path(path) if path is not None else default_formats_path()
     try:
-        data = yaml.safe_load(path.read_text(encoding="utf-8"))
+        data = safe_load(path.read_text(encoding="utf-8"), path)
     except OSError as error:
         raise FormatsError(path, "(file)", f"cannot be read: {error.strerror or error}") from None
     except UnicodeDecodeError:
@@ -34,6 +34,38 @@ def load_deck(path: Path | str | None = None) -> Deck:
     except yaml.YAMLError as error:
         raise FormatsError(path, "(file)", f"is not valid YAML: {error}") from None
     return parse_deck(data, path)
+
+
+def safe_load(text: str, path: Path) -> object:
+    """`yaml.safe_load`, except that a value YAML reads but Python cannot build (an integer past
+    Python's 4,300-digit limit, a date that does not exist, `!!int abc`) is a FormatsError
+    naming its key, where PyYAML would raise a bare ValueError from deep inside."""
+    loader = yaml.SafeLoader(text)
+    try:
+        node = loader.get_single_node()
+        if node is None:
+            return None
+        _check_values(loader, node, "", path)
+        return loader.construct_document(node)  # reuses each value built by the check
+    finally:
+        loader.dispose()
+
+
+def _check_values(loader: yaml.SafeLoader, node: yaml.Node, key: str, path: Path) -> None:
+    if isinstance(node, yaml.ScalarNode):
+        try:
+            loader.construct_object(node)
+        except (ValueError, OverflowError) as error:
+            problem = "cannot be read as a value: put it in quotes to keep it as text"
+            raise FormatsError(path, key or "(top level)", problem) from error
+    elif isinstance(node, yaml.SequenceNode):
+        for i, item in enumerate(node.value):
+            _check_values(loader, item, f"{key}[{i}]", path)
+    elif isinstance(node, yaml.MappingNode):
+        for key_node, value in node.value:
+            _check_values(loader, key_node, key, path)  # a bad key is the mapping's problem
+            name = key_node.value[:40] if isinstance(key_node, yaml.ScalarNode) else "?"
+            _check_values(loader, value, f"{key}.{name}" if key else name, path)
 
 
 def parse_deck(data: object, path: Path) -> Deck:

@@ -111,6 +111,13 @@ BROKEN = [  # (file text, the key the error must name)
     ('title: 3\nquestions: ["1", "2", "3", "4"]\nformats:\n  1: ["a", "b", "c"]\n', "title"),
     ('instructions: [1]\nquestions: ["1", "2", "3", "4"]\nformats:\n  1: ["a", "b", "c"]\n', "instructions"),
     ('question: ["1", "2", "3", "4"]\nformats:\n  1: ["a", "b", "c"]\n', "question"),  # a typo'd key
+    # Values YAML reads and Python cannot build: past int's 4,300 digits, a date that is not one.
+    ('title: ' + "9" * 4301 + '\nquestions: ["1", "2", "3", "4"]\nformats:\n  1: ["a", "b", "c"]\n', "title"),
+    ('questions: ["1", ' + "9" * 5000 + ', "3", "4"]\nformats:\n  1: ["a", "b", "c"]\n', "questions[1]"),
+    ('questions: ["1", "2", "3", "4"]\nformats:\n  1: ["a", "b", 1' + "0" * 5000 + ']\n', "formats.1[2]"),
+    ('questions: ["1", "2", "3", "4"]\nformats:\n  1: ["a", "b", "c"]\n  ? ' + "2" * 5000 + '\n  : [a]\n', "formats"),
+    ('title: 2026-02-30\nquestions: ["1", "2", "3", "4"]\nformats:\n  1: ["a", "b", "c"]\n', "title"),
+    ('instructions: !!int nope\nquestions: ["1", "2", "3", "4"]\nformats:\n  1: ["a", "b", "c"]\n', "instructions"),
 ]
 
 
