@@ -5,9 +5,11 @@ from __future__ import annotations
 from .. import organiser_key
 from ..engine import Role
 from ..store import SessionStore
+from .failures import target
 from .presence import Connection
-from .tokens import normalise_code, same_secret, token_hash
+from .tokens import normalise_code, same_secret, token_hash, which_secret
 
+MAX_TOKEN = 256  # phone tokens are at most 128 characters, keys 43: nothing longer is hashed
 _ROLES = {"phone": Role.GUEST, "projector": Role.PROJECTOR, "facilitator": Role.FACILITATOR}
 
 
@@ -19,12 +21,23 @@ class Refused(Exception):
         self.code, self.message, self.ended = code, message, ended
 
 
+def target_of(auth: object) -> str:
+    """The failure budget a connection's `auth` is counted under, read from its shape alone
+    (before any lookup): its room code and the kind of key it tries. A phone without a token
+    only tries the code, like the join page."""
+    if not isinstance(auth, dict) or auth.get("role") not in _ROLES:
+        return target(None, "auth")
+    role = auth["role"]
+    kind = "code" if role == "phone" and not auth.get("token") else role
+    return target(auth.get("session"), kind)
+
+
 def authenticate(auth: object, store: SessionStore) -> Connection:
     """The connection's identity, or Refused."""
     if not isinstance(auth, dict) or not isinstance(auth.get("session"), str) or auth.get("role") not in _ROLES:
         raise Refused("bad_auth", "Connect with auth {session, role, token}")
     token = auth.get("token")
-    if token is not None and not isinstance(token, str):
+    if token is not None and (not isinstance(token, str) or len(token) > MAX_TOKEN or not token.isascii()):
         raise Refused("bad_auth", "The token must be a string")
     record = store.get(normalise_code(auth["session"]))
     if record is None:
@@ -34,11 +47,14 @@ def authenticate(auth: object, store: SessionStore) -> Connection:
     if role is Role.GUEST:
         if not token:
             return Connection(state.id, Role.GUEST)
+        # Every stored hash is compared in constant time, all of them every time: a scan that
+        # stops at the match, or a dict or set keyed by the hash, answers sooner or later
+        # depending on the secret.
         hashed = token_hash(token)
-        person = state.participant_by_token(hashed)
+        person = which_secret(hashed, ((p.token_hash, p) for p in state.participants.values()))
         if person is not None:
             return Connection(state.id, Role.PARTICIPANT, person.id)
-        if hashed in state.removed_tokens:
+        if which_secret(hashed, ((removed, True) for removed in state.removed_tokens)):
             # After the end the phone may thank them honestly, without a card (engine/ending.py).
             raise Refused("removed", "The facilitator removed you from this session", ended=state.ended_at is not None)
         raise Refused("unknown_participant", "This session does not know this phone: join again")

@@ -10,6 +10,11 @@ While reserved places fill what failures left of the budget, a new attempt waits
 settle instead of being refused (`BUSY`): a hall of phones behind one venue address opening
 the join page together must not be refused because thirty of them are being looked up.
 
+Each attempt is counted twice: under its target (the room code and the kind of key it tries,
+see `target`), and under its address as a whole, with a higher limit. Guesses at one room's
+projector key then spend that target's budget, not the join page's nor another room's; many
+targets guessed at once (a spray of room codes) still meet the address's cap.
+
 Two stores, one behaviour: this process's memory, or Redis when processes share a message
 queue, so N processes do not make N budgets. Each step there is one Lua script (atomic in
 Redis, and timed by Redis's own clock, so the processes' clocks need not agree). The `limits`
@@ -21,6 +26,7 @@ from __future__ import annotations
 
 import enum
 import logging
+import re
 import secrets
 import threading
 import time
@@ -31,6 +37,16 @@ log = logging.getLogger(__name__)
 # A reservation not settled by then is dropped: its process died during the lookup.
 RESERVATION_SECONDS = 30
 
+_NOT_CODE = re.compile(r"[^A-Z0-9]")
+
+
+def target(code: object, kind: str) -> str:
+    """What an attempt tries, as a budget key: the room code as the lookup normalises it (only
+    letters and digits, at most 16, so a made-up code cannot make a long key) and the kind of
+    key (`code` for a code alone, `phone`, `projector`, `facilitator`, `organiser`, `auth`)."""
+    text = code.strip().upper().replace("-", "").replace(" ", "") if isinstance(code, str) else ""
+    return f"{_NOT_CODE.sub('', text)[:16] or '-'}:{kind}"
+
 
 class Reserve(enum.Enum):
     RESERVED = "reserved"  # a place is held: look it up, then settle the ticket
@@ -39,36 +55,49 @@ class Reserve(enum.Enum):
 
 
 class MemoryFailures:
-    """The budget in this process's memory."""
+    """The budget in this process's memory: `limit` failures per address and `per_target` per
+    (address, target), both within the same `window` of seconds."""
 
-    def __init__(self, limit: int, window: float, clock=time.monotonic):
+    def __init__(self, limit: int, window: float, per_target: int | None = None, clock=time.monotonic):
         self.limit, self.window, self._clock = limit, window, clock
+        self.per_target = limit if per_target is None else per_target
         self._lock = threading.Lock()
         self._failed: dict[str, deque[float]] = {}
         self._held: dict[str, dict[str, float]] = {}
 
-    def reserve(self, key: str) -> tuple[Reserve, str | None]:
+    def _keys(self, address: str, target: str) -> tuple[tuple[str, int], ...]:
+        return (address, self.limit), (f"{address} {target}", self.per_target)
+
+    def reserve(self, address: str, target: str = "") -> tuple[Reserve, str | None]:
         now = self._clock()
+        keys = self._keys(address, target)
         with self._lock:
-            failed, held = self._current(key, now)
-            if len(failed) >= self.limit:
+            counts = []
+            for key, limit in keys:
+                failed, held = self._current(key, now)
+                counts.append((len(failed), len(held), limit))
+            if any(failed >= limit for failed, _, limit in counts):
                 return Reserve.SPENT, None
-            if len(failed) + len(held) >= self.limit:
+            if any(failed + held >= limit for failed, held, limit in counts):
                 return Reserve.BUSY, None
             ticket = secrets.token_hex(8)
-            self._held.setdefault(key, {})[ticket] = now
+            for key, _ in keys:
+                self._held.setdefault(key, {})[ticket] = now
             if len(self._held) + len(self._failed) > 10_000:
                 self._sweep(now)
             return Reserve.RESERVED, ticket
 
-    def fail(self, key: str, ticket: str) -> None:
+    def fail(self, address: str, target: str, ticket: str) -> None:
         with self._lock:
-            self._unhold(key, ticket)
-            self._failed.setdefault(key, deque()).append(self._clock())
+            now = self._clock()
+            for key, _ in self._keys(address, target):
+                self._unhold(key, ticket)
+                self._failed.setdefault(key, deque()).append(now)
 
-    def release(self, key: str, ticket: str) -> None:
+    def release(self, address: str, target: str, ticket: str) -> None:
         with self._lock:
-            self._unhold(key, ticket)
+            for key, _ in self._keys(address, target):
+                self._unhold(key, ticket)
 
     def _unhold(self, key: str, ticket: str) -> None:
         held = self._held.get(key)
@@ -95,29 +124,38 @@ class MemoryFailures:
                 self._held.pop(key, None)
 
 
-# KEYS: the address's failures and reservations (sorted sets scored by time).
-# ARGV: limit, window seconds, reservation seconds, ticket. Returns 2 reserved, 1 busy, 0 spent.
+# KEYS: the address's failures and reservations, then the target's (sorted sets scored by time).
+# ARGV: address limit, target limit, window seconds, reservation seconds, ticket.
+# Returns 2 reserved, 1 busy, 0 spent: spent if either budget is, busy if either is held full.
 _RESERVE = """
 local clock = redis.call('TIME')
 local now = tonumber(clock[1]) + tonumber(clock[2]) / 1000000
-local limit = tonumber(ARGV[1])
-redis.call('ZREMRANGEBYSCORE', KEYS[1], '-inf', now - tonumber(ARGV[2]))
-redis.call('ZREMRANGEBYSCORE', KEYS[2], '-inf', now - tonumber(ARGV[3]))
-local failed = redis.call('ZCARD', KEYS[1])
-if failed >= limit then return 0 end
-if failed + redis.call('ZCARD', KEYS[2]) >= limit then return 1 end
-redis.call('ZADD', KEYS[2], now, ARGV[4])
-redis.call('EXPIRE', KEYS[2], ARGV[3])
+local busy = false
+for i = 1, 2 do
+  local failed, held, limit = KEYS[2 * i - 1], KEYS[2 * i], tonumber(ARGV[i])
+  redis.call('ZREMRANGEBYSCORE', failed, '-inf', now - tonumber(ARGV[3]))
+  redis.call('ZREMRANGEBYSCORE', held, '-inf', now - tonumber(ARGV[4]))
+  local count = redis.call('ZCARD', failed)
+  if count >= limit then return 0 end
+  if count + redis.call('ZCARD', held) >= limit then busy = true end
+end
+if busy then return 1 end
+for i = 1, 2 do
+  redis.call('ZADD', KEYS[2 * i], now, ARGV[5])
+  redis.call('EXPIRE', KEYS[2 * i], ARGV[4])
+end
 return 2
 """
 
-# KEYS as above; ARGV: window seconds, ticket. The reservation becomes a failure.
+# KEYS as above; ARGV: window seconds, ticket. The reservations become failures.
 _FAIL = """
 local clock = redis.call('TIME')
 local now = tonumber(clock[1]) + tonumber(clock[2]) / 1000000
-redis.call('ZREM', KEYS[2], ARGV[2])
-redis.call('ZADD', KEYS[1], now, ARGV[2])
-redis.call('EXPIRE', KEYS[1], ARGV[1])
+for i = 1, 2 do
+  redis.call('ZREM', KEYS[2 * i], ARGV[2])
+  redis.call('ZADD', KEYS[2 * i - 1], now, ARGV[2])
+  redis.call('EXPIRE', KEYS[2 * i - 1], ARGV[1])
+end
 return 1
 """
 
@@ -130,45 +168,49 @@ class RedisFailures:
     refusing everyone: the queue being down already degrades the cluster to separate
     processes, and their own budgets still hold each to the limit."""
 
-    def __init__(self, url: str, limit: int, window: float, local: MemoryFailures):
+    def __init__(self, url: str, limit: int, window: float, local: MemoryFailures, per_target: int | None = None):
         import redis  # only with --message-queue (the `scale` extra)
 
         self._errors = (redis.RedisError, OSError)
         client = redis.Redis.from_url(url, socket_timeout=1, socket_connect_timeout=1)
         self._reserve, self._fail, self._client = client.register_script(_RESERVE), client.register_script(_FAIL), client
         self.limit, self.window, self.local = limit, int(window), local
+        self.per_target = limit if per_target is None else per_target
         self._down = False
 
     @staticmethod
-    def _keys(key: str) -> list[str]:
-        # One hash tag: both keys of an address sit on one node of a Redis cluster.
-        return [f"gamehub:{{failures:{key}}}", f"gamehub:{{failures:{key}}}:held"]
+    def _keys(address: str, target: str) -> list[str]:
+        # One hash tag, the address: its four keys sit on one node of a Redis cluster.
+        tag = f"gamehub:{{failures:{address}}}"
+        return [tag, f"{tag}:held", f"{tag}:{target}", f"{tag}:{target}:held"]
 
-    def reserve(self, key: str) -> tuple[Reserve, str | None]:
+    def reserve(self, address: str, target: str = "") -> tuple[Reserve, str | None]:
         ticket = secrets.token_hex(8)
         try:
-            answer = self._reserve(self._keys(key), [self.limit, self.window, RESERVATION_SECONDS, ticket])
+            answer = self._reserve(self._keys(address, target),
+                                   [self.limit, self.per_target, self.window, RESERVATION_SECONDS, ticket])
         except self._errors:
             self._outage()
-            outcome, local_ticket = self.local.reserve(key)
+            outcome, local_ticket = self.local.reserve(address, target)
             return outcome, local_ticket and _LOCAL + local_ticket
         self._down = False
         return {2: (Reserve.RESERVED, ticket), 1: (Reserve.BUSY, None)}.get(int(answer), (Reserve.SPENT, None))
 
-    def fail(self, key: str, ticket: str) -> None:
+    def fail(self, address: str, target: str, ticket: str) -> None:
         if ticket.startswith(_LOCAL):
-            return self.local.fail(key, ticket[len(_LOCAL):])
+            return self.local.fail(address, target, ticket[len(_LOCAL):])
         try:
-            self._fail(self._keys(key), [self.window, ticket])
+            self._fail(self._keys(address, target), [self.window, ticket])
         except self._errors:
             self._outage()
-            self.local.fail(key, ticket)  # still counted, here at least
+            self.local.fail(address, target, ticket)  # still counted, here at least
 
-    def release(self, key: str, ticket: str) -> None:
+    def release(self, address: str, target: str, ticket: str) -> None:
         if ticket.startswith(_LOCAL):
-            return self.local.release(key, ticket[len(_LOCAL):])
+            return self.local.release(address, target, ticket[len(_LOCAL):])
+        keys = self._keys(address, target)
         try:
-            self._client.zrem(self._keys(key)[1], ticket)
+            self._client.pipeline(transaction=False).zrem(keys[1], ticket).zrem(keys[3], ticket).execute()
         except self._errors:
             self._outage()  # the reservation expires by itself
 
@@ -183,19 +225,19 @@ BUSY_POLL_SECONDS = 0.02
 
 
 class Attempt:
-    """One attempt that needs a lookup, from `with limiter.attempt(address) as attempt:`.
-    `spent`: the budget is used up, refuse without looking anything up (unless the client
-    holds a credential to try). Otherwise a place is held: `failed()` keeps it for the window;
-    leaving the block any other way (a success, an error) gives it back. `wait=False`: when
-    lookups in flight hold the budget, do not wait for them but count as spent (for a client
-    with a credential, which is looked up anyway and answered as if spent if it is wrong)."""
+    """One attempt that needs a lookup, from `with limiter.attempt(address, target) as attempt:`.
+    `spent`: the address's or the target's budget is used up: refuse before looking anything
+    up, the same way whatever the client sent (a right token included: answering it would
+    make the lookup's outcome, or its time, tell right from wrong). Otherwise a place is held:
+    `failed()` keeps it for the window; leaving the block any other way (a success, an error)
+    gives it back. While lookups in flight hold a budget, the attempt waits for them."""
 
-    def __init__(self, budget, key: str, sleep=time.sleep, wait: bool = True):
-        self._budget, self._key, self._ticket = budget, key, None
+    def __init__(self, budget, address: str, target: str = "", sleep=time.sleep):
+        self._budget, self._address, self._target, self._ticket = budget, address, target, None
         waited = 0.0
         while True:
-            outcome, self._ticket = budget.reserve(key)
-            if outcome is not Reserve.BUSY or not wait or waited >= BUSY_WAIT_SECONDS:
+            outcome, self._ticket = budget.reserve(address, target)
+            if outcome is not Reserve.BUSY or waited >= BUSY_WAIT_SECONDS:
                 break
             sleep(BUSY_POLL_SECONDS)
             waited += BUSY_POLL_SECONDS
@@ -204,7 +246,7 @@ class Attempt:
     def failed(self) -> None:
         """Charge this attempt: the lookup found nothing (a wrong code, key or token)."""
         if self._ticket is not None:
-            self._budget.fail(self._key, self._ticket)
+            self._budget.fail(self._address, self._target, self._ticket)
             self._ticket = None
 
     def __enter__(self) -> Attempt:
@@ -212,5 +254,5 @@ class Attempt:
 
     def __exit__(self, *exc) -> None:
         if self._ticket is not None:
-            self._budget.release(self._key, self._ticket)
+            self._budget.release(self._address, self._target, self._ticket)
             self._ticket = None

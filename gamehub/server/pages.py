@@ -9,6 +9,7 @@ from ..i18n.web import choose as choose_language
 from ..export import FORMATS, render, results
 from ..qr import qr_svg
 from .hub import Hub
+from .failures import target
 from .ratelimit import RateLimiter
 from .tokens import normalise_code, same_secret, token_hash
 
@@ -23,10 +24,11 @@ def _limiter() -> RateLimiter:
     return current_app.extensions["gamehub.ratelimit"]
 
 
-def _attempt():
-    """A lookup of a room code or key, counted with the socket's against guessing: charged
-    before it, given back if it succeeds (docs/security.md)."""
-    return _limiter().attempt(_limiter().address(request.environ))
+def _attempt(code: str, kind: str):
+    """A lookup of a room code or key, counted with the socket's against guessing, under the
+    address and under (code, kind): charged before it, given back if it succeeds
+    (docs/security.md)."""
+    return _limiter().attempt(_limiter().address(request.environ), target(code, kind))
 
 
 def _look_up(code: str, attempt):
@@ -42,7 +44,7 @@ def _look_up(code: str, attempt):
 
 
 def _record_or_404(code: str):
-    with _attempt() as attempt:
+    with _attempt(code, "code") as attempt:  # the code alone, as a phone connecting without a token
         return _look_up(code, attempt)
 
 
@@ -94,7 +96,7 @@ def qr(code: str):
 def export(code: str):
     """The facilitator downloads the results (md, csv, json) or opens the printable cards (print).
     POSTed, so the facilitator token travels in the body, never in a URL or a log."""
-    with _attempt() as attempt:  # one attempt for the code and the key
+    with _attempt(code, "facilitator") as attempt:  # one attempt for the code and the key
         record = _look_up(code, attempt)
         key, fmt = request.form.get("key", ""), request.form.get("format", "")
         current = _hub().store.facilitator_hash(record.state.id)  # a rotated key stops at once

@@ -41,8 +41,11 @@ CONFIG_DEFAULTS = {
     "RATE_LIMIT_DROP_AFTER": "100/10seconds",
     # A hall of 2,000 reconnecting at once (server restart, wifi back) through one address.
     "RATE_LIMIT_CONNECTS_PER_ADDRESS": "3000/minute",
-    # Wrong room codes, keys and tokens (on sockets and pages): a person mistypes a few.
-    "RATE_LIMIT_FAILURES_PER_ADDRESS": "30/minute",
+    # Wrong room codes, keys and tokens (on sockets and pages), per address and per target (a
+    # room code and a kind of key): a person mistypes a code a few times, and a hall behind one
+    # venue address mistypes many different codes, each its own target. Both in one window.
+    "RATE_LIMIT_FAILURES_PER_ADDRESS": "120/minute",
+    "RATE_LIMIT_FAILURES_PER_TARGET": "30/minute",
     # How many reverse proxies in front of the server append to X-Forwarded-For; 0 trusts none.
     "TRUSTED_PROXIES": 0,
 }
@@ -139,7 +142,10 @@ class RateLimiter:
     def __init__(self, config: Mapping, sleep=time.sleep):
         self._window = self._local_window = MovingWindowRateLimiter(MemoryStorage())
         failures = parse(config["RATE_LIMIT_FAILURES_PER_ADDRESS"])
-        self._failures = MemoryFailures(failures.amount, failures.get_expiry())
+        per_target = parse(config["RATE_LIMIT_FAILURES_PER_TARGET"])
+        if per_target.get_expiry() != failures.get_expiry():
+            raise ValueError("RATE_LIMIT_FAILURES_PER_TARGET and _PER_ADDRESS must count over the same window")
+        self._failures = MemoryFailures(failures.amount, failures.get_expiry(), per_target.amount)
         if config.get("MESSAGE_QUEUE"):
             # Events stay per process: a Redis round trip per event would cost more than the
             # event, and a connection's events all reach the process that holds it.
@@ -147,7 +153,7 @@ class RateLimiter:
                 config["MESSAGE_QUEUE"], key_prefix="gamehub-limits", wrap_exceptions=True,
                 socket_timeout=1, socket_connect_timeout=1))
             self._failures = RedisFailures(config["MESSAGE_QUEUE"], failures.amount, failures.get_expiry(),
-                                           local=self._failures)
+                                           local=self._failures, per_target=per_target.amount)
         self._sleep = sleep
         self._per_connection = Buckets(config["RATE_LIMIT_EVENTS_PER_CONNECTION"])
         self._per_address = Buckets(config["RATE_LIMIT_EVENTS_PER_ADDRESS"])
@@ -183,13 +189,13 @@ class RateLimiter:
         """Count one connection attempt; False when the address has made too many."""
         return self._take(self._connects, "connect", address)
 
-    def attempt(self, address: str, wait: bool = True) -> Attempt:
-        """`with limiter.attempt(address) as attempt:` around anything that looks up a room
-        code, key or token: a place in the address's failure budget is held before the lookup
-        (`attempt.spent` when none is left: refuse, so a refusal tells a guesser nothing), kept
-        by `attempt.failed()`, given back otherwise. `wait=False` for a client holding a
-        credential: it need not wait for other lookups in flight (failures.Attempt)."""
-        return Attempt(self._failures, address, self._sleep, wait)
+    def attempt(self, address: str, target: str) -> Attempt:
+        """`with limiter.attempt(address, failures.target(code, kind)) as attempt:` around
+        anything that looks up a room code, key or token: a place in the address's and the
+        target's failure budgets is held before the lookup (`attempt.spent` when either has none
+        left: refuse before any lookup, whatever was sent), kept by `attempt.failed()`, given
+        back otherwise (failures.Attempt)."""
+        return Attempt(self._failures, address, target, self._sleep)
 
     @property
     def failure_window(self) -> int:

@@ -19,7 +19,7 @@ from flask_socketio import ConnectionRefusedError, SocketIO, join_room, leave_ro
 from ..engine import COMMANDS, Command, Join, Outcome, Rejected, Role
 from ..i18n import SOURCE, gettext
 from ..i18n.web import language_of_connection, translate_reply
-from .auth import Refused, authenticate
+from .auth import Refused, authenticate, target_of
 from .hub import Hub
 from .keywatch import KeyWatch
 from .onscreen import phones_room
@@ -134,15 +134,15 @@ def register(socketio: SocketIO, hub: Hub, limiter: RateLimiter, keys: KeyWatch,
         return guarded(handle)
 
     def refuse_guess(language: str = SOURCE):
-        # The same answer whether the code, key or token was right: only a credential gets in.
+        # The same answer whatever was sent, a right code, key or token included.
         raise ConnectionRefusedError("rate_limited", {
             "message": gettext(language, "Too many wrong room codes or keys from your network: wait a minute")})
 
     @socketio.on("connect")
     def connect(auth=None):
         """Any screen connects with {session, role, token}; it gets its view straight away.
-        Attempts are throttled per address; past its budget of failures an address may still
-        reconnect with a credential, and everything else is refused alike (docs/security.md)."""
+        Failures are budgeted per address and per room code and kind of key; past either budget
+        an attempt is refused before any lookup, the same way whatever it sent (docs/security.md)."""
         if sent_by_client():
             return reserved()
         address = limiter.address(request.environ)
@@ -152,21 +152,15 @@ def register(socketio: SocketIO, hub: Hub, limiter: RateLimiter, keys: KeyWatch,
                 language, "Too many connections from your network: wait a moment and try again")})
         # The attempt is charged before the lookup and given back if it succeeds, so parallel
         # guesses cannot all pass the check before any is charged.
-        credential = isinstance(auth, dict) and bool(auth.get("token"))
-        # A reconnecting hall (phones, projector, facilitator: all with tokens) never waits.
-        with limiter.attempt(address, wait=not credential) as attempt:
-            if attempt.spent and not credential:
-                refuse_guess(language)  # before any lookup: there is nothing to learn from the answer
+        with limiter.attempt(address, target_of(auth)) as attempt:
+            if attempt.spent:
+                refuse_guess(language)  # before any lookup: neither the answer nor its time tells anything
             try:
                 connection = authenticate(auth, hub.store)
             except Refused as refusal:
                 attempt.failed()
-                if attempt.spent:
-                    refuse_guess(language)
                 data = {"message": gettext(language, refusal.message), **({"ended": True} if refusal.ended else {})}
                 raise ConnectionRefusedError(refusal.code, data) from None
-        if attempt.spent and connection.role is Role.GUEST:
-            refuse_guess(language)
         languages[request.sid] = language
         # nginx routes by the session in the URL (docs/deployment.md): this process should own
         # it; if another does, that owner hears of this screen before it joins its rooms.

@@ -41,3 +41,16 @@ def token_hash(token: str) -> str:
 def same_secret(given: str, expected: str) -> bool:
     """Constant-time comparison, so response timing does not leak a secret."""
     return hmac.compare_digest(given.encode("utf-8"), expected.encode("utf-8"))
+
+
+def which_secret(given: str, candidates) -> object | None:
+    """The value of the (secret, value) pair in `candidates` whose secret equals `given`, or
+    None. Each is compared with `hmac.compare_digest` and none is skipped, so the time taken
+    depends on how many there are, never on which one matched or how much of one did."""
+    found = None
+    given_bytes = given.encode("utf-8")
+    for secret, value in candidates:
+        # As bytes: compare_digest refuses non-ASCII str. A missing secret ("") never matches.
+        if hmac.compare_digest(given_bytes, (secret or "").encode("utf-8")) and secret:
+            found = value
+    return found
