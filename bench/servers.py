@@ -77,7 +77,8 @@ SERVE_ARGS: list[str] = []  # more `gamehub serve` options, last so they win (`p
 
 def _gamehub_command(port: int, sessions: int, per_session: int, storage: list[str], opening: bool) -> list[str]:
     return [sys.executable, "-m", "gamehub", "serve", "--host", "127.0.0.1", "--port", str(port),
-            "--no-qr", *(["--new-session", "--sessions", str(sessions)] if opening else ["--sessions", "0"]),
+            "--no-qr", "--print-keys",
+            *(["--new-session", "--sessions", str(sessions)] if opening else ["--sessions", "0"]),
             *storage, "--max-participants", str(max(500, per_session)), "--max-sessions", str(max(50, sessions)),
             "--trusted-proxies", "1", *SERVE_ARGS]
 

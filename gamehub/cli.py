@@ -49,6 +49,9 @@ def build_parser() -> argparse.ArgumentParser:
     serve.add_argument("--async-mode", choices=("eventlet", "gevent", "threading"), default="eventlet",
                        help="server concurrency (default: eventlet; gevent is the maintained alternative)")
     serve.add_argument("--no-qr", action="store_true", help="do not draw the QR code in the terminal")
+    serve.add_argument("--print-keys", action="store_true",
+                       help="print the links' keys even when the output is not a terminal (a log keeps them; "
+                            "default: only on a terminal, else see gamehub links)")
 
     export = commands.add_parser("export", parents=[storage], help="print a session's results")
     export.add_argument("session", help="room code")
@@ -90,12 +93,14 @@ def _run(args: argparse.Namespace) -> int:
 
     store = open_store(args.database_url, args.data_dir)
     try:
-        from .cli_organiser import new_organiser_key, new_session
+        from .cli_organiser import new_organiser_key, new_session, print_links
 
         if args.command == "export":
             return export(store, args)
         if args.command == "organiser":
             return new_organiser_key(store, args)
+        if args.command == "links":
+            return print_links(store, args)
         return {"list": list_sessions, "delete": delete_session, "key": new_key,
                 "new": new_session}[args.action](store, args)
     finally:
@@ -152,6 +157,10 @@ def serve(args: argparse.Namespace) -> int:
     except (OSError, SecretKeyError) as error:
         print(f"gamehub: cannot use the secret key: {error}", file=sys.stderr)
         return 2
+    from .private_files import make_private
+
+    if fixed := make_private(data_dir):  # made by hand or by an older gamehub: others could read it
+        print(f"Made the data directory {data_dir} private to you: {', '.join(fixed)}")
     store = open_store(args.database_url, args.data_dir, shared=bool(args.message_queue))
     if args.retention_days > 0:
         for session_id in store.purge(before=time.time() - args.retention_days * 86400):
@@ -167,6 +176,7 @@ def serve(args: argparse.Namespace) -> int:
         return 2
     public_url = (args.public_url or f"http://{_reachable_host(args.host, lan_address)}:{args.port}").rstrip("/")
     settings = Settings(**session_fields)
+    show = args.print_keys or sys.stdout.isatty()  # a service's output goes to a log: no keys there
     app = create_app({"PUBLIC_URL": public_url, "ASYNC_MODE": args.async_mode, "DECK": deck,
                       "SETTINGS": settings, "STORE": store, "SECRET_KEY": secret_key,
                       "TRUSTED_PROXIES": args.trusted_proxies, "MESSAGE_QUEUE": args.message_queue,
@@ -186,11 +196,11 @@ def serve(args: argparse.Namespace) -> int:
               f"{_people(len(record.state.participants))}, opened {_ago(now - record.state.created_at)}, "
               f"last active {_ago(now - (store.last_activity(session_id) or now))})")
         print(f"  Join (phones):  {links['join']}")
-        print(f"  Projector:      {links['projector']}")
+        print(f"  Projector:      {_keyed(links['projector'], show)}")
         token = facilitator_links.recall(data_dir, session_id)
         if token and same_secret(token_hash(token), record.facilitator_hash):
             # The same link as before: a control screen already open stays connected.
-            print(f"  Facilitator:    {public_url}/s/{session_id}/facilitator#key={token}")
+            print(f"  Facilitator:    {_keyed(f'{public_url}/s/{session_id}/facilitator#key={token}', show)}")
             print("                  (keep the facilitator link to yourself: it controls the session)")
         else:  # opened elsewhere (another machine of a cluster), or its kept link was deleted
             print(f"  Facilitator:    the link you had, or a new one: gamehub sessions key {session_id}")
@@ -204,8 +214,8 @@ def serve(args: argparse.Namespace) -> int:
             links = hub.links(record)
             print(f"\nSession {record.state.id}")
             print(f"  Join (phones):  {links['join']}")
-            print(f"  Projector:      {links['projector']}")
-            print(f"  Facilitator:    {public_url}/s/{record.state.id}/facilitator#key={token}")
+            print(f"  Projector:      {_keyed(links['projector'], show)}")
+            print(f"  Facilitator:    {_keyed(f'{public_url}/s/{record.state.id}/facilitator#key={token}', show)}")
             print("                  (keep the facilitator link to yourself: it controls the session)")
             if not args.no_qr:
                 print(qr_text(links["join"]))
@@ -213,10 +223,12 @@ def serve(args: argparse.Namespace) -> int:
 
     key = organiser_key.ensure(store, data_dir)
     if key:
-        print(f"\nOrganiser:        {public_url}/organiser#key={key}")
+        print(f"\nOrganiser:        {_keyed(f'{public_url}/organiser#key={key}', show)}")
         print("                  (your home for sessions and decks; keep it to yourself)")
     else:  # made by another machine of a cluster: printing a new one would break its link
         print("\nOrganiser:        the link you had, or a new one: gamehub organiser key")
+    if not show:
+        print(_keys_left_out(data_dir, public_url, database_url))
     print(f"\nListening on {args.host}:{args.port} ({args.async_mode}). Stop with Ctrl+C.", flush=True)
     heap.settle()  # everything loaded lives as long as the process (heap.py)
     if args.async_mode == "eventlet":
@@ -229,6 +241,22 @@ def serve(args: argparse.Namespace) -> int:
         listener.close()  # werkzeug binds its own; the port was free a moment ago
         socketio_of(app).run(app, host=args.host, port=args.port, allow_unsafe_werkzeug=True, log_output=False)
     return 0
+
+
+def _keyed(link: str, show: bool) -> str:
+    """`link`, or the link up to its key (`#key=...`) when keys are not printed."""
+    return link if show else link.split("#key=", 1)[0] + "#key=..."
+
+
+def _keys_left_out(data_dir, public_url: str, database_url: str | None) -> str:
+    """Where the links with their keys are, when this output is not a terminal."""
+    import shlex
+
+    command = f"gamehub links --data-dir {shlex.quote(str(data_dir))} --public-url {shlex.quote(public_url)}"
+    same_database = " --database-url <the same>" if database_url else ""
+    return (f"\nThe links' keys (#key=...) are left out: this output is not a terminal, and a log would keep them.\n"
+            f"To see the links with their keys, run as this user: {command}{same_database}\n"
+            f"(or start with --print-keys)")
 
 
 def _listen(host: str, port: int, green: bool):

@@ -1,6 +1,7 @@
 """`gamehub sessions new` and `gamehub organiser key`: the organiser's home's twins for scripts
 (docs/organiser.md). Both work while a server runs on the same data: it reads new sessions and
-the organiser key's hash from the store."""
+the organiser key's hash from the store. And `gamehub links`, which prints the links that a
+`gamehub serve` writing to a log leaves without their keys."""
 
 from __future__ import annotations
 
@@ -27,6 +28,9 @@ def add_commands(commands, sessions_actions, storage: argparse.ArgumentParser,
     actions = organiser.add_subparsers(dest="action", required=True)
     actions.add_parser("key", parents=[storage, public],
                        help="make a new organiser key and print its link (the old one stops working)")
+    commands.add_parser("links", parents=[storage, public],
+                        help="print every session's links and the organiser link, with their keys, "
+                             "replacing none (also while a server runs)")
 
 
 def _public_url(args: argparse.Namespace) -> str:
@@ -75,4 +79,27 @@ def new_organiser_key(store, args: argparse.Namespace) -> int:
     # The server reads the stored hash on every call, so the old link stops at once.
     print("New organiser link (the old one stops working now; control screens opened with it are closed):")
     print(f"  Organiser:      {_public_url(args)}/organiser#key={key}")
+    return 0
+
+
+def print_links(store, args: argparse.Namespace) -> int:
+    """The links `gamehub serve` prints, with the keys it leaves out of a log. A facilitator or
+    organiser key this data directory does not hold (made on another machine, or lost) is not
+    invented: the command that replaces it is named instead."""
+    from . import organiser_key
+    from .server.tokens import same_secret, token_hash
+
+    url, directory = _public_url(args), _data_dir(args)
+    for code in store.session_ids():
+        record = store.get(code)
+        token = facilitator_links.recall(directory, code)
+        kept = token and same_secret(token_hash(token), record.facilitator_hash)
+        print(f"Session {code}")
+        print(f"  Join (phones):  {url}/j/{code}")
+        print(f"  Projector:      {url}/s/{code}/projector#key={record.projector_key}")
+        print(f"  Facilitator:    {url}/s/{code}/facilitator#key={token}" if kept else
+              f"  Facilitator:    not kept here; a new one (the old one stops): gamehub sessions key {code}")
+    key = organiser_key.recall(directory)
+    print(f"Organiser:        {url}/organiser#key={key}" if key and organiser_key.is_key(store, key) else
+          "Organiser:        not kept here; a new one (the old one stops): gamehub organiser key")
     return 0

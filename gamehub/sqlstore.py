@@ -374,9 +374,12 @@ def open_store(database_url: str | None = None, data_dir: str | os.PathLike | No
     url = database_url or os.environ.get("GAMEHUB_DATABASE_URL")
     if url:
         return SqlStore(url, shared=shared)
+    from .private_files import DATABASE, create_database, make_private
+
     directory = Path(data_dir) if data_dir else default_data_dir()
-    directory.mkdir(parents=True, exist_ok=True, mode=0o700)
-    return SqlStore(sqlite_url(str(directory / "gamehub.sqlite3")))
+    make_private(directory)  # `gamehub serve` says what it fixed; other commands fix it quietly
+    create_database(directory / DATABASE)
+    return SqlStore(sqlite_url(str(directory / DATABASE)))
 
 
 def _pglog(engine: Engine):

@@ -43,6 +43,7 @@ class ServerProcess:
     cwd: Path | None = None
     data_dir: Path | None = None  # a fresh temporary one unless given (a restart passes the same)
     port: int = field(default_factory=free_port)
+    print_keys: bool = True  # the output is a pipe, where serve leaves keys out unless asked
     _own_dir: Path | None = None
     process: subprocess.Popen | None = None
     output: str = ""
@@ -64,7 +65,7 @@ class ServerProcess:
             self.data_dir = self._own_dir = Path(tempfile.mkdtemp(prefix="gamehub-test-"))
         self.process = subprocess.Popen(
             [*self.command, "serve", "--host", "127.0.0.1", "--port", str(self.port), "--no-qr",
-             "--data-dir", str(self.data_dir), *self.args],
+             "--data-dir", str(self.data_dir), *(["--print-keys"] if self.print_keys else []), *self.args],
             stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, cwd=self.cwd,
             env={**os.environ, "PYTHONUNBUFFERED": "1"},
         )

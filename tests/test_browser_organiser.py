@@ -93,11 +93,14 @@ def test_a_copied_deck_with_a_renamed_format_reaches_the_phones_of_a_session_ope
     assert f"/j/{code}" in made and "/projector#key=" in made and "/facilitator#key=" in made
     expect(page.locator(f'tr[data-code="{code}"]')).to_contain_text("Workshop, kazoo edition")
 
-    # The control screen opens from the home page with the organiser key, at the session's minutes.
+    # The control screen opens from the home page with the session's own facilitator key (the
+    # one its made links showed), never the organiser key, at the session's minutes.
     with page.context.expect_page() as opened:
-        page.locator(f'tr[data-code="{code}"]').get_by_role("link", name="Open control screen").click()
+        page.locator(f'tr[data-code="{code}"]').get_by_role("button", name="Open control screen").click()
     control = opened.value
     expect(control.locator("#plan-minutes")).to_have_value("7", timeout=WAIT)
+    own = made.split(f"/s/{code}/facilitator#key=", 1)[1].split()[0]
+    assert control.evaluate(f"sessionStorage.getItem('gamehub:{code}:facilitator-key')") == own != key_of(server)
 
     phone = open_page(chromium, f"{server.url}/j/{code}", errors, PHONE)
     phone.get_by_label("Your name").fill("Browser phone")
@@ -134,6 +137,18 @@ def test_the_page_without_its_key_is_refused_and_shows_no_sessions(chromium, ser
     screenshot(page, "organiser-0-refused")
     status, body = api(server, "/home", "wrong-key")
     assert status == 403 and "sessions" not in body
+
+
+def test_the_key_leaves_the_address_bar_at_once_and_a_reload_of_the_tab_still_works(chromium, server, errors):
+    page = home(chromium, server, errors)
+    assert page.url == f"{server.url}/organiser" and key_of(server) not in page.evaluate("history.state + location.href")
+    page.reload()
+    expect(page.locator("#o-home")).to_be_visible(timeout=WAIT)
+    expect(page.locator("#o-sessions tbody tr").first).to_be_visible()
+    other = page.context.new_page()  # a new tab has no key: the link is needed again
+    other.goto(f"{server.url}/organiser")
+    expect(other.locator("#o-refused")).to_be_visible(timeout=WAIT)
+    assert not errors, errors
 
 
 def test_an_invalid_deck_shows_the_fields_error_and_saves_nothing(chromium, server, errors):

@@ -147,6 +147,37 @@ def test_the_organiser_key_exports_and_opens_the_control_screen(app, key):
     assert screen.call("set_locked", {"locked": True})["ok"]
 
 
+def test_the_control_screen_link_carries_the_sessions_own_key_and_a_new_one_only_when_asked(tmp_path):
+    from gamehub import facilitator_links
+
+    app = create_app({"ASYNC_MODE": "threading", "PUBLIC_URL": PUBLIC_URL, "TESTING": True, "KEY_CHECK_SECONDS": 0,
+                      "STAFF_VIEW_SECONDS": 0, "DATA_DIR": str(tmp_path)})
+    key = organiser_key.rotate(hub_of(app).store, tmp_path)
+    client = app.test_client()
+
+    def link(code: str, body=None):
+        return client.post(f"/organiser/api/sessions/{code}/facilitator", json=body,
+                           headers={"Authorization": f"Bearer {key}"})
+
+    made = client.post("/organiser/api/sessions", json={}, headers={"Authorization": f"Bearer {key}"}).get_json()
+    code, own = made["session"]["code"], made["session"]["links"]["facilitator"]
+    reply = link(code)
+    assert reply.status_code == 200 and reply.get_json() == {"link": own, "made": False}
+    assert key not in reply.get_data(as_text=True) and own.endswith(f"#key={facilitator_links.recall(tmp_path, code)}")
+    assert link("NOSUCH").status_code == 404 and link(code, {"other": 1}).status_code == 400
+
+    room = Room(app)  # opened elsewhere: this server keeps no link for it
+    screen = room.facilitator()
+    refused = link(room.code)
+    assert refused.status_code == 409 and refused.get_json()["error"]["code"] == "no_kept_link"
+    assert screen.connected and hub_of(app).store.facilitator_hash(room.code) == room.record.facilitator_hash
+    fresh = link(room.code, {"replace": True}).get_json()
+    token = fresh["link"].split("#key=", 1)[1]
+    assert fresh["made"] and token not in (key, room.facilitator_token)
+    assert not screen.connected and room.connect("facilitator", token).connected
+    assert link(room.code).get_json() == {"link": fresh["link"], "made": False}  # kept from now on
+
+
 def test_rotating_the_organiser_key_closes_control_screens_opened_with_it(app, key, tmp_path):
     room = Room(app)
     opened_with_organiser, own = room.connect("facilitator", key), room.facilitator()

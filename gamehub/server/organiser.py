@@ -160,6 +160,32 @@ def run_again(code: str):
     return _open(record.state.deck, record.state.settings)
 
 
+@organiser.post("/organiser/api/sessions/<code>/facilitator")
+def facilitator_link(code: str):
+    """The session's own facilitator link, for its control screen: a link made here is copied,
+    bookmarked and handed on, and the organiser key in it would open every session. The link
+    this server keeps is given (open screens stay); with `replace`, a new one is made."""
+    code = normalise_code(code)
+    data = body_object(request.get_json(silent=True) if request.content_length else {}, {"replace"})
+    record = _hub().store.get(code)
+    if record is None:
+        return _error(404, "unknown_session", "No such session (deleted?)")
+    directory = current_app.config.get("DATA_DIR")
+    token = facilitator_links.recall(directory, code) if directory else None
+    made = not (token and same_secret(token_hash(token), record.facilitator_hash))
+    if made and data.get("replace") is not True:
+        return _error(409, "no_kept_link", "This server does not keep this session's facilitator link (it was "
+                                           "made on another machine, or lost): a new one closes the screens "
+                                           "open with the old one.")
+    if made:
+        token = new_token()
+        _hub().store.rekey(code, token_hash(token))
+        if directory:
+            facilitator_links.remember(directory, code, token)
+        _hub().revoke_stale_keys()  # this process's screens on the old link close now, not at the next sweep
+    return _json({"link": f"{current_app.config['PUBLIC_URL']}/s/{code}/facilitator#key={token}", "made": made})
+
+
 @organiser.delete("/organiser/api/sessions/<code>")
 def delete_session(code: str):
     """Through the hub, so every connected screen is told and closed; the room code typed back."""

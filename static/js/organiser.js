@@ -1,12 +1,14 @@
 // The organiser's home (docs/organiser.md): sessions and decks, through the JSON API.
 // The key comes from the URL fragment and goes only into an Authorization header (and the
-// export form's body), never into a URL the server sees. Every name is set as text.
+// export form's body), never into a URL the server sees. It leaves the address bar at once
+// (kept for this tab, so a reload still works), and no link this page makes carries it: a
+// control screen opens with that session's own facilitator link. Every name is set as text.
 
-import { $, el, render } from "./dom.js";
+import { $, el, fragmentKey, render } from "./dom.js";
 import { createDecks } from "./odecks.js";
 import { language, t, tn } from "./i18n.js";
 
-const KEY = new URLSearchParams(location.hash.slice(1)).get("key") || "";
+const KEY = fragmentKey("home", "organiser") || "";
 const PHASES = { lobby: t("Lobby"), groups: t("Groups"), stories: t("Stories"), planning: t("Planning"), showcase: t("Showcase") };
 let home = null; // the last /home reply
 
@@ -123,9 +125,33 @@ function deleteBox(code, row) {
   return { box, input };
 }
 
+/** Opens the control screen of `code` in a new tab with the session's own facilitator link.
+ *  The tab is opened at the click (a tab opened after an await may be blocked) and sent to the
+ *  link once the server gave it; `replace` makes a new link when the server keeps none. */
+async function openControl(code, row, replace = false) {
+  const tab = window.open("about:blank", "_blank");
+  if (tab) tab.opener = null;
+  const reply = await api("POST", `/sessions/${code}/facilitator`, replace ? { replace: true } : {});
+  if (reply.ok) {
+    if (tab) tab.location.href = reply.data.link; else location.href = reply.data.link;
+    if (reply.data.made) say(t("A new facilitator link for {code}: control screens open with the old one were closed.", { code }));
+    return;
+  }
+  if (tab) tab.close();
+  if (reply.status !== 409) { if (reply.status !== 403 && reply.status !== 429) say(reply.data.error.message, { error: true }); return; }
+  if (row.querySelector(".o-newlink")) return;
+  const box = el("div", { class: "o-confirm o-newlink", role: "group", "aria-label": t("New facilitator link for {code}", { code }) });
+  const cancel = el("button", { type: "button", onclick: () => box.remove() }, t("Cancel"));
+  const make = el("button", { type: "button", class: "danger", onclick: () => { box.remove(); openControl(code, row, true); } },
+    t("Make a new link"));
+  render(box, el("p", {}, t("This server does not keep the facilitator link of {code} (made on another machine, or lost). A new link closes the control screens open with the old one.", { code })),
+    el("div", { class: "o-buttons" }, make, cancel));
+  row.querySelector(".o-actions").append(box);
+  cancel.focus();
+}
+
 function sessionRow(s) {
   const row = el("tr", { "data-code": s.code });
-  const facilitator = `/s/${s.code}/facilitator#key=${KEY}`;
   const again = el("button", { type: "button", onclick: async () => {
     again.disabled = true; say(t("Opening a session like {code}…", { code: s.code }));
     const reply = await api("POST", `/sessions/${s.code}/again`);
@@ -144,7 +170,7 @@ function sessionRow(s) {
     el("td", {}, s.deck), el("td", {}, PHASES[s.phase] || s.phase), el("td", { class: "o-num" }, String(s.people)),
     el("td", {}, when(s.created)), el("td", {}, when(s.last_activity)),
     el("td", {}, el("div", { class: "o-actions" },
-      el("a", { class: "button", href: facilitator, target: "_blank", rel: "noopener" }, t("Open control screen")),
+      el("button", { type: "button", onclick: () => openControl(s.code, row) }, t("Open control screen")),
       el("a", { class: "button", href: s.links.projector, target: "_blank", rel: "noopener" }, t("Open projector")),
       exportForm(s.code), again, remove)));
 }
