@@ -34,6 +34,10 @@ def build_parser() -> argparse.ArgumentParser:
     serve.add_argument("--trusted-proxies", type=int, default=0, metavar="N",
                        help="reverse proxies in front of gamehub whose X-Forwarded-For is believed, "
                             "for per-address rate limits (default: 0)")
+    serve.add_argument("--join-budget", default="40,240", metavar="BURST,PER_MINUTE",
+                       help="new people one address may add to a session: BURST at once, then PER_MINUTE "
+                            "(default: 40,240, so 500 behind one venue address are in within 2 minutes; "
+                            "off: no budget). See docs/security.md")
     serve.add_argument("--public-url", metavar="URL",
                        help="the URL phones use, e.g. behind a reverse proxy (default: http://LAN-ADDRESS:PORT)")
     serve.add_argument("--sessions", type=int, default=1,
@@ -133,11 +137,17 @@ def serve(args: argparse.Namespace) -> int:
     from .secret_key import SecretKeyError, load_or_create
     from .serve_lock import AlreadyServing, hold
     from .server import create_app, hub_of, socketio_of
+    from .server.joinbudget import BadBudget, parse_budget
     from .server.sessions import open_session
     from .server.tokens import same_secret, token_hash
     from .sqlstore import default_data_dir, open_store
 
     # Everything that can fail is tried before anything is created or printed as a link.
+    try:
+        parse_budget(args.join_budget)
+    except BadBudget as error:
+        print(f"gamehub: --join-budget: {error}", file=sys.stderr)
+        return 2
     data_dir = args.data_dir or default_data_dir()
     try:
         lock = None if database_url else hold(data_dir)  # noqa: F841 (held while the process runs)
@@ -180,6 +190,7 @@ def serve(args: argparse.Namespace) -> int:
     app = create_app({"PUBLIC_URL": public_url, "ASYNC_MODE": args.async_mode, "DECK": deck,
                       "SETTINGS": settings, "STORE": store, "SECRET_KEY": secret_key,
                       "TRUSTED_PROXIES": args.trusted_proxies, "MESSAGE_QUEUE": args.message_queue,
+                      "JOIN_BUDGET": args.join_budget,
                       "MAX_SESSIONS": args.max_sessions, "DATA_DIR": str(data_dir)})
     hub = hub_of(app)
 

@@ -257,7 +257,7 @@ def facilitator_view(state: Session, now: float, links: dict, online: Container[
         participants=[{
             "id": p.id, "name": p.name, "title": p.title, "pitch": p.pitch, "opt_out": p.opt_out,
             "has_phone": p.has_phone, "connected": p.id in online, "group": group_of.get(p.id),
-            "late": p.late_group is not None, "hidden": p.hidden,
+            "late": p.late_group is not None, "hidden": p.hidden, "joined_at": p.joined_at,
         } for p in state.participants.values()],
         groups=[facilitator_group(state, g, (active_at or {}).get(g.number)) for g in state.groups],
     )

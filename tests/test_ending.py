@@ -82,6 +82,7 @@ def refused_after_the_end(state):
         "join": (Join(name="Latecomer", token_hash="token-hash-late"), GUEST),
         "add_participant": (AddParticipant(name="No phone"), FACILITATOR),
         "remove_participant": (RemoveParticipant(participant=member), FACILITATOR),
+        "remove_joined_since": (COMMANDS["remove_joined_since"](participant=member, through=member, count=1), FACILITATOR),
         "set_locked": (SetLocked(locked=True), FACILITATOR),
         "choose_format": (ChooseFormat(format=0), participant(member)),
         "sheet_update": (edit_command(state, member, 1, "one more idea"), participant(member)),

@@ -80,6 +80,7 @@ DOCUMENTED = {  # event: (roles, phases), as docs/protocol.md's command table sa
     # moderation, added while these tests were written: facilitator only, any phase
     "hide_text": ({Role.FACILITATOR}, ALL),
     "rename_participant": ({Role.FACILITATOR}, ALL),
+    "remove_joined_since": ({Role.FACILITATOR}, ALL),  # a flood of joins at once (tests/test_join_flood.py)
     "form_groups": ({Role.FACILITATOR}, {"lobby"}),
     "reshuffle": ({Role.FACILITATOR}, {"groups"}),
     "move_participant": ({Role.FACILITATOR}, {"groups", "stories", "planning"}),
@@ -117,6 +118,7 @@ SAMPLE = {  # one well-formed command per event
     "set_locked": SetLocked(locked=True),
     "hide_text": COMMANDS["hide_text"].from_payload({"participant": "p1", "hidden": True}),
     "rename_participant": COMMANDS["rename_participant"].from_payload({"participant": "p1", "name": "Renamed"}),
+    "remove_joined_since": COMMANDS["remove_joined_since"].from_payload({"participant": "p1", "through": "p1", "count": 1}),
     "form_groups": FormGroups(),
     "reshuffle": Reshuffle(),
     "move_participant": MoveParticipant(participant="p1", group=2),

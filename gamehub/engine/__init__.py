@@ -15,7 +15,7 @@ from .ending import EndSession, check_not_ended
 from .errors import Rejected
 from .groups import FormGroups, MoveParticipant, Reshuffle
 from .lobby import AddParticipant, Join, RemoveParticipant, SetLocked
-from .moderation import HideText, RenameParticipant
+from .moderation import HideText, RemoveJoinedSince, RenameParticipant
 from .navigation import Back
 from .planning import ChooseFormat, EditSheet, ExtendTimer, StartPlanning
 from .sheet import Sheet
@@ -30,7 +30,7 @@ from .vote import CloseVote, OpenVote, SetBallot
 COMMANDS: dict[str, type[Command]] = {
     cls.event: cls
     for cls in (
-        Join, AddParticipant, RemoveParticipant, SetLocked, HideText, RenameParticipant,
+        Join, AddParticipant, RemoveParticipant, SetLocked, HideText, RenameParticipant, RemoveJoinedSince,
         FormGroups, Reshuffle, MoveParticipant,
         PickStories, RerollStory,
         StartPlanning, ExtendTimer, ChooseFormat, EditSheet,

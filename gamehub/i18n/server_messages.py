@@ -25,6 +25,7 @@ MESSAGES = (
     N_("Only the facilitator can delete the session"),
     N_("Too many wrong room codes or keys from your network: wait a minute"),
     N_("Too many connections from your network: wait a moment and try again"),
+    N_("Many people are joining from your network at once: your phone tries again in a moment"),
     # gamehub/server/hub.py
     N_("This session no longer exists"),
     N_("The session is very busy right now: try again"),
@@ -47,6 +48,8 @@ MESSAGES = (
     N_("That was the last page"),
     N_("This is the first page"),
     N_("Choose a language tag such as de or pt-BR"),
+    # gamehub/engine/moderation.py: the facilitator's bulk removal, when the list changed meanwhile
+    N_("The list changed since you asked: check the count, then confirm again"),
     # gamehub/engine/vote.py: the facilitator's status line and the phone's vote screen say these
     N_("A vote is open already: close it first"),
     N_("A vote needs at least two groups"),

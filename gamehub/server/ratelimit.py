@@ -24,6 +24,8 @@ from limits.storage import MemoryStorage, RedisStorage
 from limits.strategies import MovingWindowRateLimiter
 
 from .failures import Attempt, MemoryFailures, RedisFailures
+from .joinbudget import DEFAULT as JOIN_BUDGET_DEFAULT
+from .joinbudget import JoinBudget
 
 log = logging.getLogger(__name__)
 
@@ -48,6 +50,10 @@ CONFIG_DEFAULTS = {
     "RATE_LIMIT_FAILURES_PER_TARGET": "30/minute",
     # How many reverse proxies in front of the server append to X-Forwarded-For; 0 trusts none.
     "TRUSTED_PROXIES": 0,
+    # New participants per session from one address: a burst, then a rate ("BURST,PER_MINUTE",
+    # or "off"). A room of 500 behind one venue address is in within two minutes; a script's
+    # 150 fake phones in a second and a half are not (joinbudget.py; docs/security.md).
+    "JOIN_BUDGET": JOIN_BUDGET_DEFAULT,
 }
 
 
@@ -161,6 +167,7 @@ class RateLimiter:
         self._connects = parse_many(config["RATE_LIMIT_CONNECTS_PER_ADDRESS"])
         self._failure_window = failures.get_expiry()
         self.trusted_proxies = int(config["TRUSTED_PROXIES"])
+        self.joins = JoinBudget(config["JOIN_BUDGET"])  # new participants per session and address
 
     def address(self, environ: Mapping) -> str:
         return client_address(environ, self.trusted_proxies)

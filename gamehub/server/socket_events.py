@@ -12,6 +12,7 @@ from __future__ import annotations
 import dataclasses
 import functools
 import logging
+import time
 
 from flask import request
 from flask_socketio import ConnectionRefusedError, SocketIO, join_room, leave_room
@@ -182,6 +183,21 @@ def register(socketio: SocketIO, hub: Hub, limiter: RateLimiter, keys: KeyWatch,
         if connection and connection.participant_id:
             hub.refresh_facilitators(connection.session_id)
 
+    def charge_join(session_id: str, token_digest: str) -> str | None:
+        """Charge a join that would add someone to its address's budget for the session (the
+        address charged, to give the place back), or refuse it. The same phone joining again
+        (a lost ack) is not a new person and is never charged (docs/security.md)."""
+        record = hub.store.get(session_id)
+        if record is not None and record.state.participant_by_token(token_digest) is not None:
+            return None
+        address = limiter.address(request.environ)
+        now = time.monotonic()
+        if not limiter.joins.take(session_id, address, now):
+            raise Rejected("too_many_joins",
+                           "Many people are joining from your network at once: your phone tries again in a moment",
+                           {"retry_after": limiter.joins.wait(session_id, address, now)})
+        return address
+
     @socketio.on("join")
     @guarded
     def join(*args):
@@ -199,7 +215,13 @@ def register(socketio: SocketIO, hub: Hub, limiter: RateLimiter, keys: KeyWatch,
         elif not valid_client_token(token):
             raise Rejected("bad_payload", "'token' must be 22 to 128 URL-safe characters")
         command = dataclasses.replace(Join.from_payload(payload), token_hash=token_hash(token))
-        outcome = hub.execute(connection.session_id, command, connection)
+        charged, added = charge_join(connection.session_id, command.token_hash), False
+        try:
+            outcome = hub.execute(connection.session_id, command, connection)
+            added = outcome.ok
+        finally:
+            if charged and not added:  # nobody was added: the place goes back to the address
+                limiter.joins.give_back(connection.session_id, charged)
         if outcome.ok:
             participant_id, reply = outcome.result["participant_id"], {**ack(outcome), "token": token}
         elif outcome.error.code == "already_joined":

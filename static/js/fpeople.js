@@ -1,12 +1,16 @@
 // The facilitator's participants panel: the table (move, hide, rename, remove: remove asks
-// first, losses.js) and the form that adds a person without a phone (with counters, never a
-// silent cut: counter.js).
+// first, losses.js; "remove from here on" takes a flood of fake joins out in one step) and the
+// form that adds a person without a phone (with counters, never a silent cut: counter.js).
 import { $, el, render } from "./dom.js";
 import { keyed } from "./keyed.js";
 import { armed, ask } from "./confirm.js";
 import { removeLoss } from "./losses.js";
 import { attachCounter } from "./counter.js";
-import { t, formatNumber } from "./i18n.js";
+import { t, tn, formatNumber, language } from "./i18n.js";
+
+const BULK = "remove_joined_since"; // one bulk removal in flight at a time
+/** A server time as the time of day, to the second: a flood of joins fills a minute. */
+const timeOf = (at) => new Date(at * 1000).toLocaleTimeString(language, { hour: "2-digit", minute: "2-digit", second: "2-digit" });
 
 // The server's defaults; a view that carries `limits` overrides them.
 const DEFAULT_LIMITS = { name: 40, title: 120, pitch: 280 };
@@ -27,6 +31,33 @@ export function createPeople(ctx) {
     const p = v && v.participants.find((x) => x.id === id);
     if (!p || !(await ask(removeLoss(v, p)))) return;
     ctx.run("remove_participant", { participant: p.id }, { busyKey: `remove:${p.id}`, button, done: t("Removed {name}", { name: p.name }) });
+  }
+
+  /** Everyone from `p` to the newest in join order, after a question that names how many and
+   *  since when. The count and the newest go with the command: if the list changed meanwhile,
+   *  the server removes nobody (count_changed) and nobody who joined since is touched. */
+  async function removeFromHere(button, id) {
+    if (!armed(button)) return;
+    const v = ctx.view();
+    const start = v ? v.participants.findIndex((x) => x.id === id) : -1;
+    if (start < 0) return;
+    const leaving = v.participants.slice(start);
+    const first = leaving[0];
+    const last = leaving[leaving.length - 1];
+    const n = leaving.length;
+    const time = timeOf(first.joined_at);
+    const lines = [t("Everyone from {first} (joined at {time}) to {last} (joined at {lastTime}), in the order they joined.",
+      { first: first.name, time, last: last.name, lastTime: timeOf(last.joined_at) })];
+    if ($("#f-filter").value.trim()) lines.push(t("This includes people your search hides."));
+    lines.push(t("Their phones cannot join this session again. Anyone who joins while you decide stays."));
+    if (!v.locked) lines.push(t("To stop more people joining first, lock joining."));
+    const sure = await ask({
+      title: tn("Remove {n} person who joined from {time} on?", "Remove {n} people who joined from {time} on?", n, { time }),
+      lines, confirm: tn("Remove {n} person", "Remove {n} people", n), cancel: t("Keep everyone"), danger: true,
+    });
+    if (!sure) return;
+    ctx.run("remove_joined_since", { participant: first.id, through: last.id, count: n },
+      { busyKey: BULK, button, done: tn("Removed {n} person", "Removed {n} people", n) });
   }
 
   function moveControl(v, p) {
@@ -52,7 +83,7 @@ export function createPeople(ctx) {
       }, t("Move"), el("span", { class: "visually-hidden" }, ` ${p.name}`)));
   }
 
-  function row(v, p) {
+  function row(v, p, isLast) {
     const canMove = ["groups", "stories", "planning"].includes(v.phase) && v.groups.length > 1;
     const hideKey = `hide:${p.id}`;
     const renameKey = `rename:${p.id}`;
@@ -95,7 +126,13 @@ export function createPeople(ctx) {
         el("button", {
           type: "button", class: "f-small-button f-remove", "data-focus": removeKey, "aria-disabled": ctx.busy.has(removeKey) ? "true" : null,
           onclick: (e) => remove(e.currentTarget, p.id),
-        }, t("Remove"), el("span", { class: "visually-hidden" }, ` ${p.name}`))));
+        }, t("Remove"), el("span", { class: "visually-hidden" }, ` ${p.name}`)),
+        isLast ? null : el("button", {
+          type: "button", class: "f-small-button f-remove f-remove-from", "data-focus": `from:${p.id}`,
+          "aria-disabled": ctx.busy.has(BULK) ? "true" : null,
+          title: t("Remove {name} and everyone who joined after them", { name: p.name }),
+          onclick: (e) => removeFromHere(e.currentTarget, p.id),
+        }, t("Remove from here on"), el("span", { class: "visually-hidden" }, ` (${p.name})`))));
   }
 
   function renderPeople(v) {
@@ -108,11 +145,12 @@ export function createPeople(ctx) {
     const empty = $("#f-people-empty");
     empty.hidden = people.length > 0;
     render(empty, v.participants.length ? t("Nobody matches this search.") : t("Nobody has joined yet."));
-    const groupsKey = `${v.phase}|${v.groups.map((g) => `${g.number}:${g.colour.name}`).join(",")}`;
+    const groupsKey = `${v.phase}|${v.groups.map((g) => `${g.number}:${g.colour.name}`).join(",")}|${ctx.busy.has(BULK)}`;
+    const newest = v.participants.length ? v.participants[v.participants.length - 1].id : null;
     keyed($("#f-people"), rowCache, people.map((p) => ({
       key: p.id,
-      sig: `${groupsKey}|${["remove", "move", "hide", "rename"].map((k) => ctx.busy.has(`${k}:${p.id}`)).join()}|${JSON.stringify(p)}`,
-      build: () => row(v, p),
+      sig: `${groupsKey}|${["remove", "move", "hide", "rename"].map((k) => ctx.busy.has(`${k}:${p.id}`)).join()}|${p.id === newest}|${JSON.stringify(p)}`,
+      build: () => row(v, p, p.id === newest),
     })));
     for (const c of counters) c.update();
   }

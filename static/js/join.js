@@ -59,8 +59,10 @@ export function joinScreen(ctx) {
   }
 
   let joining = false;
+  let retry = 0; // the timer of an automatic retry after too_many_joins
   async function submit(event) {
     event.preventDefault();
+    clearTimeout(retry);
     if (joining) return;
     if (!name.value.trim()) {
       error.textContent = t("Please type your name: your group will see it.");
@@ -93,6 +95,16 @@ export function joinScreen(ctx) {
       return; // keep the token: if the join did arrive, pressing again is the same person
     }
     if (code === "removed") { ctx.end("removed"); return; }
+    if (code === "too_many_joins") {
+      // A room behind one venue address joins a few a second: this phone waits its turn, with
+      // its identity kept (a join that did arrive is the same person), and tries again by itself.
+      // The spread keeps a waiting room from coming back all in the same instant.
+      const wait = Math.min(30, Math.max(1, Number((details || {}).retry_after) || 1)) + Math.random() * 4;
+      error.textContent = t("Many people are joining on this network right now. Your phone tries again by itself in a few seconds.");
+      clearTimeout(retry);
+      retry = setTimeout(() => { if (!form.hidden && form.isConnected) form.requestSubmit(); }, wait * 1000);
+      return;
+    }
     if (code === "unknown_session") { ctx.end("ended"); return; }
     ctx.forgetIdentity();
     if (code === "too_long") {
