@@ -2,6 +2,12 @@
 remove a flood of joins at once.
 
 Removing someone and locking joining live in `lobby`; the name filter is `lobby.clean_name`.
+
+Hiding and renaming send every phone a new view, not only the person's group: a phone's view
+also shows other groups' stories in parts the whole room shares (the ballots of an open vote,
+the card on the projector, kept in the views after the end), and a list of who shows whom kept
+here would miss the next such part. It is one click of the facilitator's, no dearer than a
+phase step.
 """
 
 from __future__ import annotations
@@ -11,20 +17,14 @@ from typing import ClassVar
 
 from .command import STAFF, Change, Command, require
 from .lobby import clean_name, known_participant, without_member
-from .state import Actor, Participant, Session
-
-
-def _audience_of(state: Session, person: Participant) -> frozenset[str]:
-    """The phones that show this person's name or story: their own and their group's."""
-    group = state.group_of(person.id)
-    return frozenset(group.members if group else ()) | {person.id}
+from .state import Actor, Session
 
 
 @dataclass(frozen=True)
 class HideText(Command):
     """The facilitator hides (or shows again) one participant's name, story and answers on the
-    projector and in the showcase; their group's phones no longer see their story's title or
-    pitch. Nothing is deleted: showing again brings it all back."""
+    projector and in the showcase; no other phone sees their story's title or pitch (their
+    group's, the card on screen, the ballots). Nothing is deleted: showing again brings it all back."""
 
     event: ClassVar[str] = "hide_text"
     roles: ClassVar = STAFF
@@ -35,7 +35,7 @@ class HideText(Command):
     def run(self, state: Session, actor: Actor, now: float) -> Change:
         person = known_participant(state, self.participant)
         state = replace(state, participants={**state.participants, person.id: replace(person, hidden=self.hidden)})
-        return Change(state, phones=_audience_of(state, person))
+        return Change(state)  # every phone: see above
 
 
 @dataclass(frozen=True)
@@ -53,7 +53,7 @@ class RenameParticipant(Command):
         person = known_participant(state, self.participant)
         name = clean_name(state.settings, self.name, "The name")
         state = replace(state, participants={**state.participants, person.id: replace(person, name=name)})
-        return Change(state, phones=_audience_of(state, person))
+        return Change(state)  # every phone: see above
 
 
 @dataclass(frozen=True)
