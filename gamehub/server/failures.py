@@ -1,5 +1,6 @@
-"""The budget of failed attempts per client address (wrong room codes, keys, tokens), with the
-check and the charge in one step, so guesses sent in parallel cannot slip past it.
+"""The budgets of failed attempts (wrong room codes, keys, tokens) per client address and per
+target, with the check and the charge in one step, so guesses sent in parallel cannot slip
+past them.
 
 An attempt that needs a lookup to answer first reserves a place in its address's budget; the
 lookup's outcome settles it: a failure keeps the place for the window, a success gives it
@@ -44,7 +45,7 @@ def target(code: object, kind: str) -> str:
     """What an attempt tries, as a budget key: the room code as the lookup normalises it (only
     letters and digits, at most 16, so a made-up code cannot make a long key) and the kind of
     key (`code` for a code alone, `phone`, `projector`, `facilitator`, `organiser`, `auth`)."""
-    text = code.strip().upper().replace("-", "").replace(" ", "") if isinstance(code, str) else ""
+    text = code[:64].strip().upper().replace("-", "").replace(" ", "") if isinstance(code, str) else ""
     return f"{_NOT_CODE.sub('', text)[:16] or '-'}:{kind}"
 
 
