@@ -113,7 +113,7 @@ def test_the_facilitator_deletes_a_session_and_every_screen_is_dropped(room):
     # The facilitator's own socket is told rather than dropped, so the ack above reached it.
     assert {"name": "session_deleted", "args": [{"session": room.code}], "namespace": "/"} in \
         facilitator.client.get_received()
-    assert facilitator.call("set_locked", {"locked": True})["error"]["code"] == "bad_auth"
+    assert facilitator.call("set_locked", {"locked": True})["error"]["code"] == "unknown_session"
     assert room.hub.store.get(room.code) is None
     assert room.app.test_client().get(f"/j/{room.code}").status_code == 404
     assert not room.connect("phone", reply["token"]).client.is_connected()

@@ -154,7 +154,7 @@ class Hub:
             for room in rooms:
                 self._emitter.emit("session_deleted", {"session": session_id}, to=room)
             for sid in local:
-                self.presence.remove(sid)
+                self.presence.session_deleted(sid)
                 if sid != requester:
                     self._disconnect(sid)
         with self._locks_guard:
@@ -185,9 +185,13 @@ class Hub:
     # -- facilitator keys ------------------------------------------------------------------
 
     def key_is_current(self, connection: Connection) -> bool:
-        """Whether a facilitator connection's key is still the session's (read past any cache)."""
+        """Whether a facilitator connection's key is still the session's (read past any cache).
+        A deleted session has no key to hold: refused as every command on it is, `unknown_session`
+        (it may have been deleted by another process, or by `gamehub sessions delete`)."""
         current = self.store.facilitator_hash(connection.session_id)
-        return current is not None and self._key_holds(connection, current, lambda: organiser_key.current_hash(self.store))
+        if current is None:
+            raise Rejected("unknown_session", "This session no longer exists")
+        return self._key_holds(connection, current, lambda: organiser_key.current_hash(self.store))
 
     @staticmethod
     def _key_holds(connection: Connection, facilitator: str, organiser: Callable[[], str | None]) -> bool:

@@ -44,6 +44,7 @@ class Presence:
         self._by_sid: dict[str, Connection] = {}
         self._online: dict[str, Counter[str]] = {}
         self._per_session: Counter[str] = Counter()  # connections of each session
+        self._deleted: set[str] = set()  # sockets whose session was deleted, until they close
 
     def add(self, sid: str, connection: Connection) -> None:
         self.remove(sid)
@@ -53,6 +54,7 @@ class Presence:
             self._online.setdefault(connection.session_id, Counter())[connection.participant_id] += 1
 
     def remove(self, sid: str) -> Connection | None:
+        self._deleted.discard(sid)
         connection = self._by_sid.pop(sid, None)
         if connection:
             self._per_session[connection.session_id] -= 1
@@ -67,6 +69,16 @@ class Presence:
 
     def get(self, sid: str) -> Connection | None:
         return self._by_sid.get(sid)
+
+    def session_deleted(self, sid: str) -> None:
+        """The connection's session was deleted: it is no longer anyone, and until it closes its
+        events are refused as the session's (`unknown_session`), not as a socket that never had one."""
+        self.remove(sid)
+        self._deleted.add(sid)
+
+    def deleted(self, sid: str) -> bool:
+        """Whether this socket's session was deleted while it was connected."""
+        return sid in self._deleted
 
     def facilitators(self) -> dict[str, Connection]:
         """Every facilitator connection, by socket id."""

@@ -113,6 +113,10 @@ def register(socketio: SocketIO, hub: Hub, limiter: RateLimiter, keys: KeyWatch,
 
     def connection_or_reject() -> Connection:
         connection = hub.presence.get(request.sid)
+        if connection is None and hub.presence.deleted(request.sid):
+            # The facilitator that deleted it keeps its socket for the ack (docs/protocol.md:
+            # one code for every command on a deleted session, whichever screen sends it).
+            raise Rejected("unknown_session", "This session no longer exists")
         if connection is None:
             raise Rejected("bad_auth", "Not connected to a session")
         if connection.role is Role.FACILITATOR and not hub.key_is_current(connection):
