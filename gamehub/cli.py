@@ -9,7 +9,7 @@ import time
 
 from . import __version__, facilitator_links, heap
 from .cli_session import Unusable, session_options, session_setup
-from .extras import MissingExtra, require
+from .extras import MissingExtra, import_extra
 
 RESUME_WITHIN_HOURS = 12  # a session active this recently is "the one running now"
 MAX_SESSIONS_LIMIT = 1000  # what --max-sessions may be raised to
@@ -88,9 +88,9 @@ def _run(args: argparse.Namespace) -> int:
     # Asked first, so that a missing extra starts nothing (no port, no data directory); the
     # `scale` extra first, since it brings `postgres` too.
     if getattr(args, "message_queue", None):
-        require("redis", "Several processes (--message-queue)")
+        import_extra("redis", "Several processes (--message-queue)")
     if (getattr(args, "database_url", None) or os.environ.get("GAMEHUB_DATABASE_URL") or "").startswith("postgres"):
-        require("psycopg", "A PostgreSQL database (--database-url)")
+        import_extra("psycopg", "A PostgreSQL database (--database-url)")
     if args.command == "serve":
         return serve(args)
     from .sqlstore import open_store

@@ -18,7 +18,7 @@ class MissingExtra(RuntimeError):
     """An optional dependency is not installed; the message says, in one line, what to install."""
 
 
-def require(module: str, purpose: str) -> ModuleType:
+def import_extra(module: str, purpose: str) -> ModuleType:
     """`module`, imported; or MissingExtra naming the extra to install for `purpose`."""
     try:
         return importlib.import_module(module)

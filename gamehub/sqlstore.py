@@ -23,7 +23,7 @@ from sqlalchemy.exc import DBAPIError, IntegrityError
 
 from .engine import Session
 from .engine.codec import decode, encode
-from .extras import require
+from .extras import import_extra
 from .replay import replay
 from .sqltables import commands_table, decks_table, metadata, sessions_table, settings_table
 from .store import DeckRecord, LogEntry, SessionRecord, SessionStore, VersionConflict
@@ -77,7 +77,7 @@ class SqlStore(SessionStore):
         self.shared = shared
         sqlite = self.url.startswith("sqlite")
         if not sqlite:
-            require("psycopg", "A PostgreSQL database (--database-url)")
+            import_extra("psycopg", "A PostgreSQL database (--database-url)")
         self.engine: Engine = create_engine(self.url, **({} if sqlite else {"pool_recycle": POOL_RECYCLE_SECONDS}))
         # The log's writes. On PostgreSQL in autocommit: psycopg would otherwise send BEGIN and
         # COMMIT as round trips of their own around the one INSERT; alone it is its own
