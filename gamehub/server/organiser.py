@@ -19,7 +19,7 @@ from .hub import Hub
 from .organiser_forms import FieldError, body_object, session_settings, settings_dict
 from .ratelimit import RateLimiter
 from .sessions import TooManySessions, open_session
-from .tokens import normalise_code
+from .tokens import new_token, normalise_code, same_secret, token_hash
 
 organiser = Blueprint("organiser", __name__)
 
