@@ -246,6 +246,9 @@ def _deck_list() -> list[dict]:
 
 
 def _save(deck_id: str, checked: decks.DeckData, created: float | None = None) -> Response:
+    most = current_app.config.get("MAX_DECKS") or decks.MAX_DECKS
+    if created is None and len(_hub().store.decks()) >= most:
+        return _error(409, "too_many_decks", f"At most {most} decks are kept: delete one you no longer need first.")
     now = time.time()
     record = DeckRecord(id=deck_id, name=checked.deck.title, data=decks.to_stored(checked.data),
                         created=created or now, updated=now)
