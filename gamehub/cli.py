@@ -34,6 +34,9 @@ def build_parser() -> argparse.ArgumentParser:
     serve.add_argument("--trusted-proxies", type=int, default=0, metavar="N",
                        help="reverse proxies in front of gamehub whose X-Forwarded-For is believed, "
                             "for per-address rate limits (default: 0)")
+    serve.add_argument("--connections-per-address", type=int, default=5000, metavar="N",
+                       help="open connections one address may hold, a whole room behind one venue address "
+                            "included (default: 5000). See docs/security.md")
     serve.add_argument("--join-budget", default="40,240", metavar="BURST,PER_MINUTE",
                        help="new people one address may add to a session: BURST at once, then PER_MINUTE "
                             "(default: 40,240, so 500 behind one venue address are in within 2 minutes; "
@@ -115,7 +118,8 @@ def serve(args: argparse.Namespace) -> int:
     try:
         deck, session_fields = session_setup(args, (
             ("--max-sessions", args.max_sessions, range(1, MAX_SESSIONS_LIMIT + 1)),
-            ("--trusted-proxies", args.trusted_proxies, range(0, 11))))
+            ("--trusted-proxies", args.trusted_proxies, range(0, 11)),
+            ("--connections-per-address", args.connections_per_address, range(1, MAX_CONNECTIONS + 1))))
     except Unusable as error:
         print(f"gamehub: {error}", file=sys.stderr)
         return 2
@@ -190,7 +194,7 @@ def serve(args: argparse.Namespace) -> int:
     app = create_app({"PUBLIC_URL": public_url, "ASYNC_MODE": args.async_mode, "DECK": deck,
                       "SETTINGS": settings, "STORE": store, "SECRET_KEY": secret_key,
                       "TRUSTED_PROXIES": args.trusted_proxies, "MESSAGE_QUEUE": args.message_queue,
-                      "JOIN_BUDGET": args.join_budget,
+                      "JOIN_BUDGET": args.join_budget, "CONNECTIONS_PER_ADDRESS": args.connections_per_address,
                       "MAX_SESSIONS": args.max_sessions, "DATA_DIR": str(data_dir)})
     hub = hub_of(app)
 
@@ -333,7 +337,11 @@ def _serve_eventlet(app, listener) -> None:
         resource.setrlimit(resource.RLIMIT_NOFILE, (hard if hard != resource.RLIM_INFINITY else 65536, hard))
     # Views and acks are small and wanted at once: no Nagle delay (accepted sockets inherit it).
     listener.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
-    eventlet.wsgi.server(listener, app, log_output=False, max_size=MAX_CONNECTIONS)
+    from .deadline import SOCKET_SECONDS, eventlet_protocol
+
+    # No traceback ever goes to a client (debug=False); requests and sockets have time limits.
+    eventlet.wsgi.server(listener, app, log_output=False, max_size=MAX_CONNECTIONS, debug=False,
+                         protocol=eventlet_protocol(), socket_timeout=SOCKET_SECONDS)
 
 
 def export(store, args: argparse.Namespace) -> int:

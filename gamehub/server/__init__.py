@@ -23,6 +23,11 @@ from .sharedpresence import SharedPresence
 from .organiser import organiser
 from .ownership import ownership_for
 from .pages import pages
+from .gate import CONFIG_DEFAULTS as GATE_DEFAULTS
+from .gate import Gate
+from .organiser import MAX_BODY as ORGANISER_MAX_BODY
+from .packets import StrictPacket
+from .packets import guard as guard_packets
 from .ratelimit import CONFIG_DEFAULTS as RATE_LIMIT_DEFAULTS
 from .ratelimit import RateLimiter
 from .onscreen import OnScreen
@@ -58,6 +63,7 @@ DEFAULTS = {
     "DATA_DIR": None,
     **RATE_LIMIT_DEFAULTS,  # see gamehub/server/ratelimit.py and docs/security.md
     **REACTION_DEFAULTS,  # see gamehub/server/reactions.py
+    **GATE_DEFAULTS,  # see gamehub/server/gate.py and docs/security.md
 }
 
 
@@ -107,6 +113,7 @@ def create_app(config: dict | None = None) -> Flask:
         app,
         async_mode=app.config["ASYNC_MODE"],
         max_http_buffer_size=app.config["MAX_MESSAGE_BYTES"],
+        serializer=StrictPacket,  # malformed packets fail in decoding, caught by guard_packets
         cors_allowed_origins=allowed_origins(app.config["PUBLIC_URL"]),
         message_queue=app.config["MESSAGE_QUEUE"],
         # No handler uses Flask's cookie session; copying it around every event costs time.
@@ -129,6 +136,7 @@ def create_app(config: dict | None = None) -> Flask:
     app.extensions["gamehub.keywatch"] = keys
     reactions = _reactions(app, hub, socketio, emitter)
     socket_events.register(socketio, hub, limiter, keys, reactions)
+    guard_packets(socketio.server, limiter, hub.drop)
     if app.config["MESSAGE_QUEUE"]:
         QueueWatch(app.config["MESSAGE_QUEUE"], hub.resync_local, socketio.start_background_task,
                    socketio.sleep).start()
@@ -142,6 +150,9 @@ def create_app(config: dict | None = None) -> Flask:
     app.register_blueprint(organiser)
     app.after_request(add_security_headers)
     app.wsgi_app = without_tracebacks(app.wsgi_app)  # outside the Socket.IO middleware too
+    # Outermost: a request is counted, capped and fully received before anything else runs.
+    app.wsgi_app = Gate(app.wsgi_app, limiter.address, int(app.config["CONNECTIONS_PER_ADDRESS"]),
+                        app.config["MAX_MESSAGE_BYTES"], ORGANISER_MAX_BODY)
     return app
 
 
