@@ -971,16 +971,17 @@ def test_typing_over_the_text_of_a_removed_member_merges_and_names_only_those_st
     assert view["groups"][0]["answers"][0] == {"text": "orphan text", "authors": [state.participants[second].name]}
 
 
-def test_an_update_that_builds_on_one_the_server_lacks_waits_and_applies_when_that_one_arrives():
-    # Yjs applies updates in any order: what depends on a missing update is kept, not refused.
+def test_an_update_that_builds_on_one_the_server_lacks_is_refused_and_taken_after_that_one():
+    # Yjs would keep it waiting, stored and passed on for ever if the one before never came:
+    # refused instead (a phone has one update in flight, and syncs after any refusal).
     state = at("planning")
     pid = members(state, 1)[0]
     sheet = state.group(1).sheet.id
     phone = Typist()
     earlier, later = phone.append(0, "one"), phone.append(0, " two")
-    waiting = run_outcome(state, EditSheet(sheet=sheet, update=later), participant(pid))
-    assert waiting.state.group(1).texts[0] == "" and waiting.echo.fields == ()
-    done = run_outcome(waiting.state, EditSheet(sheet=sheet, update=earlier), participant(pid))
+    rejects(state, EditSheet(sheet=sheet, update=later), participant(pid), "bad_update")
+    first = run_outcome(state, EditSheet(sheet=sheet, update=earlier), participant(pid))
+    done = run_outcome(first.state, EditSheet(sheet=sheet, update=later), participant(pid))
     assert done.state.group(1).texts[0] == "one two" and done.echo.fields == (0,)
 
 
@@ -1008,15 +1009,13 @@ def test_an_answer_may_be_emptied_again():
     assert state.group(1).texts[0] == "" and state.group(1).sheet.authors[0] == (pid,)
 
 
-def test_text_outside_the_four_answers_is_stored_but_ignored():
+def test_text_outside_the_four_answers_is_refused():
     # The document has q0..q3 only; another root (a fifth "question", a client's own data)
-    # changes no answer.
+    # would be stored and passed on to every groupmate, outside any limit.
     state = at("planning")
     pid = members(state, 1)[0]
-    result = run_outcome(state, EditSheet(sheet=state.group(1).sheet.id, update=Typist(questions=5).append(4, "x")),
-                         participant(pid))
-    assert result.state.group(1).texts == ("",) * 4 and result.echo.fields == ()
-    assert result.state.group(1).sheet.authors == ((),) * 4
+    rejects(state, EditSheet(sheet=state.group(1).sheet.id, update=Typist(questions=5).append(4, "x")),
+            participant(pid), "bad_update")
 
 
 def test_an_update_changes_only_the_senders_own_group():

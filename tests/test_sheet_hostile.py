@@ -15,7 +15,7 @@ from sheets import Typist, typist_for
 import gamehub.engine.sheet as sheet_module
 from gamehub.engine.codec import decode, encode
 from gamehub.engine.planning import EditSheet
-from gamehub.engine.sheet import MAX_CLIENTS, MAX_UPDATE_STRUCTS, Sheet
+from gamehub.engine.sheet import MAX_CLIENTS, MAX_UPDATE_PLACED, MAX_UPDATE_STRUCTS, TOO_LARGE, Sheet
 
 
 def planning():
@@ -106,10 +106,23 @@ def test_a_member_writes_from_a_bounded_number_of_client_ids():
 def test_an_update_with_too_many_structs_is_too_large():
     state = planning()
     pid = state.group(1).members[0]
+    # Typed one after the other: each is placed next to the one before, without a search.
     update = y.update({7: (0, [y.item("a", origin=(7, k - 1) if k else None) for k in range(MAX_UPDATE_STRUCTS + 1)])})
     rejects(state, *send(state, pid, update)[:2], code="update_too_large")
     within = y.update({7: (0, [y.item("a", origin=(7, k - 1) if k else None) for k in range(MAX_UPDATE_STRUCTS)])})
     assert accept(state, pid, within).group(1).texts[0] == "a" * MAX_UPDATE_STRUCTS
+
+
+def test_an_update_with_too_many_structs_placed_apart_is_too_large():
+    state = planning()
+    pid = state.group(1).members[0]
+    state = accept(state, pid, y.update({7: (0, [y.item("x" * 40)])}))
+    # Each after another character of what the server holds: each placed by a search.
+    update = y.update({8: (0, [y.item("b", origin=(7, k)) for k in range(MAX_UPDATE_PLACED + 1)])})
+    error = rejects(state, *send(state, pid, update)[:2], code="update_too_large")
+    assert error.details == TOO_LARGE
+    within = y.update({8: (0, [y.item("b", origin=(7, k)) for k in range(MAX_UPDATE_PLACED)])})
+    assert accept(state, pid, within).group(1).texts[0] == "x" * 40 + "b" * MAX_UPDATE_PLACED  # none knew the end
 
 
 def test_a_full_sheet_takes_no_more_and_says_so(monkeypatch):

@@ -9,12 +9,18 @@ the other members, in any order. Phones also resync now and then, as after a rec
 end each phone syncs as docs/protocol.md says (`sheet_sync`: apply what the server's
 `missing_for` gives, send back what the server's state vector lacks), and every phone's text
 equals the server's `texts`, which the export shows.
+
+And a hostile member sends random and crafted updates (the security review's insert bomb
+among them) while a friend types: each is answered quickly, and nothing of the friend's that
+the server acknowledged is lost.
 """
 
 from __future__ import annotations
 
 import base64
+import time
 
+import yjs_craft as y
 from helpers import NOW, participant, played_to
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
@@ -150,3 +156,72 @@ def test_concurrent_typing_with_a_bad_network_ends_the_same_on_every_phone_and_i
     fresh = Typist()
     fresh.apply(server.sheet.missing_for(EMPTY_STATE_VECTOR))
     assert tuple(fresh.text(q) for q in range(4)) == texts
+
+
+# A hostile member's updates, as hypothesis draws them: random bytes, and Yjs updates built
+# byte by byte with anything in them (other roots, embeds, map keys, origins nobody has, the
+# victim's client id, thousands of concurrent inserts).
+ROOTS = ["q0", "q1", "q3", "x", "q4", ""]
+CONTENTS = [y.STRING, y.STRING, y.DELETED, y.EMBED, y.FORMAT, y.ANY]
+
+
+@st.composite
+def hostile_items(draw, clients):
+    items = []
+    for _ in range(draw(st.integers(1, 6))):
+        origin = draw(st.none() | st.tuples(st.sampled_from(clients), st.integers(0, 40)))
+        right = draw(st.none() | st.tuples(st.sampled_from(clients), st.integers(0, 40)))
+        items.append(y.item(draw(st.text(min_size=0, max_size=5)), root=draw(st.sampled_from(ROOTS)),
+                            origin=origin, right=right, content=draw(st.sampled_from(CONTENTS)),
+                            deleted=draw(st.integers(1, 3)),
+                            parent_sub=draw(st.none() | st.just("k"))))
+    return items
+
+
+@st.composite
+def hostile_updates(draw, victim: int):
+    kind = draw(st.sampled_from(["bytes", "crafted", "crafted", "bomb"]))
+    if kind == "bytes":
+        return base64.b64encode(draw(st.binary(max_size=200))).decode()
+    if kind == "bomb":
+        root = draw(st.sampled_from(["x", "q0"]))
+        return y.update({draw(st.integers(10_000, 20_000)) + i: (0, [y.item("a", root=root)])
+                         for i in range(draw(st.sampled_from([150, 3_700])))})
+    clients = [victim, 77, 78, 79]
+    chosen = draw(st.lists(st.sampled_from(clients), min_size=0, max_size=3, unique=True))
+    deletes = draw(st.dictionaries(st.sampled_from(clients), st.lists(st.tuples(st.integers(0, 30), st.integers(1, 4)),
+                                                                      min_size=1, max_size=3), max_size=2))
+    return y.update({c: (draw(st.integers(0, 12)), draw(hostile_items(clients))) for c in chosen}, deletes)
+
+
+ANSWER_WITHIN = 0.5  # seconds: far above what a bounded update costs, far below the review's 15 s
+
+
+@settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large])
+@given(data=st.data())
+def test_hostile_updates_are_answered_quickly_and_lose_nothing_acknowledged(data):
+    state = played_to("planning", n_people=2, group_size=2, settings=Settings(group_size=2))
+    server = Server(state)
+    friend, foe = server.group.members
+    phone = Typist()
+    victim = phone.doc.client_id
+    acked: dict[int, int] = {}
+    for _ in range(data.draw(st.integers(3, 12), label="rounds")):
+        if data.draw(st.booleans(), label="friend types"):
+            server.receive(friend, phone.append(data.draw(st.integers(0, 3), label="q"), "ok "))
+            acked = clocks(server.sheet.state_vector())
+        update = data.draw(hostile_updates(victim), label="hostile")
+        started = time.perf_counter()
+        outcome = apply(server.state, EditSheet(sheet=server.sheet.id, update=update), participant(foe), NOW)
+        assert time.perf_counter() - started < ANSWER_WITHIN
+        if outcome.ok:
+            server.state = outcome.state
+        else:
+            assert outcome.error.code in {"bad_update", "update_too_large", "not_your_client", "too_many_clients",
+                                          "too_long", "sheet_full"}, outcome.error.to_dict()
+        # Everything of the friend's the server acknowledged is still in the document, under her id.
+        assert clocks(server.sheet.state_vector()).get(victim, 0) == acked.get(victim, 0)
+    # She syncs, types on, and the server takes it: her phone and the server agree.
+    phone.apply(server.sheet.missing_for(phone.state_vector()))
+    server.receive(friend, phone.append(0, "end"))
+    assert tuple(phone.text(q) for q in range(4)) == server.sheet.texts

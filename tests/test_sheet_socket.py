@@ -12,7 +12,7 @@ import time
 import pytest
 from sheets import EMPTY_STATE_VECTOR, SheetPhone, Typist
 
-from gamehub.engine.sheet import MAX_STATE_VECTOR, SHEET_GRACE
+from gamehub.engine.sheet import MAX_STATE_VECTOR, SHEET_GRACE, TOO_LARGE
 from helpers import steps_to_planning
 
 PEOPLE = 8  # two groups of four
@@ -107,7 +107,7 @@ def test_a_refused_update_reaches_nobody_and_changes_nothing(room, planning):
         ({"sheet": other, "update": Typist().append(0, "x")}, "not_your_group", {"sheet": own}),
         ({"sheet": own, "update": "not base64"}, "bad_update", None),
         ({"sheet": own, "update": "QUJD"}, "bad_update", None),
-        ({"sheet": own, "update": "A" * 70_000}, "update_too_large", {"limit": 65_536}),
+        ({"sheet": own, "update": "A" * 70_000}, "update_too_large", TOO_LARGE),
         ({"sheet": own, "update": Typist().append(0, "x" * 2001)}, "too_long", {"question": 0, "length": 2001,
                                                                                "limit": 2000}),
         ({"sheet": own}, "bad_payload", None),
@@ -181,6 +181,7 @@ def test_sheet_sync_refusals(room, planning):
         (phones[a], {"sheet": own, "state_vector": "not base64"}, "bad_update"),
         (phones[a], {"sheet": own, "state_vector": "A" * (MAX_STATE_VECTOR + 4)}, "bad_update"),
         (phones[a], {"sheet": own, "state_vector": "/w=="}, "bad_update"),  # a var-int cut short
+        (phones[a], {"sheet": own, "state_vector": "AAA="}, "bad_update"),  # a byte after the vector
         (phones[a], {"sheet": own}, "bad_payload"),
         (phones[a], {"sheet": own, "state_vector": 1}, "bad_payload"),
         (phones[a], {"sheet": own, "state_vector": EMPTY_STATE_VECTOR, "more": True}, "bad_payload"),
@@ -324,9 +325,13 @@ def test_updates_sent_within_30_seconds_of_the_showcase_are_kept_and_later_ones_
     assert too_late["ok"] is False and too_late["error"]["code"] == "wrong_phase"
     assert room.state.version == version and mate.hear() == []
     assert export_json(room)["groups"][0]["answers"][0]["answer"] == "in planning, just in time"
-    # Back to planning: the sheet takes changes again.
+    # Back to planning: the sheet takes changes again. The refused change is still on the
+    # phone, and what it types next builds on it: it syncs first, as the pages do after
+    # `wrong_phase`, which sends it along (an update building on what the server lacks is refused).
     assert facilitator.call("back", {"from_phase": "showcase"})["ok"]
+    writer.sync()
     assert writer.type(1, "more planning")["ok"]
+    assert room.state.groups[0].sheet.texts[:2] == ("in planning, just in time too late", "more planning")
 
 
 # ---------------------------------------------------------------------------------------------

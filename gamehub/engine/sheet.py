@@ -36,9 +36,10 @@ MAX_UPDATE = 65_536  # base64 characters in one update: a paste of four full ans
 MAX_STATE_VECTOR = 4_096
 # What pycrdt may have to do for one update is about the structs it places times the structs
 # already between their neighbours: these two caps bound it (docs/performance.md).
-MAX_UPDATE_STRUCTS = 100  # structs (runs of typed or deleted text) in one update
+MAX_UPDATE_STRUCTS = 1_000  # structs (runs of typed or deleted text) in one update
+MAX_UPDATE_PLACED = 32  # of those, placed by a search: not typed right after the one before
 MAX_UPDATE_DELETES = 4_000  # deleted ranges in one update (a sync sends the document's every one)
-MAX_SHEET_STRUCTS = 10_000  # structs in a sheet's document, counted as its stored updates hold them
+MAX_SHEET_STRUCTS = 16_000  # structs in a sheet's document, counted as its stored updates hold them
 MAX_SHEET_SIZE = 262_144  # base64 characters of a sheet's stored document
 MAX_CLIENTS = 32  # Yjs client ids per participant and sheet: a new one per page load or rebuild
 COMPACT_AFTER = 64  # updates in the tail before they are merged into the base
@@ -136,9 +137,10 @@ class Sheet:
         raw = decode_b64(update, "update")
         roots = frozenset(text_name(q) for q in range(len(self.texts)))
         try:
-            shape = ywire.read(raw, roots, MAX_UPDATE_STRUCTS, MAX_UPDATE_DELETES)
+            shape = ywire.read(raw, roots, MAX_UPDATE_STRUCTS, MAX_UPDATE_PLACED, MAX_UPDATE_DELETES)
         except ywire.TooMany:
-            raise Rejected("update_too_large", f"An update holds at most {MAX_UPDATE_STRUCTS} structs and "
+            raise Rejected("update_too_large", f"An update holds at most {MAX_UPDATE_STRUCTS} structs, "
+                                               f"{MAX_UPDATE_PLACED} of them placed apart, and "
                                                f"{MAX_UPDATE_DELETES} deleted ranges", TOO_LARGE) from None
         live = self._take()
         try:
@@ -186,23 +188,8 @@ class Sheet:
 
     def _claims(self, shape: ywire.Shape, author: str, held: dict[int, int]) -> tuple[int, ...]:
         """The client ids this update claims for `author`; Rejected if it may not be applied."""
-        owners = dict(self.clients)
-        new = []
-        for client, run in shape.runs.items():
-            have = held.get(client, 0)
-            if run[0][0] > have:
-                raise _lacking()
-            if run[-1][1] <= have:
-                continue  # nothing the server lacks: whoever sends it changes nothing
-            owner = owners.get(client, SERVER if client in held else None)
-            if owner is None:
-                new.append(client)
-            elif owner != author:
-                raise Rejected("not_your_client", "This Yjs client id belongs to someone else: "
-                                                  "start a new document", {"client": client})
-        if new and sum(1 for owner in owners.values() if owner == author) + len(new) > MAX_CLIENTS:
-            raise Rejected("too_many_clients", f"A member writes from at most {MAX_CLIENTS} Yjs client ids "
-                                               "in a sheet", {"limit": MAX_CLIENTS})
+        if any(run[0][0] > held.get(client, 0) for client, run in shape.runs.items()):
+            raise _lacking()
         # Placed as Yjs places them: a client's structs in clock order, each once the ids it is
         # placed by are there. Whatever cannot be placed would wait in pycrdt, stored for ever.
         clocks, waiting = dict(held), {client: list(reversed(run)) for client, run in shape.runs.items()}
@@ -220,6 +207,20 @@ class Sheet:
                 raise _lacking()
         if any(end > clocks.get(client, 0) for client, _clock, end in shape.deletes):
             raise Rejected("bad_update", "This update deletes what the server does not have: sync first")
+        owners = dict(self.clients)
+        new = []
+        for client, run in shape.runs.items():
+            if run[-1][1] <= held.get(client, 0):
+                continue  # nothing the server lacks: whoever sends it changes nothing
+            owner = owners.get(client, SERVER if client in held else None)
+            if owner is None:
+                new.append(client)
+            elif owner != author:
+                raise Rejected("not_your_client", "This Yjs client id belongs to someone else: "
+                                                  "start a new document", {"client": client})
+        if new and sum(1 for owner in owners.values() if owner == author) + len(new) > MAX_CLIENTS:
+            raise Rejected("too_many_clients", f"A member writes from at most {MAX_CLIENTS} Yjs client ids "
+                                               "in a sheet", {"limit": MAX_CLIENTS})
         return tuple(new)
 
     def missing_for(self, state_vector: str) -> str:
@@ -244,7 +245,8 @@ class Sheet:
             self._give(live)
 
 
-TOO_LARGE = {"limit": MAX_UPDATE, "structs": MAX_UPDATE_STRUCTS, "deletes": MAX_UPDATE_DELETES}
+TOO_LARGE = {"limit": MAX_UPDATE, "structs": MAX_UPDATE_STRUCTS, "placed": MAX_UPDATE_PLACED,
+             "deletes": MAX_UPDATE_DELETES}
 
 
 def _lacking() -> Rejected:
@@ -260,7 +262,7 @@ def _structs(whole: bytes) -> int:
     """The structs of a document's own encoding (one from before the checks may not read: it
     counts as full, so it takes nothing more)."""
     try:
-        return ywire.read(whole, None, MAX_SHEET_STRUCTS, 1 << 30).structs
+        return ywire.read(whole, None, MAX_SHEET_STRUCTS).structs
     except (Rejected, ywire.TooMany):
         return MAX_SHEET_STRUCTS + 1
 

@@ -71,22 +71,29 @@ class Shape:
     # per client, its structs in clock order: (first clock, end clock, the ids it is placed by)
     runs: dict[int, list[tuple[int, int, tuple[tuple[int, int], ...]]]] = field(default_factory=dict)
     deletes: list[tuple[int, int, int]] = field(default_factory=list)  # client, clock, end
-    structs: int = 0  # items and GC structs: what pycrdt must place, each at a cost
+    structs: int = 0  # items and GC structs
+    # Items pycrdt must place by a search: all but those typed right after the item before
+    # them in the same run (pycrdt finds the place of such an item next to that one, which is
+    # new, so only items of this same update can be in the way).
+    placed: int = 0
     roots: set[str] = field(default_factory=set)
 
 
-def read(raw: bytes, roots: frozenset[str] | None, max_structs: int, max_deletes: int | None = None) -> Shape:
+def read(raw: bytes, roots: frozenset[str] | None, max_structs: int, max_placed: int | None = None,
+         max_deletes: int | None = None) -> Shape:
     """The shape of a Yjs v1 update whose items are plain text (or deleted text) in `roots`
     (any root if None).
-    Rejected `bad_update` otherwise; TooMany past `max_structs` structs or `max_deletes`
-    deleted ranges."""
+    Rejected `bad_update` otherwise; TooMany past `max_structs` structs, `max_placed` placed
+    by a search, or `max_deletes` deleted ranges (no limit when None)."""
     try:
-        return _read(_Reader(raw), roots, max_structs, max_structs if max_deletes is None else max_deletes)
+        return _read(_Reader(raw), roots, max_structs, max_structs if max_placed is None else max_placed,
+                     1 << 62 if max_deletes is None else max_deletes)
     except (_Malformed, UnicodeDecodeError) as error:
         raise Rejected("bad_update", f"This is not a Yjs update of the sheet's texts ({error})") from None
 
 
-def _read(reader: _Reader, roots: frozenset[str] | None, max_structs: int, max_deletes: int) -> Shape:
+def _read(reader: _Reader, roots: frozenset[str] | None, max_structs: int, max_placed: int,
+          max_deletes: int) -> Shape:
     shape = Shape()
 
     for _ in range(reader.count()):
@@ -95,8 +102,12 @@ def _read(reader: _Reader, roots: frozenset[str] | None, max_structs: int, max_d
             raise _Malformed("a client's structs come once, and not empty")
         shape.structs += structs
         run = shape.runs[client] = []
+        after_item = False
         for _ in range(structs):
-            length, refs = _struct(reader, roots, shape)
+            length, origin, refs = _struct(reader, roots, shape)
+            if origin is not None and not (after_item and origin == (client, clock - 1)):
+                shape.placed += 1
+            after_item = origin is not None
             run.append((clock, clock + length, refs))
             clock += length
             if clock > MAX_CLIENT:
@@ -112,17 +123,21 @@ def _read(reader: _Reader, roots: frozenset[str] | None, max_structs: int, max_d
         raise _Malformed("bytes after the delete set")
     # Counted once the whole update has read well, so garbage is always malformed; reading
     # is bounded by the update's length anyway.
-    if shape.structs > max_structs or len(shape.deletes) > max_deletes:
+    if shape.structs > max_structs or shape.placed > max_placed or len(shape.deletes) > max_deletes:
         raise TooMany
     return shape
 
 
-def _struct(reader: _Reader, roots: frozenset[str] | None, shape: Shape) -> tuple[int, tuple[tuple[int, int], ...]]:
-    """Reads one struct; returns its length in clock units and the ids it is placed by."""
+Id = tuple[int, int]
+
+
+def _struct(reader: _Reader, roots: frozenset[str] | None, shape: Shape) -> tuple[int, Id | None, tuple[Id, ...]]:
+    """Reads one struct; returns its length in clock units, whether it is an item and what
+    its origin is (an item without one: (-1, -1)), and the ids it is placed by."""
     info = reader.byte()
     ref = info & 0x1F
     if ref == GC:
-        return _length(reader), ()
+        return _length(reader), None, ()
     if ref == SKIP:
         raise _Malformed("a gap (its structs wait for others)")
     if ref not in (DELETED, STRING):
@@ -130,6 +145,7 @@ def _struct(reader: _Reader, roots: frozenset[str] | None, shape: Shape) -> tupl
     if info & PARENT_SUB:
         raise _Malformed("a map key")
     refs = tuple((reader.varuint(), reader.varuint()) for flag in (ORIGIN, RIGHT_ORIGIN) if info & flag)
+    origin = refs[0] if info & ORIGIN else (-1, -1)
     if not info & (ORIGIN | RIGHT_ORIGIN):
         if reader.varuint(1) != 1:
             raise _Malformed("a nested type")
@@ -138,11 +154,11 @@ def _struct(reader: _Reader, roots: frozenset[str] | None, shape: Shape) -> tupl
             raise _Malformed(f"root {root[:20]!r} is not one of the sheet's texts")
         shape.roots.add(root)
     if ref == DELETED:
-        return _length(reader), refs
+        return _length(reader), origin, refs
     text = reader.string()
     if not text:
         raise _Malformed("an empty string")
-    return len(text.encode("utf-16-le")) // 2, refs  # Yjs counts UTF-16 units
+    return len(text.encode("utf-16-le")) // 2, origin, refs  # Yjs counts UTF-16 units
 
 
 def _length(reader: _Reader) -> int:
