@@ -337,11 +337,11 @@ def _serve_eventlet(app, listener) -> None:
         resource.setrlimit(resource.RLIMIT_NOFILE, (hard if hard != resource.RLIM_INFINITY else 65536, hard))
     # Views and acks are small and wanted at once: no Nagle delay (accepted sockets inherit it).
     listener.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
-    from .deadline import SOCKET_SECONDS, eventlet_protocol
+    from .deadline import SOCKET_SECONDS, eventlet_protocol, peers_for
 
     # No traceback ever goes to a client (debug=False); requests and sockets have time limits.
     eventlet.wsgi.server(listener, app, log_output=False, max_size=MAX_CONNECTIONS, debug=False,
-                         protocol=eventlet_protocol(), socket_timeout=SOCKET_SECONDS)
+                         protocol=eventlet_protocol(peers=peers_for(app.config)), socket_timeout=SOCKET_SECONDS)
 
 
 def export(store, args: argparse.Namespace) -> int:

@@ -14,9 +14,16 @@ what a phone sees: docs/security.md.
 
 `environ[CLOSE]` asks the server to close the connection after the response (a refusal sent
 before the body was read: the rest of the body is never waited for).
+
+A server that faces its clients directly (no `--trusted-proxies`) also counts open sockets per
+peer address (`Peers`), so sockets that have not sent a request yet count too; past the cap a
+new socket gets a bare `429` and is closed before anything is read from it. Behind a proxy
+every socket comes from the proxy: then only the gate counts, per forwarded address.
 """
 
 from __future__ import annotations
+
+from collections import defaultdict
 
 REQUEST_SECONDS = 10.0  # to send a whole request, headers and body, on a new connection
 # The same for each later request on a kept-alive connection. Longer than Engine.IO's ping
@@ -30,13 +37,60 @@ UPGRADED = "gamehub.upgraded"
 CLOSE = "gamehub.close"
 
 
-def eventlet_protocol(request_seconds: float = REQUEST_SECONDS, next_seconds: float = NEXT_REQUEST_SECONDS):
+REFUSED = (b"HTTP/1.1 429 Too Many Requests\r\nContent-Length: 0\r\nRetry-After: 5\r\n"
+           b"Connection: close\r\n\r\n")
+
+
+class Peers:
+    """Open sockets per peer address (counted as the rate limits count: IPv6 per /64)."""
+
+    def __init__(self, most: int):
+        self.most = most
+        self.open: defaultdict[str, int] = defaultdict(int)
+
+    def take(self, peer) -> str | None:
+        """The key `peer` is counted under (give it back when the socket ends), or None: too many."""
+        from .server.ratelimit import client_address
+
+        key = client_address({"REMOTE_ADDR": peer[0] if isinstance(peer, tuple) else peer})
+        if self.open[key] >= self.most:
+            return None
+        self.open[key] += 1
+        return key
+
+    def give(self, key: str) -> None:
+        self.open[key] -= 1
+        if not self.open[key]:
+            del self.open[key]
+
+
+def peers_for(config) -> Peers | None:
+    """Per-peer counting for an app's config: only when no proxy stands between."""
+    return None if int(config["TRUSTED_PROXIES"]) else Peers(int(config["CONNECTIONS_PER_ADDRESS"]))
+
+
+def eventlet_protocol(request_seconds: float = REQUEST_SECONDS, next_seconds: float = NEXT_REQUEST_SECONDS,
+                      peers: Peers | None = None):
     """An `eventlet.wsgi.HttpProtocol` with the request deadline (`protocol=` of eventlet's server)."""
     from eventlet import greenio
     from eventlet.hubs import get_hub
     from eventlet.wsgi import HttpProtocol
 
     class Protocol(HttpProtocol):
+        def __init__(self, conn_state, server):
+            key = peers.take(conn_state[0]) if peers else ""
+            if key is None:
+                try:
+                    conn_state[1].sendall(REFUSED)
+                except OSError:
+                    pass
+                return  # eventlet's server closes the socket when this returns
+            try:
+                super().__init__(conn_state, server)  # handles every request of the connection
+            finally:
+                if peers:
+                    peers.give(key)
+
         def handle_one_request(self):
             seconds = next_seconds if hasattr(self, "_deadline") else request_seconds
             self._deadline = get_hub().schedule_call_global(seconds, greenio.shutdown_safe, self.connection)
@@ -64,7 +118,7 @@ def eventlet_protocol(request_seconds: float = REQUEST_SECONDS, next_seconds: fl
 
 
 def gevent_handler(request_seconds: float = REQUEST_SECONDS, next_seconds: float = NEXT_REQUEST_SECONDS,
-                   socket_seconds: float = SOCKET_SECONDS):
+                   socket_seconds: float = SOCKET_SECONDS, peers: Peers | None = None):
     """A `gevent.pywsgi.WSGIHandler` with the request deadline and the per-operation bound."""
     import socket
 
@@ -79,8 +133,19 @@ def gevent_handler(request_seconds: float = REQUEST_SECONDS, next_seconds: float
 
     class Handler(WSGIHandler):
         def handle(self):
+            key = peers.take(self.client_address) if peers else ""
+            if key is None:
+                try:
+                    self.socket.sendall(REFUSED)
+                except OSError:
+                    pass
+                return  # gevent's server closes the socket when this returns
             self.socket.settimeout(socket_seconds)
-            super().handle()
+            try:
+                super().handle()
+            finally:
+                if peers:
+                    peers.give(key)
 
         def handle_one_request(self):
             self._deadline = get_hub().loop.timer(next_seconds if hasattr(self, "_deadline") else request_seconds)

@@ -37,10 +37,10 @@ def serve(app, listener) -> None:
         resource.setrlimit(resource.RLIMIT_NOFILE, (hard if hard != resource.RLIM_INFINITY else 65536, hard))
     listener.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
     listener.listen(1024)
-    from .deadline import gevent_handler
+    from .deadline import gevent_handler, peers_for
 
     WSGIServer(listener, app, log=None, error_log=None, spawn=Pool(MAX_CONNECTIONS),
-               handler_class=gevent_handler()).serve_forever()
+               handler_class=gevent_handler(peers=peers_for(app.config))).serve_forever()
 
 
 def runner():

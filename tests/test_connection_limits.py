@@ -173,6 +173,13 @@ def test_an_address_holds_at_most_its_connections_while_others_still_connect(ser
                 break
             time.sleep(0.2)
         assert status == b"HTTP/1.1 101 Switching Protocols"
+        # Sockets that have sent nothing yet count too (the server faces its clients directly).
+        held += [socket.create_connection(("127.0.0.1", server.port), source_address=("127.0.0.4", 0))
+                 for _ in range(PER_ADDRESS)]
+        time.sleep(0.3)
+        sock, status = upgrade(server.port, "127.0.0.4")
+        held.append(sock)
+        assert status == b"HTTP/1.1 429 Too Many Requests"
     finally:
         for sock in held:
             sock.close()
