@@ -18,6 +18,7 @@ from __future__ import annotations
 import io
 import json
 import logging
+import threading
 from collections import defaultdict
 from collections.abc import Callable
 
@@ -65,20 +66,27 @@ class Gate:
         self._socketio_path = socketio_path
         self.open: defaultdict[str, int] = defaultdict(int)  # address -> requests in progress
         self._refusing: set[str] = set()  # addresses told so in the log, until their requests end
+        self._lock = threading.Lock()  # the threading mode's requests run in parallel threads
 
     def __call__(self, environ: dict, start_response):
         address = self._address(environ)
-        if self.open[address] >= self.per_address:
-            if address not in self._refusing:  # one line per address at the cap, not one per refusal
+        with self._lock:
+            admitted = self.open[address] < self.per_address
+            if admitted:
+                self.open[address] += 1
+            # One line per address at the cap, not one per refusal.
+            first_refusal = not admitted and address not in self._refusing
+            if first_refusal:
                 self._refusing.add(address)
-                log.warning("refusing connections from %s: %d open, the most one address may have",
-                            address, self.per_address)
+        if first_refusal:
+            log.warning("refusing connections from %s: %d open, the most one address may have",
+                        address, self.per_address)
+        if not admitted:
             accept = parse_accept_header(environ.get("HTTP_ACCEPT_LANGUAGE"), LanguageAccept)
             message = gettext(negotiate([value for value, _quality in accept]) or SOURCE,
                               "Too many connections from your network: wait a moment and try again")
             return self._refuse(environ, start_response, "429 Too Many Requests", "too_many_connections",
                                 message, [("Retry-After", "5")])
-        self.open[address] += 1
         try:
             refusal = self._take_body(environ)
             if refusal:
@@ -88,10 +96,11 @@ class Gate:
                 environ.get(UPGRADED, _nothing)()
             return self.app(environ, start_response)
         finally:
-            self.open[address] -= 1
-            if not self.open[address]:
-                del self.open[address]
-                self._refusing.discard(address)
+            with self._lock:
+                self.open[address] -= 1
+                if not self.open[address]:
+                    del self.open[address]
+                    self._refusing.discard(address)
 
     def _take_body(self, environ: dict) -> tuple | None:
         """Read the body into memory (within the request deadline), or say why not."""
