@@ -110,11 +110,13 @@ def test_a_session_comes_back_whole_from_a_reopened_store(store_factory):
     record, _ = new_session(store)
     state = play(store, record, a_game())
     member, mate = state.groups[0].members[:2]
-    sheet, phone = state.groups[0].sheet.id, Typist()
+    sheet, phone, mates_phone = state.groups[0].sheet.id, Typist(), Typist()  # each member's own
+    typed = phone.append(1, "Ünïcode ✓ and\nnewlines 😀")
+    mates_phone.apply(typed)
     state = play(store, dataclasses.replace(record, state=state), [
-        ("sheet_update", {"sheet": sheet, "update": phone.append(1, "Ünïcode ✓ and\nnewlines 😀")},
-         Actor(Role.PARTICIPANT, member)),
-        ("sheet_update", {"sheet": sheet, "update": phone.insert(1, 8, "(mate) ")}, Actor(Role.PARTICIPANT, mate))])
+        ("sheet_update", {"sheet": sheet, "update": typed}, Actor(Role.PARTICIPANT, member)),
+        ("sheet_update", {"sheet": sheet, "update": mates_phone.insert(1, 8, "(mate) ")},
+         Actor(Role.PARTICIPANT, mate))])
     assert state.groups[0].texts[1] == "Ünïcode (mate) ✓ and\nnewlines 😀"
 
     again = store_factory().get(record.state.id)

@@ -254,7 +254,7 @@ def _lacking() -> Rejected:
 
 
 def _full() -> Rejected:
-    return Rejected("sheet_full", "This sheet holds as much as a sheet can: no more changes are taken",
+    return Rejected("sheet_full", "This sheet is full: it takes no more changes",
                     {"structs": MAX_SHEET_STRUCTS, "size": MAX_SHEET_SIZE})
 
 

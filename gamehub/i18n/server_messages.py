@@ -39,6 +39,7 @@ MESSAGES = (
     N_("You are not in a group yet"),
     N_("The planning time is over: the sheet no longer takes changes"),
     N_("This is not your group's sheet"),
+    N_("This sheet is full: it takes no more changes"),
     N_("Joining is locked: ask the facilitator to let you in"),
     N_("This phone has already joined"),
     N_("Nobody has joined yet"),
