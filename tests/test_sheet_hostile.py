@@ -4,6 +4,7 @@
 from __future__ import annotations
 
 import base64
+import json
 import time
 
 import pycrdt
@@ -183,3 +184,25 @@ def test_whatever_pycrdt_raises_is_a_bad_update(monkeypatch):
         raise RuntimeError("yrs could not integrate")
     monkeypatch.setattr(pycrdt.Doc, "apply_update", broken)
     rejects(state, *send(state, pid, Typist().append(0, "x"))[:2], code="bad_update")
+
+
+def test_a_sheet_stored_before_the_checks_replays_what_it_took_and_its_ids_go_to_their_first_writer():
+    state = planning()
+    ada, bo = state.group(1).members[:2]
+    phone = Typist()
+    state = accept(state, ada, phone.append(0, "old"))
+    data = json.loads(json.dumps(encode(state)))  # a copy: encode's dicts are shared
+    for group in data["groups"]:
+        for key in ("clients", "structs", "strict"):
+            del group["sheet"][key]
+    old = decode(data)  # as a gamehub from before stored it
+    assert old.group(1).sheet.strict is False and decode(encode(state)).group(1).sheet.strict is True
+    # What such a gamehub took, and logged: an update ahead of the one it builds on.
+    missing, waiting = phone.append(0, " A"), phone.append(0, "B")
+    later = accept(accept(old, ada, waiting), ada, missing)
+    assert later.group(1).texts[0] == "old AB"
+    # Ada's client id was held unclaimed: her update claimed it, so Bo cannot write under it.
+    client, clock = phone.doc.client_id, len("old AB")
+    forged = y.update({client: (clock, [y.item("!", origin=(client, clock - 1))])})
+    rejects(later, *send(later, bo, forged)[:2], code="not_your_client")
+    assert decode(encode(later)).group(1).sheet.strict is False

@@ -139,10 +139,10 @@ def _sheet(group: dict, grouping_draw: int | None) -> Sheet | None:
     if data is not None:
         return Sheet(id=data["id"], texts=tuple(data["texts"]), authors=tuple(map(tuple, data["authors"])),
                      base=data["base"], tail=tuple(data["tail"]),
-                     # Sheets stored before client ids were claimed: their ids are the server's
-                     # (engine/sheet.py, SERVER), and their size counts from here on.
+                     # Sheets stored before the checks: not strict (engine/sheet.py), their
+                     # client ids unclaimed, and their size counted from here on.
                      clients=tuple((int(client), owner) for client, owner in data.get("clients", ())),
-                     structs=data.get("structs", 0))
+                     structs=data.get("structs", 0), strict=data.get("strict", False))
     if "answers" in group:  # format 1: plain texts, each with its last editor
         answers = group["answers"]
         return legacy_sheet(sheet_id(grouping_draw, group["number"]), [a["text"] for a in answers],

@@ -45,7 +45,7 @@ MAX_CLIENTS = 32  # Yjs client ids per participant and sheet: a new one per page
 COMPACT_AFTER = 64  # updates in the tail before they are merged into the base
 EMPTY_STATE_VECTOR = "AA=="
 SHEET_GRACE = 30.0  # seconds after planning ends in which sheet updates are still merged
-SERVER = ""  # owner of client ids no participant claimed: the server's own (client 0), or older data
+SERVER = ""  # owner of client ids a strict sheet held unclaimed (none: its first update claims all)
 
 
 def text_name(question: int) -> str:
@@ -95,6 +95,11 @@ class Sheet:
     # Who may write under each Yjs client id: (client id, participant id), in claim order.
     clients: tuple[tuple[int, str], ...] = field(default=(), compare=False)
     structs: int = field(default=0, compare=False)  # structs and deleted ranges in `base` and `tail`
+    # False for a sheet stored by a gamehub from before these checks (decoded without this
+    # field): its logged updates must replay as they were taken, so it keeps taking updates
+    # that build on what it lacks, placed apart without a cap, and its held client ids go to
+    # whoever writes under them first. Every sheet made since (each new grouping) is strict.
+    strict: bool = field(default=True, compare=False)
 
     @classmethod
     def blank(cls, sheet_id_: str, questions: int) -> Sheet:
@@ -109,7 +114,7 @@ class Sheet:
         for q, text in enumerate(texts):
             doc[text_name(q)] = pycrdt.Text(text)
         return cls(id=sheet_id_, texts=tuple(texts), authors=((),) * len(texts), base=_b64(doc.get_update()),
-                   structs=sum(1 for text in texts if text))
+                   structs=sum(1 for text in texts if text), strict=False)
 
     @property
     def updates(self) -> tuple[str, ...]:
@@ -137,7 +142,8 @@ class Sheet:
         raw = decode_b64(update, "update")
         roots = frozenset(text_name(q) for q in range(len(self.texts)))
         try:
-            shape = ywire.read(raw, roots, MAX_UPDATE_STRUCTS, MAX_UPDATE_PLACED, MAX_UPDATE_DELETES)
+            shape = ywire.read(raw, roots, MAX_UPDATE_STRUCTS, MAX_UPDATE_PLACED if self.strict else None,
+                               MAX_UPDATE_DELETES)
         except ywire.TooMany:
             raise Rejected("update_too_large", f"An update holds at most {MAX_UPDATE_STRUCTS} structs, "
                                                f"{MAX_UPDATE_PLACED} of them placed apart, and "
@@ -147,7 +153,7 @@ class Sheet:
             claimed = self._claims(shape, author, ywire.state_vector(live.doc.get_state()))
             structs, compact = self.structs + shape.structs, len(self.tail) + 1 >= COMPACT_AFTER
             if structs > MAX_SHEET_STRUCTS and self.tail:  # what the tail comes to, merged
-                structs, compact = _structs(live.doc.get_update()) + shape.structs, True
+                structs, compact = _structs(live.doc.get_update(), self.structs) + shape.structs, True
             if structs > MAX_SHEET_STRUCTS:
                 raise _full()
         except Rejected:
@@ -171,9 +177,11 @@ class Sheet:
             base, tail = self.base, (*self.tail, update)
             if compact or len(base) + sum(map(len, tail)) > MAX_SHEET_SIZE:
                 # Every struct the document holds is integrated (none waits for a predecessor:
-                # see `_claims`), so its own encoding is the whole of it, typed runs joined.
-                whole = live.doc.get_update()
-                base, tail, structs = _b64(whole), (), _structs(whole)
+                # see `_claims`), so its own encoding is the whole of it, typed runs joined;
+                # merge_updates keeps what a sheet from before may still hold waiting.
+                whole = live.doc.get_update() if self.strict else \
+                    pycrdt.merge_updates(*(base64.b64decode(u) for u in (*self.updates, update)))
+                base, tail, structs = _b64(whole), (), _structs(whole, structs)
                 if len(base) > MAX_SHEET_SIZE:
                     raise _full()
         except Rejected:
@@ -182,12 +190,34 @@ class Sheet:
             self._give(_Live(len(self.texts), tuple(base64.b64decode(u) for u in self.updates)))
             raise
         sheet = Sheet(id=self.id, texts=tuple(texts), authors=tuple(authors), base=base, tail=tail,
-                      clients=self.clients + tuple((client, author) for client in claimed), structs=structs)
+                      clients=self.clients + tuple((client, author) for client in claimed), structs=structs,
+                      strict=self.strict)
         sheet._give(live)
         return sheet, changed
 
     def _claims(self, shape: ywire.Shape, author: str, held: dict[int, int]) -> tuple[int, ...]:
         """The client ids this update claims for `author`; Rejected if it may not be applied."""
+        if self.strict:
+            self._placeable(shape, held)
+        owners = dict(self.clients)
+        new = []
+        for client, run in shape.runs.items():
+            if run[-1][1] <= held.get(client, 0):
+                continue  # nothing the server lacks: whoever sends it changes nothing
+            owner = owners.get(client, SERVER if client in held and self.strict else None)
+            if owner is None:
+                new.append(client)
+            elif owner != author:
+                raise Rejected("not_your_client", "This Yjs client id belongs to someone else: "
+                                                  "start a new document", {"client": client})
+        if new and sum(1 for owner in owners.values() if owner == author) + len(new) > MAX_CLIENTS:
+            raise Rejected("too_many_clients", f"A member writes from at most {MAX_CLIENTS} Yjs client ids "
+                                               "in a sheet", {"limit": MAX_CLIENTS})
+        return tuple(new)
+
+    @staticmethod
+    def _placeable(shape: ywire.Shape, held: dict[int, int]) -> None:
+        """Rejected unless everything in the update can be placed on what the server holds."""
         if any(run[0][0] > held.get(client, 0) for client, run in shape.runs.items()):
             raise _lacking()
         # Placed as Yjs places them: a client's structs in clock order, each once the ids it is
@@ -207,21 +237,6 @@ class Sheet:
                 raise _lacking()
         if any(end > clocks.get(client, 0) for client, _clock, end in shape.deletes):
             raise Rejected("bad_update", "This update deletes what the server does not have: sync first")
-        owners = dict(self.clients)
-        new = []
-        for client, run in shape.runs.items():
-            if run[-1][1] <= held.get(client, 0):
-                continue  # nothing the server lacks: whoever sends it changes nothing
-            owner = owners.get(client, SERVER if client in held else None)
-            if owner is None:
-                new.append(client)
-            elif owner != author:
-                raise Rejected("not_your_client", "This Yjs client id belongs to someone else: "
-                                                  "start a new document", {"client": client})
-        if new and sum(1 for owner in owners.values() if owner == author) + len(new) > MAX_CLIENTS:
-            raise Rejected("too_many_clients", f"A member writes from at most {MAX_CLIENTS} Yjs client ids "
-                                               "in a sheet", {"limit": MAX_CLIENTS})
-        return tuple(new)
 
     def missing_for(self, state_vector: str) -> str:
         """What a peer with this base64 state vector lacks, as a base64 update."""
@@ -258,13 +273,15 @@ def _full() -> Rejected:
                     {"structs": MAX_SHEET_STRUCTS, "size": MAX_SHEET_SIZE})
 
 
-def _structs(whole: bytes) -> int:
-    """The structs of a document's own encoding (one from before the checks may not read: it
-    counts as full, so it takes nothing more)."""
+def _structs(whole: bytes, otherwise: int) -> int:
+    """The structs of a document's encoding; `otherwise` if it does not read (a sheet from
+    before the checks may hold anything)."""
     try:
         return ywire.read(whole, None, MAX_SHEET_STRUCTS).structs
-    except (Rejected, ywire.TooMany):
+    except ywire.TooMany:
         return MAX_SHEET_STRUCTS + 1
+    except Rejected:
+        return otherwise
 
 
 @contextlib.contextmanager
