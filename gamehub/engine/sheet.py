@@ -181,7 +181,9 @@ class Sheet:
                 # merge_updates keeps what a sheet from before may still hold waiting.
                 whole = live.doc.get_update() if self.strict else \
                     pycrdt.merge_updates(*(base64.b64decode(u) for u in (*self.updates, update)))
-                base, tail, structs = _b64(whole), (), _structs(whole, structs)
+                base, tail = _b64(whole), ()
+                if structs > MAX_SHEET_STRUCTS // 2:  # a bound that is only a sum; reading costs
+                    structs = _structs(whole, structs)
                 if len(base) > MAX_SHEET_SIZE:
                     raise _full()
         except Rejected:
@@ -235,7 +237,7 @@ class Sheet:
                     del waiting[client]
             if not placed:
                 raise _lacking()
-        if any(end > clocks.get(client, 0) for client, _clock, end in shape.deletes):
+        if any(end > clocks.get(client, 0) for client, end in shape.deletes.items()):
             raise Rejected("bad_update", "This update deletes what the server does not have: sync first")
 
     def missing_for(self, state_vector: str) -> str:
