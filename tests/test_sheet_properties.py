@@ -195,6 +195,7 @@ def hostile_updates(draw, victim: int):
 
 
 ANSWER_WITHIN = 0.5  # seconds: far above what a bounded update costs, far below the review's 15 s
+OTHERS_WITHIN = 0.1  # seconds for another session's typing update between them
 
 
 @settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large])
@@ -204,6 +205,8 @@ def test_hostile_updates_are_answered_quickly_and_lose_nothing_acknowledged(data
     server = Server(state)
     friend, foe = server.group.members
     phone = Typist()
+    elsewhere = Server(state)  # another session's group, typing between the hostile updates
+    their_phone, someone = Typist(), elsewhere.group.members[0]
     victim = phone.doc.client_id
     acked: dict[int, int] = {}
     for _ in range(data.draw(st.integers(3, 12), label="rounds")):
@@ -221,7 +224,11 @@ def test_hostile_updates_are_answered_quickly_and_lose_nothing_acknowledged(data
                                           "too_long", "sheet_full"}, outcome.error.to_dict()
         # Everything of the friend's the server acknowledged is still in the document, under her id.
         assert clocks(server.sheet.state_vector()).get(victim, 0) == acked.get(victim, 0)
+        started = time.perf_counter()
+        elsewhere.receive(someone, their_phone.append(1, "."))  # the other session is answered at once
+        assert time.perf_counter() - started < OTHERS_WITHIN
     # She syncs, types on, and the server takes it: her phone and the server agree.
     phone.apply(server.sheet.missing_for(phone.state_vector()))
     server.receive(friend, phone.append(0, "end"))
     assert tuple(phone.text(q) for q in range(4)) == server.sheet.texts
+    assert elsewhere.sheet.texts[1] == their_phone.text(1)
