@@ -50,6 +50,7 @@ EVENTS = {
     "join": ("lobby", lambda r: {"name": "Newcomer"}, GUESTS),
     "add_participant": ("lobby", lambda r: {"name": "No Phone"}, STAFF),
     "remove_participant": ("groups", lambda r: {"participant": r.target}, STAFF),
+    "remove_joined_since": ("groups", lambda r: {"participant": r.target, "through": r.target, "count": 1}, STAFF),
     "set_locked": ("lobby", lambda r: {"locked": True}, STAFF),
     "hide_text": ("planning", lambda r: {"participant": r.target, "hidden": True}, STAFF),
     "rename_participant": ("lobby", lambda r: {"participant": r.target, "name": "Renamed"}, STAFF),
