@@ -33,7 +33,9 @@ from . import ywire
 from .errors import Rejected
 
 MAX_UPDATE = 65_536  # base64 characters in one update: a paste of four full answers fits
-MAX_STATE_VECTOR = 4_096
+# A state vector names every client id of the sheet (up to 8 bytes each): room for all of
+# MAX_CLIENTS for each member of a large group.
+MAX_STATE_VECTOR = 16_384
 # What pycrdt may have to do for one update is about the structs it places times the structs
 # already between their neighbours: these two caps bound it (docs/performance.md).
 MAX_UPDATE_STRUCTS = 1_000  # structs (runs of typed or deleted text) in one update
@@ -41,7 +43,9 @@ MAX_UPDATE_PLACED = 32  # of those, placed by a search: not typed right after th
 MAX_UPDATE_DELETES = 4_000  # deleted ranges in one update (a sync sends the document's every one)
 MAX_SHEET_STRUCTS = 16_000  # structs in a sheet's document, counted as its stored updates hold them
 MAX_SHEET_SIZE = 262_144  # base64 characters of a sheet's stored document
-MAX_CLIENTS = 32  # Yjs client ids per participant and sheet: a new one per page load or rebuild
+# Yjs client ids per participant and sheet: a new one per page load or rebuild, and phones
+# reload often (a locked screen, a dropped wifi), so a long planning phase must never run out.
+MAX_CLIENTS = 100
 COMPACT_AFTER = 64  # updates in the tail before they are merged into the base
 EMPTY_STATE_VECTOR = "AA=="
 SHEET_GRACE = 30.0  # seconds after planning ends in which sheet updates are still merged
