@@ -4,7 +4,7 @@ Builds the session in a SQLite store through the path the server uses (the engin
 then `SqlStore.append` with the log entry the hub writes), then loads it in a fresh SqlStore,
 as a restarted server does (`get`: the last snapshot, decoded, and the log since replayed), and
 checks that the loaded texts are the ones typed. Also times a replay of the whole log from the
-session's start (what `gamehub.replay` does to audit a session).
+session's start (what `gamehub.storage.replay` does to audit a session).
 
     .venv/bin/python scripts/load_figure.py [--people 500] [--updates 20000] [--seed 1] [--keep DIR]
 
@@ -26,10 +26,10 @@ import pycrdt
 
 from gamehub.engine import COMMANDS, Actor, Role, Session, Settings, apply, new_session
 from gamehub.engine.sheet import text_name
-from gamehub.formats import load_deck
-from gamehub.replay import replay
-from gamehub.sqlstore import SNAPSHOT_EVERY, SqlStore, sqlite_url
-from gamehub.store import LogEntry, SessionRecord
+from gamehub.content.formats import load_deck
+from gamehub.storage.replay import replay
+from gamehub.storage.sql import SNAPSHOT_EVERY, SqlStore, sqlite_url
+from gamehub.storage.store import LogEntry, SessionRecord
 
 FACILITATOR = Actor(Role.FACILITATOR)
 PIECES = ["a", "the ", "idea", "s", "ü", " ", "and ", ".", "—", "😀", "AI ", "kids"]

@@ -9,23 +9,13 @@ from __future__ import annotations
 from collections.abc import Iterable
 from functools import lru_cache
 
-from gamehub.engine import (
-    Actor,
-    Deck,
-    Outcome,
-    Phase,
-    Role,
-    Session,
-    Settings,
-    apply,
-    new_session,
-)
-from gamehub.engine.groups import FormGroups
+from gamehub.engine import Actor, Deck, Outcome, Phase, Role, Session, Settings, apply, new_session
+from gamehub.engine.game.groups import FormGroups
 from gamehub.engine.lobby import AddParticipant, Join
-from gamehub.engine.planning import StartPlanning
-from gamehub.engine.showcase import StartShowcase
-from gamehub.engine.stories import PickStories
-from gamehub.formats import load_deck
+from gamehub.engine.game.planning import StartPlanning
+from gamehub.engine.game.showcase import StartShowcase
+from gamehub.engine.game.stories import PickStories
+from gamehub.content.formats import load_deck
 
 NOW = 1_000_000.0  # a fixed clock: the engine never reads the real one
 

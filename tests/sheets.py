@@ -12,7 +12,7 @@ import itertools
 import pycrdt
 
 from gamehub.engine import Actor, Role, Session
-from gamehub.engine.planning import EditSheet
+from gamehub.engine.game.planning import EditSheet
 from gamehub.engine.sheet import EMPTY_STATE_VECTOR, text_name
 
 _client_ids = itertools.count(1_000)

@@ -23,7 +23,7 @@ from server_process import ServerProcess
 from sheets import SheetPhone
 from test_real_server import Client
 
-from gamehub.sqlstore import SqlStore, sqlite_url
+from gamehub.storage.sql import SqlStore, sqlite_url
 from helpers import steps_to_planning
 
 WAIT = 10_000

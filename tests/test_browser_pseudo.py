@@ -25,8 +25,8 @@ import pytest
 from playwright.sync_api import expect
 
 from browser import LAPTOP, NARROW_PHONE, PHONE, screenshot
-from gamehub.decks import BUILTIN_LANGUAGES, builtin_path
-from gamehub.formats import load_deck
+from gamehub.content.decks import BUILTIN_LANGUAGES, builtin_path
+from gamehub.content.formats import load_deck
 from gamehub.i18n.pseudo import OPEN
 from server_process import ServerProcess
 from test_browser_game import Screens

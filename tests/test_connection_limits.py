@@ -18,7 +18,7 @@ import pytest
 import socketio
 import websocket
 
-from gamehub.deadline import REQUEST_SECONDS
+from gamehub.runtime.deadline import REQUEST_SECONDS
 from gamehub.server.gate import Gate
 from gamehub.server.packets import StrictPacket
 from server_process import ServerProcess

@@ -10,16 +10,16 @@ from sheets import edit_command
 
 from gamehub.engine import COMMANDS, Phase
 from gamehub.engine.codec import decode, encode
-from gamehub.engine.ending import AFTER_END, EndSession
+from gamehub.engine.game.ending import AFTER_END, EndSession
 from gamehub.engine.lobby import AddParticipant, Join, RemoveParticipant, SetLocked
 from gamehub.engine.moderation import HideText, RenameParticipant
-from gamehub.engine.navigation import Back
-from gamehub.engine.planning import ChooseFormat
+from gamehub.engine.game.navigation import Back
+from gamehub.engine.game.planning import ChooseFormat
 from gamehub.engine.room import SetSound, TurnPage
 from gamehub.engine.room_tools import AskHelp, CancelHelp
-from gamehub.engine.showcase import SetPresenterTimer, ShowcaseGallery, ShowcaseStep
-from gamehub.engine.vote import CloseVote, OpenVote, SetBallot
-from gamehub.views import HIDDEN_TEXT, facilitator_view, guest_view, phone_view, projector_view
+from gamehub.engine.game.showcase import SetPresenterTimer, ShowcaseGallery, ShowcaseStep
+from gamehub.engine.game.vote import CloseVote, OpenVote, SetBallot
+from gamehub.views.screens import HIDDEN_TEXT, facilitator_view, guest_view, phone_view, projector_view
 
 END = EndSession(from_phase="showcase")
 LATER = NOW + 5
@@ -183,8 +183,8 @@ def test_the_ending_survives_the_codec_and_an_old_snapshot_decodes_as_not_ended(
 
 
 def test_the_log_replays_to_the_same_ending():
-    from gamehub.replay import replay
-    from gamehub.store import LogEntry
+    from gamehub.storage.replay import replay
+    from gamehub.storage.store import LogEntry
 
     start = showcase_with_answers()
     ended = run(start, END, now=LATER)

@@ -20,16 +20,16 @@ from sheets import Typist, b64, typist_for
 from gamehub.engine import COMMANDS, Actor, Phase, Role, Settings, apply
 from gamehub.engine.codec import decode, encode
 from gamehub.engine.draws import rng_for
-from gamehub.engine.ending import AFTER_END, EndSession
-from gamehub.engine.groups import FormGroups, MoveParticipant, Reshuffle
+from gamehub.engine.game.ending import AFTER_END, EndSession
+from gamehub.engine.game.groups import FormGroups, MoveParticipant, Reshuffle
 from gamehub.engine.lobby import AddParticipant, Join, RemoveParticipant, SetLocked
-from gamehub.engine.navigation import Back
-from gamehub.engine.planning import ChooseFormat, EditSheet, ExtendTimer, StartPlanning
+from gamehub.engine.game.navigation import Back
+from gamehub.engine.game.planning import ChooseFormat, EditSheet, ExtendTimer, StartPlanning
 from gamehub.engine.sheet import SHEET_GRACE
-from gamehub.engine.showcase import ShowcaseGallery, ShowcaseStep, StartShowcase
-from gamehub.engine.stories import PickStories, RerollStory
-from gamehub.engine.vote import CloseVote, OpenVote, SetBallot, counted_ballots
-from gamehub.views import facilitator_view, guest_view, phone_view, projector_view
+from gamehub.engine.game.showcase import ShowcaseGallery, ShowcaseStep, StartShowcase
+from gamehub.engine.game.stories import PickStories, RerollStory
+from gamehub.engine.game.vote import CloseVote, OpenVote, SetBallot, counted_ballots
+from gamehub.views.screens import facilitator_view, guest_view, phone_view, projector_view
 
 BOUNDED = settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 

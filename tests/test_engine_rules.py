@@ -34,20 +34,20 @@ from sheets import Typist, edit_command, typist_for
 from gamehub.engine import COMMANDS, Actor, Deck, Phase, Role, Settings, Sheet, Timer
 from gamehub.engine import draws as engine_draws
 from gamehub.engine.draws import rng_for
-from gamehub.engine.ending import EndSession
-from gamehub.engine.groups import FormGroups, MoveParticipant, Reshuffle
+from gamehub.engine.game.ending import EndSession
+from gamehub.engine.game.groups import FormGroups, MoveParticipant, Reshuffle
 from gamehub.engine.lobby import AddParticipant, Join, RemoveParticipant, SetLocked
-from gamehub.engine.navigation import Back
+from gamehub.engine.game.navigation import Back
 from gamehub.engine.room_tools import AskHelp, CancelHelp, ClearHelp, SendMessage
-from gamehub.engine.planning import ChooseFormat, EditSheet, ExtendTimer, StartPlanning
+from gamehub.engine.game.planning import ChooseFormat, EditSheet, ExtendTimer, StartPlanning
 from gamehub.engine.sheet import MAX_UPDATE, SHEET_GRACE
 from gamehub.engine.language import SetLanguage
 from gamehub.engine.room import SetSound, TurnPage
-from gamehub.engine.vote import CloseVote, OpenVote, SetBallot
-from gamehub.engine.showcase import SetPresenterTimer, ShowcaseGallery, ShowcaseStep, StartShowcase
+from gamehub.engine.game.vote import CloseVote, OpenVote, SetBallot
+from gamehub.engine.game.showcase import SetPresenterTimer, ShowcaseGallery, ShowcaseStep, StartShowcase
 from gamehub.engine.state import Showcase
-from gamehub.engine.stories import PickStories, RerollStory
-from gamehub.views import facilitator_view
+from gamehub.engine.game.stories import PickStories, RerollStory
+from gamehub.views.screens import facilitator_view
 
 TWO_LISTS = Deck(title="Two lists", instructions="Plan it.", questions=("Q1", "Q2", "Q3", "Q4"),
                  lists=(("A1", "A2", "A3"), ("B1", "B2", "B3")))

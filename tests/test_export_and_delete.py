@@ -15,7 +15,7 @@ import socketio
 
 from conftest import PUBLIC_URL, Room
 from gamehub.server import create_app
-from gamehub.sqlstore import open_store
+from gamehub.storage.sql import open_store
 from server_process import ServerProcess
 from sheets import SheetPhone
 from test_real_server import Client

@@ -17,9 +17,10 @@ import cmarkgfm
 import pytest
 from cmarkgfm.cmark import Options
 
-from gamehub import cli, organiser_key
+from gamehub.cli import main as cli
+from gamehub.storage import organiser_key
 from gamehub.engine import Phase
-from gamehub.export import FORMULA_STARTS, results, to_csv, to_markdown
+from gamehub.views.export import FORMULA_STARTS, results, to_csv, to_markdown
 from helpers import played_to, steps_to_planning
 
 # The review's strings, and the other starts a spreadsheet reads as a formula.

@@ -3,7 +3,7 @@ is forgotten; an owner answers a process that asks (server/screens.py, with a fa
 
 from __future__ import annotations
 
-from gamehub.server.screens import FOREIGN_SECONDS, ForeignScreens
+from gamehub.server.cluster.screens import FOREIGN_SECONDS, ForeignScreens
 
 
 class Clock:

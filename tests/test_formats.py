@@ -6,9 +6,9 @@ from pathlib import Path
 
 import pytest
 
-from gamehub import decks
+from gamehub.content import decks
 from gamehub.engine.deck import Deck
-from gamehub.formats import FormatsError, default_formats_path, load_deck
+from gamehub.content.formats import FormatsError, default_formats_path, load_deck
 
 REPO = Path(__file__).resolve().parent.parent
 

@@ -24,7 +24,7 @@ import socketio
 
 from cluster import GamehubProcess, nginx, pg_schema, redis_server
 from conftest import PUBLIC_URL, Room
-from gamehub import organiser_key
+from gamehub.storage import organiser_key
 from gamehub.engine import Settings
 from gamehub.server import create_app
 from gamehub.server.failures import Attempt, MemoryFailures, RedisFailures

@@ -1,4 +1,4 @@
-"""The collector is set for a server before it serves (gamehub/heap.py), under eventlet and
+"""The collector is set for a server before it serves (gamehub/runtime/heap.py), under eventlet and
 gevent: young collections far apart and what start-up loaded frozen. Each check runs `gamehub
 serve` in a process of its own, whose server is replaced by one that reports the collector."""
 
@@ -10,7 +10,7 @@ import sys
 
 import pytest
 
-from gamehub import heap
+from gamehub.runtime import heap
 from server_process import free_port
 
 # The server `gamehub serve` would start is swapped for a report of the collector as it is then.

@@ -19,7 +19,7 @@ from babel.messages.pofile import read_po, write_po
 
 from gamehub import i18n
 from gamehub.i18n import pseudo, server_messages, tool
-from gamehub.views import PALETTE
+from gamehub.views.screens import PALETTE
 
 from conftest import RecordingClient, Screen, socket_client
 

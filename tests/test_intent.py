@@ -7,11 +7,11 @@ import pytest
 
 from gamehub.engine import COMMANDS, Phase
 from gamehub.engine.command import PhaseStep
-from gamehub.engine.groups import FormGroups
-from gamehub.engine.navigation import Back
-from gamehub.engine.planning import StartPlanning
-from gamehub.engine.showcase import ShowcaseStep, StartShowcase
-from gamehub.engine.stories import PickStories
+from gamehub.engine.game.groups import FormGroups
+from gamehub.engine.game.navigation import Back
+from gamehub.engine.game.planning import StartPlanning
+from gamehub.engine.game.showcase import ShowcaseStep, StartShowcase
+from gamehub.engine.game.stories import PickStories
 
 from helpers import outcome, played_to, rejects, run
 
@@ -88,7 +88,7 @@ def test_through_the_handlers_a_second_tab_pressing_the_same_button_is_told_it_i
 
 
 def test_a_double_click_on_re_roll_re_rolls_once():
-    from gamehub.engine.stories import RerollStory
+    from gamehub.engine.game.stories import RerollStory
 
     state = played_to("planning", 9)
     owner = state.group(1).story.owner

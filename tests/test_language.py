@@ -9,7 +9,7 @@ import pytest
 
 from gamehub.engine import codec
 from gamehub.engine.language import SetLanguage
-from gamehub.views import projector_view
+from gamehub.views.screens import projector_view
 
 from helpers import GUEST, NOW, PROJECTOR, join, participant, played_to, rejects, run, session
 
@@ -50,7 +50,7 @@ def test_the_language_survives_the_codec_and_old_snapshots_read_as_english():
 def test_what_the_facilitator_hid_is_said_in_the_room_language():
     from gamehub import i18n
     from gamehub.engine.moderation import HideText
-    from gamehub.views import HIDDEN_NAME
+    from gamehub.views.screens import HIDDEN_NAME
 
     state = run(join(session(), 1, name="Ada"), HideText(participant="p1", hidden=True))
     assert projector_view(state, NOW, "")["names"] == [HIDDEN_NAME]

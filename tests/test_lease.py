@@ -16,15 +16,15 @@ import pytest
 
 from cluster import pg_schema, redis_server
 from gamehub.engine import COMMANDS, Rejected, Role, Settings
-from gamehub.formats import load_deck
-from gamehub.lease import Leases, lease_key
-from gamehub.server.forward import OwnerState
+from gamehub.content.formats import load_deck
+from gamehub.server.cluster.lease import Leases, lease_key
+from gamehub.server.cluster.forward import OwnerState
 from gamehub.server.hub import Hub
-from gamehub.server.ownership import Ownership, _detached_connection
+from gamehub.server.cluster.ownership import Ownership, _detached_connection
 from gamehub.server.presence import Connection
 from gamehub.server.sessions import open_session
-from gamehub.sqlstore import SqlStore
-from gamehub.store import LogEntry, VersionConflict
+from gamehub.storage.sql import SqlStore
+from gamehub.storage.store import LogEntry, VersionConflict
 
 AddParticipant = COMMANDS["add_participant"]
 

@@ -16,7 +16,7 @@ from gamehub.engine import Settings
 from gamehub.server import create_app
 from gamehub.server.ratelimit import client_address
 from gamehub.server.sessions import TooManySessions, open_session
-from gamehub.store import MemoryStore
+from gamehub.storage.store import MemoryStore
 from server_process import ServerProcess
 from sheets import SheetPhone, Typist
 from helpers import steps_to_planning

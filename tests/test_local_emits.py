@@ -1,7 +1,7 @@
 """An owner whose session's screens are all its own sends the session's messages itself, past
 Redis; a screen of the session on another process makes it send them through Redis again,
 from that screen's first moment, and once that screen is gone, past Redis again
-(gamehub/server/screens.py, docs/deployment.md "One owner per session").
+(gamehub/server/cluster/screens.py, docs/deployment.md "One owner per session").
 
 What goes through Redis is read from Redis itself: the count of PUBLISH commands our own
 redis-server has run (INFO commandstats), while phones type.
@@ -14,7 +14,7 @@ import time
 import redis
 
 from cluster import Peer
-from gamehub.server.screens import ANNOUNCE_SECONDS, FOREIGN_SECONDS
+from gamehub.server.cluster.screens import ANNOUNCE_SECONDS, FOREIGN_SECONDS
 from test_scale_out import cluster, join_phones  # noqa: F401,F811 -- `cluster` is the fixture
 
 TYPED = 12  # sheet updates typed in each stretch

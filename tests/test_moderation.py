@@ -12,7 +12,7 @@ from conftest import PUBLIC_URL, Room, dump
 from gamehub.engine import Settings
 from gamehub.engine.codec import decode, encode
 from gamehub.server import create_app
-from gamehub.views import HIDDEN_NAME, HIDDEN_TEXT
+from gamehub.views.screens import HIDDEN_NAME, HIDDEN_TEXT
 from server_process import ServerProcess
 from sheets import SheetPhone
 from helpers import steps_to_planning
@@ -266,8 +266,8 @@ def test_serve_refuses_a_missing_blocked_words_file(tmp_path):
 
 
 def test_hidden_renamed_and_filtered_sessions_come_back_whole_from_a_reopened_database(tmp_path, monkeypatch):
-    from gamehub import sqlstore
-    from gamehub.sqlstore import SqlStore, sqlite_url
+    from gamehub.storage import sql as sqlstore
+    from gamehub.storage.sql import SqlStore, sqlite_url
 
     monkeypatch.setattr(sqlstore, "SNAPSHOT_EVERY", 3)  # replay from a snapshot and from the log alike
     url = sqlite_url(str(tmp_path / "db.sqlite3"))

@@ -12,9 +12,9 @@ import pytest
 
 from cluster import pg_schema
 from conftest import PUBLIC_URL, Room
-from gamehub.offloaded import OffloadedStore
+from gamehub.storage.offloaded import OffloadedStore
 from gamehub.server import create_app, hub_of
-from gamehub.sqlstore import open_store
+from gamehub.storage.sql import open_store
 
 
 def test_under_eventlet_and_gevent_the_database_calls_take_turns_through_the_store(tmp_path):
@@ -32,15 +32,15 @@ SLOW_QUERY = """
 import sys, threading
 mode, url = sys.argv[1], sys.argv[2]
 if mode == "eventlet":
-    from gamehub.cli import _green_everything
+    from gamehub.cli.main import _green_everything
     _green_everything()
     import eventlet as green
 else:
-    from gamehub.green import patch
+    from gamehub.runtime.green import patch
     patch()
     import gevent as green
-from gamehub.offloaded import runner_for
-from gamehub.sqlstore import SqlStore
+from gamehub.storage.offloaded import runner_for
+from gamehub.storage.sql import SqlStore
 
 store = SqlStore(url)
 run, ticks, loop_thread = runner_for(store, mode), [], threading.get_native_id()
@@ -66,7 +66,7 @@ store.close()
 
 @pytest.mark.parametrize("mode", ["eventlet", "gevent"])
 def test_a_slow_postgresql_query_runs_on_the_loop_and_leaves_every_other_connection_running(mode):
-    """psycopg waits for the server through the patched `select` (gamehub/offloaded.py): no
+    """psycopg waits for the server through the patched `select` (gamehub/storage/offloaded.py): no
     native thread per call, and the loop carries on while the query runs."""
     with pg_schema() as schema:
         done = subprocess.run([sys.executable, "-c", SLOW_QUERY, mode, schema.url], capture_output=True,

@@ -12,7 +12,8 @@ import pytest
 import yaml
 
 from conftest import PUBLIC_URL, Room
-from gamehub import decks, organiser_key
+from gamehub.content import decks
+from gamehub.storage import organiser_key
 from gamehub.server import create_app, hub_of
 
 GOOD_DECK = {"title": "Chemistry outreach", "instructions": "Pick one.",
@@ -148,7 +149,7 @@ def test_the_organiser_key_exports_and_opens_the_control_screen(app, key):
 
 
 def test_the_control_screen_link_carries_the_sessions_own_key_and_a_new_one_only_when_asked(tmp_path):
-    from gamehub import facilitator_links
+    from gamehub.storage import links as facilitator_links
 
     app = create_app({"ASYNC_MODE": "threading", "PUBLIC_URL": PUBLIC_URL, "TESTING": True, "KEY_CHECK_SECONDS": 0,
                       "STAFF_VIEW_SECONDS": 0, "DATA_DIR": str(tmp_path)})

@@ -7,7 +7,8 @@ from __future__ import annotations
 import pytest
 
 from conftest import PUBLIC_URL
-from gamehub import decks, organiser_key
+from gamehub.content import decks
+from gamehub.storage import organiser_key
 from gamehub.server import create_app, hub_of
 
 GOOD = {"title": "Chemistry outreach", "questions": ["Who?", "What?", "Why?", "How?"],

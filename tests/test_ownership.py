@@ -25,7 +25,7 @@ from pathlib import Path
 import pytest
 
 from cluster import GamehubProcess, Nginx, Peer, RedisServer, Schema, nginx, pg_schema, redis_server
-from gamehub.lease import lease_key
+from gamehub.server.cluster.lease import lease_key
 from helpers import steps_to_planning
 from server_process import SessionLinks
 from test_scale_out import join_phones

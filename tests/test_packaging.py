@@ -86,8 +86,8 @@ def test_the_readme_first_command_works_in_a_venv_with_only_the_declared_depende
 
     # With the extras, the modules that need them import (the same venv, now with [scale]).
     _pip(bin_, f"{wheel}[scale]")
-    imported = _run(bin_, "import gamehub.pglog, gamehub.server.ownership, gamehub.server.sharedpresence, "
-                          "gamehub.server.failures, gamehub.server.queuewatch, psycopg, redis; print('ok')",
+    imported = _run(bin_, "import gamehub.storage.pglog, gamehub.server.cluster.ownership, gamehub.server.cluster.presence, "
+                          "gamehub.server.failures, gamehub.server.cluster.queuewatch, psycopg, redis; print('ok')",
                     cwd=elsewhere)
     assert imported.stdout.strip() == "ok", imported.stderr
 
@@ -99,7 +99,7 @@ class Block:
         if name.partition(".")[0] in ("psycopg", "redis"):
             raise ModuleNotFoundError(f"No module named {name!r}", name=name)
 sys.meta_path.insert(0, Block())
-from gamehub.cli import main
+from gamehub.cli.main import main
 sys.exit(main(sys.argv[1:]))
 """
 

@@ -9,8 +9,8 @@ import sqlite3
 import subprocess
 import sys
 
-from gamehub import facilitator_links, organiser_key
-from gamehub.sqlstore import open_store
+from gamehub.storage import links as facilitator_links, organiser_key
+from gamehub.storage.sql import open_store
 from server_process import ServerProcess
 
 

@@ -51,8 +51,8 @@ def documented_replay() -> dict:
 
 
 def test_the_documented_procedure_replays_every_group_and_story_draw():
-    from gamehub.engine.stories import RerollStory
-    from gamehub.views import facilitator_view
+    from gamehub.engine.game.stories import RerollStory
+    from gamehub.views.screens import facilitator_view
     from helpers import played_to, run
 
     replay = documented_replay()

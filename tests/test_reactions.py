@@ -13,10 +13,10 @@ from helpers import NOW, played_to, run
 from sheets import edit_command
 
 from gamehub.engine.moderation import HideText
-from gamehub.engine.showcase import ShowcaseStep
+from gamehub.engine.game.showcase import ShowcaseStep
 from gamehub.server import create_app
 from gamehub.server.reactions import EMOJI, Bucket
-from gamehub.views import on_screen, phone_view
+from gamehub.views.screens import on_screen, phone_view
 
 TO_SHOWCASE = (("form_groups", {"from_phase": "lobby"}), ("pick_stories", {"from_phase": "groups"}),
                ("start_planning", {"from_phase": "stories"}), ("start_showcase", {"from_phase": "planning"}))

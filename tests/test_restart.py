@@ -13,8 +13,8 @@ from sheets import SheetPhone
 from test_real_server import Client
 
 from gamehub.engine import new_session
-from gamehub.replay import replay
-from gamehub.sqlstore import SqlStore, sqlite_url
+from gamehub.storage.replay import replay
+from gamehub.storage.sql import SqlStore, sqlite_url
 from helpers import steps_to_planning
 
 

@@ -10,17 +10,9 @@ from helpers import FACILITATOR, NOW, outcome, participant, played_to, rejects, 
 
 from gamehub.engine import COMMANDS, Phase, Rejected
 from gamehub.engine.codec import decode, encode
-from gamehub.engine.navigation import Back
-from gamehub.engine.room_tools import (
-    MESSAGE_CHARS,
-    PHONE_SECONDS,
-    PROJECTOR_SECONDS,
-    AskHelp,
-    CancelHelp,
-    ClearHelp,
-    SendMessage,
-)
-from gamehub.views import facilitator_view, phone_view, projector_view
+from gamehub.engine.game.navigation import Back
+from gamehub.engine.room_tools import (MESSAGE_CHARS, PHONE_SECONDS, PROJECTOR_SECONDS, AskHelp, CancelHelp, ClearHelp, SendMessage)
+from gamehub.views.screens import facilitator_view, phone_view, projector_view
 
 
 def members(state, number: int) -> list[str]:

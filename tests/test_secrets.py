@@ -19,9 +19,9 @@ import requests
 import socketio
 
 from conftest import PUBLIC_URL, Room, dump
-from gamehub.secret_key import SecretKeyError, load_or_create
+from gamehub.storage.secret_key import SecretKeyError, load_or_create
 from gamehub.server import create_app, hub_of
-from gamehub.server.tokens import CODE_ALPHABET, CODE_LENGTH, new_token, token_hash
+from gamehub.storage.tokens import CODE_ALPHABET, CODE_LENGTH, new_token, token_hash
 from server_process import ServerProcess
 
 PACKAGE = Path(__file__).resolve().parent.parent / "gamehub"

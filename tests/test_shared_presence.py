@@ -9,7 +9,7 @@ import time
 import pytest
 import redis
 
-from gamehub.server.sharedpresence import SharedPresence
+from gamehub.server.cluster.presence import SharedPresence
 
 REDIS_URL = "redis://127.0.0.1:6379/0"
 

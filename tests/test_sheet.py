@@ -16,19 +16,20 @@ from helpers import FACILITATOR, NOW, participant, played_to, rejects, run, run_
 from sheets import Typist, b64, edit_command, member, typist_for
 from sqlalchemy import insert
 
-from gamehub import export, sqlstore
+from gamehub.views import export
+from gamehub.storage import sql as sqlstore
 from gamehub.engine import COMMANDS, Phase, Settings, apply
 from gamehub.engine.codec import FORMAT, decode, encode
-from gamehub.engine.groups import MoveParticipant, Reshuffle
-from gamehub.engine.navigation import Back
-from gamehub.engine.planning import EditSheet, StartPlanning
+from gamehub.engine.game.groups import MoveParticipant, Reshuffle
+from gamehub.engine.game.navigation import Back
+from gamehub.engine.game.planning import EditSheet, StartPlanning
 from gamehub.engine.sheet import COMPACT_AFTER, EMPTY_STATE_VECTOR, MAX_UPDATE, SHEET_GRACE, TOO_LARGE
-from gamehub.engine.showcase import StartShowcase
-from gamehub.engine.stories import PickStories
-from gamehub.replay import replay
-from gamehub.sqlstore import SqlStore, commands_table, sessions_table
-from gamehub.store import LogEntry, SessionRecord
-from gamehub.views import facilitator_view, phone_view, projector_view
+from gamehub.engine.game.showcase import StartShowcase
+from gamehub.engine.game.stories import PickStories
+from gamehub.storage.replay import replay
+from gamehub.storage.sql import SqlStore, commands_table, sessions_table
+from gamehub.storage.store import LogEntry, SessionRecord
+from gamehub.views.screens import facilitator_view, phone_view, projector_view
 
 LIMIT = 2000  # the default answer limit (Settings.max_answer)
 
@@ -566,7 +567,7 @@ def test_answers_of_someone_removed_while_hidden_stay_hidden_in_the_showcase():
     from gamehub.engine.codec import decode, encode
     from gamehub.engine.lobby import RemoveParticipant
     from gamehub.engine.moderation import HideText
-    from gamehub.views import HIDDEN_TEXT, projector_view
+    from gamehub.views.screens import HIDDEN_TEXT, projector_view
 
     state = played_to("planning", 8)
     author, other = state.group(1).members[:2]
@@ -586,7 +587,7 @@ def test_answers_of_someone_removed_while_hidden_stay_hidden_in_the_showcase():
 
 
 def test_sheets_of_groups_formed_again_within_the_grace_take_no_update_before_planning():
-    from gamehub.engine.groups import FormGroups
+    from gamehub.engine.game.groups import FormGroups
 
     state = played_to("planning", 8)
     for _ in range(3):

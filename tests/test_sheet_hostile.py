@@ -15,7 +15,7 @@ from sheets import Typist, typist_for
 
 import gamehub.engine.sheet as sheet_module
 from gamehub.engine.codec import decode, encode
-from gamehub.engine.planning import EditSheet
+from gamehub.engine.game.planning import EditSheet
 from gamehub.engine.sheet import MAX_CLIENTS, MAX_UPDATE_PLACED, MAX_UPDATE_STRUCTS, TOO_LARGE, Sheet
 
 

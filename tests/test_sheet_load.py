@@ -9,7 +9,7 @@ from pathlib import Path
 
 from gamehub.engine import new_session
 from gamehub.engine.sheet import COMPACT_AFTER
-from gamehub.sqlstore import SNAPSHOT_EVERY
+from gamehub.storage.sql import SNAPSHOT_EVERY
 
 SCRIPT = Path(__file__).resolve().parent.parent / "scripts" / "load_figure.py"
 spec = importlib.util.spec_from_file_location("load_figure", SCRIPT)

@@ -26,9 +26,9 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from sheets import Typist
 
-from gamehub import export
+from gamehub.views import export
 from gamehub.engine import Settings, apply
-from gamehub.engine.planning import EditSheet
+from gamehub.engine.game.planning import EditSheet
 from gamehub.engine.sheet import EMPTY_STATE_VECTOR
 
 NOTHING = "AAA="  # Yjs's empty update

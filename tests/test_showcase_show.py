@@ -11,11 +11,10 @@ from sheets import edit_command
 from gamehub.engine import COMMANDS, Phase, Timer
 from gamehub.engine.codec import decode, encode
 from gamehub.engine.moderation import HideText
-from gamehub.engine.navigation import Back
+from gamehub.engine.game.navigation import Back
 from gamehub.engine.room import PAGE_SIZE, SetSound, TurnPage
-from gamehub.engine.showcase import (PART_CHARS, SetPresenterTimer, ShowcaseStep, StartShowcase, last_step,
-                                     split_answer)
-from gamehub.views import facilitator_view, projector_view
+from gamehub.engine.game.showcase import (PART_CHARS, SetPresenterTimer, ShowcaseStep, StartShowcase, last_step, split_answer)
+from gamehub.views.screens import facilitator_view, projector_view
 
 LONG = " ".join(f"Sentence number {i} of a very long answer." for i in range(60))[:2000]
 

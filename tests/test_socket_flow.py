@@ -6,7 +6,7 @@ import json
 
 from sheets import Typist
 
-from gamehub.server.tokens import token_hash
+from gamehub.storage.tokens import token_hash
 from helpers import steps_to_planning
 
 

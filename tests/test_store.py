@@ -11,13 +11,13 @@ import sqlalchemy
 
 from sheets import Typist
 
-from gamehub import sqlstore
+from gamehub.storage import sql as sqlstore
 from gamehub.engine import COMMANDS, Actor, Role, Settings, apply
-from gamehub.formats import load_deck
+from gamehub.content.formats import load_deck
 from gamehub.server.sessions import open_session
-from gamehub.server.tokens import token_hash
-from gamehub.sqlstore import SqlStore, commands_table, open_store, sessions_table
-from gamehub.store import LogEntry, MemoryStore, VersionConflict
+from gamehub.storage.tokens import token_hash
+from gamehub.storage.sql import SqlStore, commands_table, open_store, sessions_table
+from gamehub.storage.store import LogEntry, MemoryStore, VersionConflict
 
 POSTGRES_URL = "postgresql://postgres@127.0.0.1:5432/test"
 

@@ -8,10 +8,11 @@ import secrets
 
 import pytest
 
-from gamehub import decks, organiser_key
-from gamehub.offloaded import OffloadedStore
-from gamehub.sqlstore import SqlStore
-from gamehub.store import DeckRecord
+from gamehub.content import decks
+from gamehub.storage import organiser_key
+from gamehub.storage.offloaded import OffloadedStore
+from gamehub.storage.sql import SqlStore
+from gamehub.storage.store import DeckRecord
 from test_store import postgres_url, store_factory  # noqa: F401 (fixtures)
 
 DATA = decks.to_stored(decks.validate({"title": "Zine deck", "questions": ["a", "b", "c", "d"],

@@ -22,12 +22,12 @@ from sheets import Typist
 from test_store import play
 
 from gamehub.engine import COMMANDS, Actor, Role, Settings, apply
-from gamehub.formats import load_deck
+from gamehub.content.formats import load_deck
 from gamehub.server.hub import Hub
 from gamehub.server.presence import Connection
 from gamehub.server.sessions import open_session
-from gamehub.sqlstore import SNAPSHOT_EVERY, SqlStore
-from gamehub.store import LogEntry
+from gamehub.storage.sql import SNAPSHOT_EVERY, SqlStore
+from gamehub.storage.store import LogEntry
 
 
 class Quiet:
@@ -142,7 +142,7 @@ def test_a_command_on_a_session_held_alone_is_one_insert_committed_as_it_runs(sc
 
 
 def test_the_snapshot_costs_one_more_statement_every_snapshot_every_commands(schema, monkeypatch):
-    from gamehub import sqlstore
+    from gamehub.storage import sql as sqlstore
 
     monkeypatch.setattr(sqlstore, "SNAPSHOT_EVERY", 20)
     store = SqlStore(schema.url)
@@ -249,7 +249,7 @@ def test_several_sessions_writes_share_one_statement_and_one_commit(schema):
 
 
 def test_a_batch_with_a_lost_race_tells_only_its_writer(schema):
-    from gamehub.store import VersionConflict
+    from gamehub.storage.store import VersionConflict
 
     store, other = SqlStore(schema.url), SqlStore(schema.url)
     try:

@@ -3,11 +3,11 @@ keeps its line breaks from the join form to the projector and the export."""
 
 from __future__ import annotations
 
-from gamehub.engine.groups import FormGroups
+from gamehub.engine.game.groups import FormGroups
 from gamehub.engine.lobby import Join
-from gamehub.engine.stories import PickStories
-from gamehub.export import to_json, to_markdown
-from gamehub.views import phone_view, projector_view
+from gamehub.engine.game.stories import PickStories
+from gamehub.views.export import to_json, to_markdown
+from gamehub.views.screens import phone_view, projector_view
 
 from helpers import GUEST, join, rejects, run, session, token_of
 

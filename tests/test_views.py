@@ -13,14 +13,14 @@ from helpers import GUEST, NOW, participant, run
 from sheets import edit_command
 
 from gamehub.engine import Phase, Settings, new_session
-from gamehub.engine.groups import FormGroups, MoveParticipant
+from gamehub.engine.game.groups import FormGroups, MoveParticipant
 from gamehub.engine.lobby import AddParticipant, Join, RemoveParticipant, SetLocked
-from gamehub.engine.navigation import Back
-from gamehub.engine.planning import ChooseFormat, StartPlanning
-from gamehub.engine.showcase import StartShowcase
-from gamehub.engine.stories import PickStories
-from gamehub.formats import load_deck
-from gamehub.views import facilitator_view, guest_view, phone_view, projector_view
+from gamehub.engine.game.navigation import Back
+from gamehub.engine.game.planning import ChooseFormat, StartPlanning
+from gamehub.engine.game.showcase import StartShowcase
+from gamehub.engine.game.stories import PickStories
+from gamehub.content.formats import load_deck
+from gamehub.views.screens import facilitator_view, guest_view, phone_view, projector_view
 
 SEED = "SEED-5eed-zq"
 PROJECTOR_KEY = "PROJKEY-k3y-zq"

@@ -11,21 +11,21 @@ from dataclasses import replace
 
 import pytest
 
-from gamehub import export
+from gamehub.views import export
 from gamehub.engine import Actor, Role, apply
 from gamehub.engine.codec import decode, encode
 from gamehub.engine.errors import Rejected
-from gamehub.engine.groups import FormGroups, MoveParticipant
+from gamehub.engine.game.groups import FormGroups, MoveParticipant
 from gamehub.engine.lobby import RemoveParticipant
-from gamehub.engine.navigation import Back
-from gamehub.engine.planning import StartPlanning
-from gamehub.engine.showcase import StartShowcase
-from gamehub.engine.stories import PickStories
+from gamehub.engine.game.navigation import Back
+from gamehub.engine.game.planning import StartPlanning
+from gamehub.engine.game.showcase import StartShowcase
+from gamehub.engine.game.stories import PickStories
 from gamehub.engine.moderation import HideText
-from gamehub.engine.vote import CloseVote, OpenVote, SetBallot, standings
-from gamehub.replay import replay
-from gamehub.store import LogEntry
-from gamehub.views import facilitator_view, phone_view, projector_view
+from gamehub.engine.game.vote import CloseVote, OpenVote, SetBallot, standings
+from gamehub.storage.replay import replay
+from gamehub.storage.store import LogEntry
+from gamehub.views.screens import facilitator_view, phone_view, projector_view
 from helpers import FACILITATOR, NOW, add, join, outcome, participant, played_to, rejects, run
 
 

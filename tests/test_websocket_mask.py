@@ -10,7 +10,7 @@ import warnings
 from hypothesis import given
 from hypothesis import strategies as st
 
-from gamehub.websocket_mask import unmask
+from gamehub.runtime.websocket_mask import unmask
 
 with warnings.catch_warnings():
     warnings.simplefilter("ignore")  # eventlet's notice that it is in maintenance mode
@@ -43,9 +43,9 @@ def test_a_frame_unmasked_in_the_pieces_it_arrives_in_is_the_frame_unmasked_whol
 
 
 def test_gamehub_serve_under_eventlet_installs_it():
-    script = ("from gamehub.cli import _green_everything; _green_everything()\n"
+    script = ("from gamehub.cli.main import _green_everything; _green_everything()\n"
               "from eventlet.websocket import RFC6455WebSocket\n"
-              "from gamehub.websocket_mask import unmask\n"
+              "from gamehub.runtime.websocket_mask import unmask\n"
               "print(RFC6455WebSocket._apply_mask is unmask)\n")
     out = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, timeout=60)
     assert out.stdout.strip() == "True", out.stderr

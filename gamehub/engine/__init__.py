@@ -11,21 +11,21 @@ from dataclasses import dataclass, field
 
 from .command import Change, Command, SheetEcho
 from .deck import Deck
-from .ending import EndSession, check_not_ended
+from .game.ending import EndSession, check_not_ended
 from .errors import Rejected
-from .groups import FormGroups, MoveParticipant, Reshuffle
+from .game.groups import FormGroups, MoveParticipant, Reshuffle
 from .lobby import AddParticipant, Join, RemoveParticipant, SetLocked
 from .moderation import HideText, RemoveJoinedSince, RenameParticipant
-from .navigation import Back
-from .planning import ChooseFormat, EditSheet, ExtendTimer, StartPlanning
+from .game.navigation import Back
+from .game.planning import ChooseFormat, EditSheet, ExtendTimer, StartPlanning
 from .sheet import Sheet
 from .room import SetSound, TurnPage
 from .room_tools import AskHelp, CancelHelp, ClearHelp, SendMessage
 from .language import SetLanguage
-from .showcase import SetPresenterTimer, ShowcaseGallery, ShowcaseStep, StartShowcase
+from .game.showcase import SetPresenterTimer, ShowcaseGallery, ShowcaseStep, StartShowcase
 from .state import Actor, Group, Participant, Phase, Role, Session, Settings, Story, Timer
-from .stories import PickStories, RerollStory
-from .vote import CloseVote, OpenVote, SetBallot
+from .game.stories import PickStories, RerollStory
+from .game.vote import CloseVote, OpenVote, SetBallot
 
 COMMANDS: dict[str, type[Command]] = {
     cls.event: cls

@@ -10,7 +10,7 @@ QUESTION_COUNT = 4
 
 @dataclass(frozen=True)
 class Deck:
-    """A validated, immutable deck. Build one with `gamehub.formats.load_deck`."""
+    """A validated, immutable deck. Build one with `gamehub.content.formats.load_deck`."""
 
     title: str
     instructions: str

@@ -12,7 +12,7 @@ from typing import ClassVar
 
 from .codec import legacy_sheet
 from .command import MEMBERS, Change, Command
-from .planning import own_group
+from .game.planning import own_group
 from .state import Actor, Phase, Session
 
 

@@ -17,7 +17,7 @@ from typing import ClassVar
 
 from .command import ALL_PHASES, MEMBERS, STAFF, Change, Command, existing_group, require
 from .lobby import clean_text
-from .planning import own_group
+from .game.planning import own_group
 from .state import Actor, Group, Help, Message, Phase, Session
 
 MESSAGE_CHARS = 200  # a banner read in a glance, not a letter

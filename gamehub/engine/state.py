@@ -16,7 +16,7 @@ from .deck import Deck
 from .sheet import Sheet
 
 if TYPE_CHECKING:
-    from .vote import Vote
+    from .game.vote import Vote
 
 
 class Phase(str, Enum):

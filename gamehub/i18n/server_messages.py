@@ -51,7 +51,7 @@ MESSAGES = (
     N_("Choose a language tag such as de or pt-BR"),
     # gamehub/engine/moderation.py: the facilitator's bulk removal, when the list changed meanwhile
     N_("The list changed since you asked: check the count, then confirm again"),
-    # gamehub/engine/vote.py: the facilitator's status line and the phone's vote screen say these
+    # gamehub/engine/game/vote.py: the facilitator's status line and the phone's vote screen say these
     N_("A vote is open already: close it first"),
     N_("A vote needs at least two groups"),
     N_("No vote is open"),
@@ -59,14 +59,14 @@ MESSAGES = (
     N_("One vote per group at most"),
     N_("You are not in this session"),
     N_("You cannot vote for your own group"),
-    # gamehub/engine/ending.py: any command after the end, on any screen still open
+    # gamehub/engine/game/ending.py: any command after the end, on any screen still open
     N_("The game has ended: the session only shows its results now"),
     N_("Already done: the game has ended"),
     # gamehub/server/socket_events.py, forward.py: any command, on any screen
     N_("Something went wrong on the server; nothing was changed"),
 )
 
-# The groups' colour names (gamehub/views.py PALETTE): views carry them in English, and every
+# The groups' colour names (gamehub/views/screens.py PALETTE): views carry them in English, and every
 # screen shows them with t(colour.name), so each must be a msgid.
 COLOURS = (
     N_("Red"), N_("Blue"), N_("Green"), N_("Purple"), N_("Orange"), N_("Teal"),

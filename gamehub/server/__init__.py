@@ -9,19 +9,19 @@ from flask.sessions import SessionInterface
 from flask_socketio import SocketIO
 
 from ..engine import Settings
-from ..formats import load_deck
+from ..content.formats import load_deck
 from ..i18n import web as i18n_web
-from ..resources import resource
-from ..offloaded import OffloadedStore, runner_for
-from ..store import MemoryStore
+from ..content.resources import resource
+from ..storage.offloaded import OffloadedStore, runner_for
+from ..storage.store import MemoryStore
 from . import socket_events
-from .emitter import SessionEmitter
+from .cluster.emitter import SessionEmitter
 from .hub import Hub
 from .keywatch import KeyWatch
-from .queuewatch import QueueWatch
-from .sharedpresence import SharedPresence
+from .cluster.queuewatch import QueueWatch
+from .cluster.presence import SharedPresence
 from .organiser import organiser
-from .ownership import ownership_for
+from .cluster.ownership import ownership_for
 from .pages import pages
 from .gate import CONFIG_DEFAULTS as GATE_DEFAULTS
 from .gate import Gate
@@ -39,8 +39,8 @@ GREEN_MODES = ("eventlet", "gevent")  # modes whose loop a waiting database call
 
 DEFAULTS = {
     "PUBLIC_URL": "http://127.0.0.1:5000",  # where phones reach this server; `gamehub serve` sets it
-    "ASYNC_MODE": "eventlet",  # or "gevent" (gamehub/green.py), or "threading"
-    "STORE": None,  # a gamehub.store.SessionStore; in memory by default
+    "ASYNC_MODE": "eventlet",  # or "gevent" (gamehub/runtime/green.py), or "threading"
+    "STORE": None,  # a gamehub.storage.store.SessionStore; in memory by default
     "DECK": None,  # a gamehub.engine.Deck; the packaged formats.yaml by default
     "SETTINGS": None,  # a gamehub.engine.Settings; defaults by default
     # No legitimate message comes near this: the largest is a sheet update, at most 64 KiB of

@@ -6,7 +6,7 @@ Three checks, in this order, each answered at once and the connection closed:
 - a declared body over the cap (Engine.IO's message cap for /socket.io/, the organiser's
   upload cap elsewhere): 413 `too_large`, without reading a byte of it (Engine.IO would refuse
   it too, but eventlet's server then waits for the whole body before the next request);
-- the body itself is read here, within the server's request deadline (gamehub/deadline.py),
+- the body itself is read here, within the server's request deadline (gamehub/runtime/deadline.py),
   so a client that drips it is cut off there, not inside a handler.
 The deadline is lifted once the request is in, for the websocket or long poll that follows.
 Addresses are counted as the rate limits count them (`--trusted-proxies`). The numbers and
@@ -25,7 +25,7 @@ from collections.abc import Callable
 from werkzeug.datastructures import LanguageAccept
 from werkzeug.http import parse_accept_header
 
-from ..deadline import CLOSE, RECEIVED, UPGRADED
+from ..runtime.deadline import CLOSE, RECEIVED, UPGRADED
 from ..i18n import SOURCE, gettext, negotiate
 
 log = logging.getLogger(__name__)

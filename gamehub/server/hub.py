@@ -21,15 +21,16 @@ import time
 from collections.abc import Callable
 from typing import Protocol
 
-from .. import organiser_key, views
+from ..storage import organiser_key
+from ..views import screens as views
 from ..engine import Command, Outcome, Rejected, Role, Session, SheetEcho, apply
-from ..engine.planning import sheet_group
+from ..engine.game.planning import sheet_group
 from ..engine.sheet import EMPTY_STATE_VECTOR
-from ..store import LogEntry, SessionRecord, SessionStore, VersionConflict
-from .ownership import NoOwnership
+from ..storage.store import LogEntry, SessionRecord, SessionStore, VersionConflict
+from .cluster.ownership import NoOwnership
 from .presence import Connection, Presence, phone_room, role_room
 from .throttle import Throttle
-from .tokens import same_secret
+from ..storage.tokens import same_secret
 
 
 MAX_ATTEMPTS = 20  # writes lost to other processes before a command is refused as `busy`
@@ -66,11 +67,11 @@ class Hub:
         # guide to what a projector shows, so its patches always go out.
         self._shared = shared
         # Who is online: this process's own connections, unless processes share it (set by
-        # create_app with a message queue: gamehub/server/sharedpresence.py).
+        # create_app with a message queue: gamehub/server/cluster/presence.py).
         self.online_of: Callable[[str], set[str]] = self.presence.online
         self.online_changed: Callable[[str], None] = lambda session_id: None
         # Which sessions this process owns among several (set by create_app with a message
-        # queue: gamehub/server/ownership.py); alone, all of them.
+        # queue: gamehub/server/cluster/ownership.py); alone, all of them.
         self.ownership = NoOwnership()
         # Told of every stored change after its views went out (phones follow the showcase: onscreen.py).
         self.published: Callable[[Session, frozenset[str] | None], None] = lambda state, phones: None
@@ -93,7 +94,7 @@ class Hub:
         socket, which a sheet update is not echoed back to.
 
         Among several processes, a session owned by another is applied there
-        (gamehub/server/ownership.py), unless it cannot be reached.
+        (gamehub/server/cluster/ownership.py), unless it cannot be reached.
         """
         with self._lock(session_id):
             owned = self.ownership.claim(session_id)  # an owned session is read from memory alone

@@ -21,9 +21,9 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass
 
-from .. import views
+from ..views import screens as views
 from ..engine import Phase, Session
-from ..store import SessionStore
+from ..storage.store import SessionStore
 
 
 def phones_room(session_id: str) -> str:

@@ -12,14 +12,15 @@ import time
 
 from flask import Blueprint, Response, current_app, jsonify, render_template, request
 
-from .. import decks, facilitator_links, organiser_key
-from ..store import DeckRecord
+from ..content import decks
+from ..storage import links as facilitator_links, organiser_key
+from ..storage.store import DeckRecord
 from .failures import target
 from .hub import Hub
 from .organiser_forms import FieldError, body_object, session_settings, settings_dict
 from .ratelimit import RateLimiter
 from .sessions import TooManySessions, open_session
-from .tokens import new_token, normalise_code, same_secret, token_hash
+from ..storage.tokens import new_token, normalise_code, same_secret, token_hash
 
 organiser = Blueprint("organiser", __name__)
 

@@ -4,14 +4,14 @@ from __future__ import annotations
 
 from flask import Blueprint, Response, abort, current_app, redirect, render_template, request, url_for
 
-from .. import organiser_key
+from ..storage import organiser_key
 from ..i18n.web import choose as choose_language
-from ..export import FORMATS, render, results
-from ..qr import qr_svg
+from ..views.export import FORMATS, render, results
+from ..views.qr import qr_svg
 from .hub import Hub
 from .failures import target
 from .ratelimit import RateLimiter
-from .tokens import normalise_code, same_secret, token_hash
+from ..storage.tokens import normalise_code, same_secret, token_hash
 
 pages = Blueprint("pages", __name__)
 

@@ -5,8 +5,8 @@ from __future__ import annotations
 import secrets
 
 from ..engine import Deck, Settings, new_session
-from ..store import SessionRecord, SessionStore
-from .tokens import new_room_code, new_token, token_hash
+from ..storage.store import SessionRecord, SessionStore
+from ..storage.tokens import new_room_code, new_token, token_hash
 
 
 class TooManySessions(RuntimeError):

@@ -27,7 +27,7 @@ from .onscreen import phones_room
 from .presence import Connection
 from .ratelimit import RateLimiter, Verdict
 from .reactions import Reactions
-from .tokens import new_token, token_hash, valid_client_token
+from ..storage.tokens import new_token, token_hash, valid_client_token
 
 log = logging.getLogger(__name__)
 

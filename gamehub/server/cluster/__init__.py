@@ -1,0 +1,1 @@
+"""Several server processes on one PostgreSQL and one Redis: ownership, forwarding, shared presence."""
