@@ -6,8 +6,7 @@ from dataclasses import asdict
 
 from .deck import Deck
 from .sheet import Sheet, sheet_id
-from .state import Group, Help, Message, Participant, Phase, Session, Settings, Showcase, Story, Timer
-from .game.vote import Vote
+from .state import Group, Help, Message, Participant, Phase, Session, Settings, Showcase, Story, Timer, Vote
 
 FORMAT = 2  # bump when the shape changes, and teach `decode` the old one
 # Format 1 kept each answer as plain text with a revision; format 2 keeps a group's answers as

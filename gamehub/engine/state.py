@@ -10,13 +10,8 @@ from __future__ import annotations
 import functools
 from dataclasses import dataclass, field, replace
 from enum import Enum
-from typing import TYPE_CHECKING
-
 from .deck import Deck
 from .sheet import Sheet
-
-if TYPE_CHECKING:
-    from .game.vote import Vote
 
 
 class Phase(str, Enum):
@@ -145,6 +140,23 @@ class Showcase:
     step: int = 0  # how much of the card is revealed (engine/showcase.py)
     presenter: Timer | None = None  # the countdown of the group presenting now
     presenter_seconds: int = 120  # how long each group presents; 0: no countdown
+
+
+DEFAULT_VOTES = 2  # votes each participant gives in a people's choice vote, unless the facilitator sets another number
+
+
+@dataclass(frozen=True)
+class Vote:
+    """The session's latest vote. `ballots` maps a participant id to the group numbers they
+    voted for, sorted; nobody who has not voted (or took every vote back) is in it."""
+
+    number: int  # 1 for the session's first vote, 2 for the next one...
+    votes_each: int = DEFAULT_VOTES
+    open: bool = True
+    ballots: dict[str, tuple[int, ...]] = field(default_factory=dict)
+    opened_at: float = 0.0
+    closed_at: float | None = None
+    grouping_draw: int | None = None  # the grouping it was opened for (see `current_vote`)
 
 
 @dataclass(frozen=True)

@@ -25,6 +25,8 @@ from __future__ import annotations
 
 from collections import defaultdict
 
+from .addresses import client_address
+
 REQUEST_SECONDS = 10.0  # to send a whole request, headers and body, on a new connection
 # The same for each later request on a kept-alive connection. Longer than Engine.IO's ping
 # interval and timeout together: a polling phone's POST connection is idle from one pong to
@@ -50,8 +52,6 @@ class Peers:
 
     def take(self, peer) -> str | None:
         """The key `peer` is counted under (give it back when the socket ends), or None: too many."""
-        from ..server.ratelimit import client_address
-
         key = client_address({"REMOTE_ADDR": peer[0] if isinstance(peer, tuple) else peer})
         if self.open[key] >= self.most:
             return None

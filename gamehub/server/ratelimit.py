@@ -13,7 +13,6 @@ address. The numbers and why: docs/security.md.
 from __future__ import annotations
 
 import enum
-import ipaddress
 import logging
 import time
 from collections.abc import Mapping
@@ -26,6 +25,7 @@ from limits.strategies import MovingWindowRateLimiter
 from .failures import Attempt, MemoryFailures, RedisFailures
 from .joinbudget import DEFAULT as JOIN_BUDGET_DEFAULT
 from .joinbudget import JoinBudget
+from ..runtime.addresses import client_address
 
 log = logging.getLogger(__name__)
 
@@ -61,26 +61,6 @@ class Verdict(enum.Enum):
     OK = "ok"
     LIMITED = "limited"  # refuse this event, keep the connection
     DROP = "drop"  # refuse it and close the connection: sustained abuse
-
-
-def client_address(environ: Mapping, trusted_proxies: int = 0) -> str:
-    """The address to count a client under. Behind `trusted_proxies` proxies, the address the
-    outermost trusted proxy saw (X-Forwarded-For from the right; a client can prepend lies but
-    not append them). IPv6 counts per /64, the block one home or phone usually gets."""
-    address = str(environ.get("REMOTE_ADDR") or "unknown")
-    if trusted_proxies > 0:
-        hops = [hop.strip() for hop in str(environ.get("HTTP_X_FORWARDED_FOR", "")).split(",") if hop.strip()]
-        if len(hops) >= trusted_proxies:
-            address = hops[-trusted_proxies]
-    try:
-        ip = ipaddress.ip_address(address)
-    except ValueError:
-        return address[:64]
-    if isinstance(ip, ipaddress.IPv6Address):
-        if ip.ipv4_mapped is not None:
-            return str(ip.ipv4_mapped)
-        return str(ipaddress.ip_network(f"{ip}/64", strict=False))
-    return str(ip)
 
 
 class TokenBucket:

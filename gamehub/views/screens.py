@@ -13,32 +13,9 @@ from ..engine import Group, Participant, Phase, Session
 from ..engine.room import PAGE_SIZE, page_count, shown_page
 from ..engine.game.showcase import HEAD_STEPS, answer_hidden, reveal_parts
 from ..engine.state import PHASE_ORDER
+from .common import HIDDEN_NAME, HIDDEN_TEXT, colour, in_room
 from .room import phone_hand, phone_message, projector_message, staff_hand, staff_message
-from ..i18n import gettext
-from ..i18n.server_messages import N_
-
-# Dark enough for white text at 4.5:1; every colour has a name, and a group is always also
-# shown by its number, so colour is never the only signal.
-PALETTE = (
-    ("Red", "#B91C1C"), ("Blue", "#1D4ED8"), ("Green", "#15803D"), ("Purple", "#7E22CE"),
-    ("Orange", "#C2410C"), ("Teal", "#0F766E"), ("Pink", "#BE185D"), ("Brown", "#92400E"),
-    ("Indigo", "#4338CA"), ("Olive", "#4D7C0F"), ("Navy", "#1E3A8A"), ("Grey", "#4B5563"),
-)
-
-
-# What the room sees in place of what the facilitator hid (see the `hide_text` command), in
-# the room's language: views are shared by every screen of an audience.
-HIDDEN_NAME = N_("(hidden)")
-HIDDEN_TEXT = N_("(hidden by the facilitator)")
-
-
-def _in_room(state: Session, text: str) -> str:
-    return gettext(state.settings.language, text)
-
-
-def colour(number: int) -> dict:
-    name, hex_ = PALETTE[(number - 1) % len(PALETTE)]
-    return {"name": name, "hex": hex_}
+from .vote import phone_vote, room_vote
 
 
 def reached(state: Session, phase: Phase) -> bool:
@@ -71,18 +48,18 @@ def _hidden_story(story: dict | None, state: Session, *, name: bool) -> dict | N
     projector, their name) are replaced."""
     if story is None or not state.participants[story["owner_id"]].hidden:
         return story
-    return {**story, "title": _in_room(state, HIDDEN_TEXT), "pitch": "",
-            **({"owner_name": _in_room(state, HIDDEN_NAME)} if name else {})}
+    return {**story, "title": in_room(state, HIDDEN_TEXT), "pitch": "",
+            **({"owner_name": in_room(state, HIDDEN_NAME)} if name else {})}
 
 
 def _public_name(state: Session, person: Participant) -> str:
-    return _in_room(state, HIDDEN_NAME) if person.hidden else person.name
+    return in_room(state, HIDDEN_NAME) if person.hidden else person.name
 
 
 def _public_answer(state: Session, text: str, authors: tuple[str, ...]) -> str:
     """An answer as the room may see it: hidden whole if anyone hidden typed in it (a sheet
     merges several people's typing, and half an answer would still be theirs)."""
-    return _in_room(state, HIDDEN_TEXT) if text and answer_hidden(state, authors) else text
+    return in_room(state, HIDDEN_TEXT) if text and answer_hidden(state, authors) else text
 
 
 def _timer(timer) -> dict | None:
@@ -97,7 +74,7 @@ def _showcase(state: Session, *, reveal: bool) -> dict:
             "presenter": _timer(show.presenter), "presenter_seconds": show.presenter_seconds}
     parts = []
     if 0 <= show.index < len(state.groups):
-        parts = [{"question": q, "part": i, "parts": n, "text": _in_room(state, HIDDEN_TEXT) if text is None else text}
+        parts = [{"question": q, "part": i, "parts": n, "text": in_room(state, HIDDEN_TEXT) if text is None else text}
                  for q, i, n, text in reveal_parts(state, state.groups[show.index])]
         view["steps"] = HEAD_STEPS + len(parts)
         view["step"] = min(show.step, view["steps"] - 1)
@@ -286,7 +263,3 @@ def facilitator_group(state: Session, g: Group, active_at: float | None = None) 
 def group_patch(audience: str, state: Session, groups: list[dict], now: float) -> dict:
     """A `view_patch`: these groups replace the ones with the same numbers in the last view."""
     return {"audience": audience, "session": state.id, "version": state.version, "now": now, "groups": groups}
-
-
-# Last: the vote's views use this module's helpers (colours, the hidden-text marker).
-from .vote import phone_vote, room_vote  # noqa: E402

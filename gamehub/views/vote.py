@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from ..engine import Phase, Session
 from ..engine.game.vote import allowance, ballot_of, current_vote, electorate, standings, voters
-from .screens import HIDDEN_TEXT, colour
+from .common import HIDDEN_TEXT, colour
 
 
 def _shown(state: Session) -> bool:

@@ -17,26 +17,11 @@ from typing import ClassVar
 
 from ..command import MEMBERS, STAFF, Change, Command, existing_group, require
 from ..errors import Rejected
-from ..state import Actor, Phase, Session
+from ..state import DEFAULT_VOTES, Actor, Phase, Session, Vote
 
 SHOWCASE = frozenset({Phase.SHOWCASE})
 VOTES_EACH = range(1, 6)  # what the facilitator may give each participant
-DEFAULT_VOTES = 2
 MAX_BALLOT = 100  # a longer list is a broken client, refused before the rules look at it
-
-
-@dataclass(frozen=True)
-class Vote:
-    """The session's latest vote. `ballots` maps a participant id to the group numbers they
-    voted for, sorted; nobody who has not voted (or took every vote back) is in it."""
-
-    number: int  # 1 for the session's first vote, 2 for the next one...
-    votes_each: int = DEFAULT_VOTES
-    open: bool = True
-    ballots: dict[str, tuple[int, ...]] = field(default_factory=dict)
-    opened_at: float = 0.0
-    closed_at: float | None = None
-    grouping_draw: int | None = None  # the grouping it was opened for (see `current_vote`)
 
 
 def current_vote(state: Session) -> Vote | None:
