@@ -8,8 +8,7 @@ import contextlib
 from collections.abc import Iterator
 
 from browser import stale_engineio_session
-from server_process import ServerProcess
-from test_real_server import Client
+from server_process import Client, ServerProcess
 
 
 class BrowserRoom:

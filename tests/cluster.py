@@ -24,9 +24,8 @@ import socketio
 from bench.cluster import START_SECONDS, RedisServer, Schema, pg_schema, redis_server  # noqa: F401
 from bench.nginx import Nginx, nginx  # noqa: F401
 from conftest import merge_patch
-from server_process import ServerProcess
+from server_process import ServerProcess, matches
 from sheets import NOTHING, Typist
-from test_real_server import matches
 
 
 # -- gamehub processes ---------------------------------------------------------------------

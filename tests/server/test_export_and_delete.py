@@ -16,9 +16,8 @@ import socketio
 from conftest import PUBLIC_URL, Room
 from gamehub.server import create_app
 from gamehub.storage.sql import open_store
-from server_process import ServerProcess
+from server_process import Client, ServerProcess
 from sheets import SheetPhone
-from test_real_server import Client
 from helpers import steps_to_planning
 
 HOSTILE = "<img src=x onerror=alert(1)>"

@@ -63,7 +63,7 @@ def test_the_socketio_stack_is_at_the_fixed_releases_and_the_browser_client_spea
     from importlib.metadata import version
     from pathlib import Path
 
-    root = Path(__file__).resolve().parent.parent
+    root = Path(__file__).resolve().parents[2]
     pyproject = (root / "pyproject.toml").read_text(encoding="utf-8")
     floors = {name: tuple(map(int, re.search(rf'"{name}>=([\d.]+)"', pyproject).group(1).split(".")))
               for name in ("python-socketio", "python-engineio")}

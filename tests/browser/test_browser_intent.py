@@ -16,8 +16,7 @@ import pytest
 from playwright.sync_api import expect
 
 from browser import LAPTOP, PHONE, PROJECTOR, axe_violations, double_click, screenshot
-from server_process import ServerProcess
-from test_real_server import Client
+from server_process import Client, ServerProcess
 
 WAIT = 10_000  # ms: every live update must arrive well within this
 SETTLE = 1.2  # s: long enough for a second click's command to have been applied, had it been sent

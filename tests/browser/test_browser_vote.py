@@ -17,7 +17,7 @@ from playwright.sync_api import expect
 from browser import LAPTOP, PHONE, PROJECTOR, axe_violations, double_click, screenshot
 from browser_room import BrowserRoom, served
 from helpers import steps_to_planning
-from test_real_server import Client
+from server_process import Client
 
 WAIT = 10_000
 SETTLE = 1.2  # s: long enough for a second click's command to have been applied, had it been sent

@@ -19,9 +19,8 @@ from playwright.sync_api import expect
 
 from browser import (LAPTOP, NARROW_PHONE, PHONE, PROJECTOR, SCREENSHOTS, axe_violations, double_click, screenshot,
                      stale_engineio_session)
-from server_process import ServerProcess
+from server_process import Client, ServerProcess
 from sheets import SheetPhone
-from test_real_server import Client
 
 from gamehub.storage.sql import SqlStore, sqlite_url
 from helpers import steps_to_planning

@@ -13,8 +13,7 @@ import pytest
 from playwright.sync_api import expect
 
 from browser import LAPTOP, PHONE, axe_violations, screenshot
-from server_process import ServerProcess
-from test_real_server import Client
+from server_process import Client, ServerProcess
 
 WAIT = 10_000
 RENAMED = "A kazoo opera"

@@ -11,7 +11,7 @@ from gamehub.engine import new_session
 from gamehub.engine.sheet import COMPACT_AFTER
 from gamehub.storage.sql import SNAPSHOT_EVERY
 
-SCRIPT = Path(__file__).resolve().parent.parent / "scripts" / "load_figure.py"
+SCRIPT = Path(__file__).resolve().parents[2] / "scripts" / "load_figure.py"
 spec = importlib.util.spec_from_file_location("load_figure", SCRIPT)
 load_figure = sys.modules[spec.name] = importlib.util.module_from_spec(spec)
 spec.loader.exec_module(load_figure)

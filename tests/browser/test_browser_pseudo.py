@@ -28,9 +28,8 @@ from browser import LAPTOP, NARROW_PHONE, PHONE, screenshot
 from gamehub.content.decks import BUILTIN_LANGUAGES, builtin_path
 from gamehub.content.formats import load_deck
 from gamehub.i18n.pseudo import OPEN
-from server_process import ServerProcess
+from server_process import Client, ServerProcess
 from test_browser_game import Screens
-from test_real_server import Client
 
 PEOPLE = [("Amara", "Folding proteins", "Shapes that matter"), ("Kwame", "Bird song", "Dialects of finches"),
           ("Lin", "Coral reefs", "Reefs at night"), ("Noor", "Soil microbes", "Life under our feet")]

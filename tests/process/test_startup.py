@@ -8,8 +8,7 @@ import socket
 import subprocess
 import sys
 
-from server_process import ServerProcess, free_port
-from test_real_server import Client
+from server_process import Client, ServerProcess, free_port
 
 
 def serve(data_dir, port: int, *args: str) -> subprocess.CompletedProcess:

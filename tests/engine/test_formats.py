@@ -10,7 +10,7 @@ from gamehub.content import decks
 from gamehub.engine.deck import Deck
 from gamehub.content.formats import FormatsError, default_formats_path, load_deck
 
-REPO = Path(__file__).resolve().parent.parent
+REPO = Path(__file__).resolve().parents[2]
 
 # Verbatim from the deck's "Unconventional sci-comm" game slides (checked against the seed text
 # in shared/seed/ when this was written; that folder is not part of the repository).

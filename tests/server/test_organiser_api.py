@@ -269,13 +269,13 @@ def test_deck_field_names_map_formats_errors_for_the_form():
 
 
 def test_every_organiser_api_route_and_error_code_is_documented(app):
-    doc = (Path(__file__).resolve().parent.parent / "docs" / "organiser.md").read_text(encoding="utf-8")
+    doc = (Path(__file__).resolve().parents[2] / "docs" / "organiser.md").read_text(encoding="utf-8")
     for rule in app.url_map.iter_rules():
         if rule.rule.startswith("/organiser/api"):
             path = rule.rule.replace("<code>", "<CODE>").replace("<deck_id>", "<id>")
             for method in rule.methods - {"HEAD", "OPTIONS"}:
                 assert f"`{method} {path}`" in doc, f"{method} {path} is not in docs/organiser.md"
-    source = (Path(__file__).resolve().parent.parent / "gamehub" / "server" / "organiser.py").read_text()
+    source = (Path(__file__).resolve().parents[2] / "gamehub" / "server" / "organiser.py").read_text()
     for code in set(re.findall(r'_error\(\d+, "(\w+)"', source)) | {"bad_field", "bad_payload", "bad_deck"}:
         assert f"`{code}`" in doc or f" {code}`" in doc, f"error code {code} is not in docs/organiser.md"
 

@@ -8,9 +8,8 @@ import time
 
 import socketio
 
-from server_process import ServerProcess
+from server_process import Client, ServerProcess
 from sheets import SheetPhone
-from test_real_server import Client
 
 from gamehub.engine import new_session
 from gamehub.storage.replay import replay

@@ -339,7 +339,7 @@ def test_the_facilitator_sees_how_each_story_was_drawn():
 
 HEADER = {"audience", "session", "version", "now", "phase", "title", "language", "timer", "ended_at"}
 HEX = re.compile(r"^#[0-9A-Fa-f]{6}$")
-PROTOCOL = (Path(__file__).resolve().parent.parent / "docs" / "protocol.md").read_text(encoding="utf-8")
+PROTOCOL = (Path(__file__).resolve().parents[2] / "docs" / "protocol.md").read_text(encoding="utf-8")
 VIEWS_DOC = PROTOCOL[PROTOCOL.index("## Views"):PROTOCOL.index("## Error codes")]
 
 

@@ -33,7 +33,7 @@ from gamehub.views.screens import facilitator_view, guest_view, phone_view, proj
 
 BOUNDED = settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 
-PROTOCOL = (Path(__file__).resolve().parent.parent / "docs" / "protocol.md").read_text(encoding="utf-8")
+PROTOCOL = (Path(__file__).resolve().parents[2] / "docs" / "protocol.md").read_text(encoding="utf-8")
 DOCUMENTED_CODES = set(re.findall(r"`([a-z_]+)`", PROTOCOL[PROTOCOL.index("## Error codes"):]))
 
 

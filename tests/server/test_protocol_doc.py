@@ -8,8 +8,8 @@ from pathlib import Path
 
 from gamehub.engine import COMMANDS
 
-PROTOCOL = (Path(__file__).resolve().parent.parent / "docs" / "protocol.md").read_text(encoding="utf-8")
-ENGINE = Path(__file__).resolve().parent.parent / "gamehub"
+PROTOCOL = (Path(__file__).resolve().parents[2] / "docs" / "protocol.md").read_text(encoding="utf-8")
+ENGINE = Path(__file__).resolve().parents[2] / "gamehub"
 
 
 def test_every_command_is_documented_with_every_payload_field():

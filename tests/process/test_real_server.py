@@ -3,76 +3,14 @@
 from __future__ import annotations
 
 import json
-import threading
 import time
 import urllib.request
 
 import pytest
-import socketio
 
-from conftest import merge_patch
-from server_process import ServerProcess
+from server_process import Client, ServerProcess
 from sheets import SheetPhone
 from helpers import steps_to_planning
-
-
-def matches(predicate, view: dict) -> bool:
-    """A predicate over a view that may not have the parts it looks at yet (a view that is
-    still on its way, coalesced) is simply not matched yet."""
-    try:
-        return bool(predicate(view))
-    except (IndexError, KeyError, TypeError):
-        return False
-
-
-class Client:
-    """A python-socketio client that keeps the latest view it was sent, and the sheet updates."""
-
-    def __init__(self, url: str, auth: dict):
-        self.sio = socketio.Client(reconnection=False)
-        self.views: list[dict] = []
-        self._sheet_updates: list[dict] = []
-        self._changed = threading.Condition()
-        self.sio.on("view", self._on_view)
-        self.sio.on("view_patch", self._on_patch)
-        self.sio.on("sheet_update", self._on_sheet_update)
-        self.sio.connect(url, auth=auth, transports=["websocket"], wait_timeout=10)
-
-    def _on_sheet_update(self, message: dict) -> None:
-        with self._changed:
-            self._sheet_updates.append(message)
-            self._changed.notify_all()
-
-    def events(self, event: str) -> list[dict]:
-        """The `sheet_update` events received since the last call (as a conftest Screen's)."""
-        assert event == "sheet_update"
-        with self._changed:
-            taken, self._sheet_updates = self._sheet_updates, []
-        return taken
-
-    def wait_for_sheet_update(self, timeout: float = 10) -> None:
-        with self._changed:
-            assert self._changed.wait_for(lambda: self._sheet_updates, timeout=timeout), "no sheet_update came"
-
-    def _on_view(self, view: dict) -> None:
-        with self._changed:
-            self.views.append(view)
-            self._changed.notify_all()
-
-    def _on_patch(self, patch: dict) -> None:
-        with self._changed:
-            if self.views and patch["version"] > self.views[-1]["version"]:
-                self.views.append(merge_patch(self.views[-1], patch))
-                self._changed.notify_all()
-
-    def call(self, event: str, payload: dict | None = None) -> dict:
-        return self.sio.call(event, payload or {}, timeout=10)
-
-    def wait_for(self, predicate, timeout: float = 10) -> dict:
-        with self._changed:
-            ok = self._changed.wait_for(lambda: self.views and matches(predicate, self.views[-1]), timeout=timeout)
-        assert ok, f"no matching view; last: {self.views[-1] if self.views else None}"
-        return self.views[-1]
 
 
 @pytest.fixture(params=["eventlet", "gevent"])

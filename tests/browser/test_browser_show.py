@@ -19,7 +19,7 @@ from playwright.sync_api import expect
 from browser import LAPTOP, PROJECTOR, axe_violations, launched, read_qr, screenshot
 from browser_room import BrowserRoom, served
 from sheets import SheetPhone
-from test_real_server import Client
+from server_process import Client
 
 WAIT = 10_000
 SETTLE = 1.2

@@ -16,8 +16,7 @@ import urllib.request
 from playwright.async_api import async_playwright, expect
 
 from browser import CHROMIUM, CHROMIUM_ARGS, LAPTOP, PHONE, SCREENSHOTS, require_tools
-from server_process import ServerProcess
-from test_real_server import Client
+from server_process import Client, ServerProcess
 
 WAIT = 10_000  # ms: every live update must arrive well within this
 SAVED = "Saved"
@@ -139,7 +138,7 @@ def test_the_vendored_yjs_is_the_pinned_one_and_loads_from_this_server_alone():
     module with no imports (nothing fetched from elsewhere), no source-map comment."""
     from pathlib import Path
 
-    root = Path(__file__).resolve().parent.parent
+    root = Path(__file__).resolve().parents[2]
     script = (root / "scripts" / "vendor.sh").read_text(encoding="utf-8")
     pins = dict(re.findall(r"^(YJS_VERSION|LIB0_VERSION)=([\d.]+)", script, re.M))
     bundle = (root / "static" / "vendor" / "yjs.esm.min.js").read_text(encoding="utf-8")

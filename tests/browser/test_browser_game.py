@@ -14,8 +14,7 @@ import pytest
 from playwright.sync_api import expect
 
 from browser import LAPTOP, NARROW_PHONE, PHONE, PROJECTOR, axe_violations, read_qr, screenshot
-from server_process import ServerProcess
-from test_real_server import Client
+from server_process import Client, ServerProcess
 
 HOSTILE_NAME = "<img src=x onerror=alert(1)>"
 HOSTILE_TITLE = "</script><script>alert(2)</script>"

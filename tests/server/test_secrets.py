@@ -24,7 +24,7 @@ from gamehub.server import create_app, hub_of
 from gamehub.storage.tokens import CODE_ALPHABET, CODE_LENGTH, new_token, token_hash
 from server_process import ServerProcess
 
-PACKAGE = Path(__file__).resolve().parent.parent / "gamehub"
+PACKAGE = Path(__file__).resolve().parents[2] / "gamehub"
 
 
 def bits(token: str) -> int:
