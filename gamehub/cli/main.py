@@ -146,6 +146,7 @@ def serve(args: argparse.Namespace) -> int:
     from ..server.joinbudget import BadBudget, parse_budget
     from ..server.sessions import open_session
     from ..storage.tokens import same_secret, token_hash
+    from ..storage.replay import readable_sessions
     from ..storage.sql import default_data_dir, open_store
 
     # Everything that can fail is tried before anything is created or printed as a link.
@@ -181,8 +182,8 @@ def serve(args: argparse.Namespace) -> int:
     if args.retention_days > 0:
         for session_id in store.purge(before=time.time() - args.retention_days * 86400):
             print(f"Deleted session {session_id}: idle for more than {args.retention_days:g} days")
-    recent = [sid for sid in store.session_ids()
-              if (store.last_activity(sid) or 0) > time.time() - RESUME_WITHIN_HOURS * 3600]
+    resumable = readable_sessions(store, _say)  # one this gamehub cannot open is named, not resumed
+    recent = [sid for sid in resumable if (store.last_activity(sid) or 0) > time.time() - RESUME_WITHIN_HOURS * 3600]
     opening = max(0, args.sessions) if args.new_session or not recent else 0
     stored = len(store.session_ids())
     if opening and stored + opening > args.max_sessions:
@@ -204,8 +205,7 @@ def serve(args: argparse.Namespace) -> int:
     print(f"Sessions are kept in {_where(store)}")
     if settings.blocked_words:
         print(f"Name filter: {len(settings.blocked_words)} blocked words from {args.blocked_words}")
-    for session_id in store.session_ids():
-        record = store.get(session_id)
+    for session_id, record in resumable.items():
         links = hub.links(record)
         now = time.time()
         ended = ", the game has ended" if record.state.ended_at is not None else ""
@@ -347,10 +347,15 @@ def _serve_eventlet(app, listener) -> None:
 
 
 def export(store, args: argparse.Namespace) -> int:
+    from ..engine.codec import UnsupportedSession
     from ..views.export import render
     from ..storage.tokens import normalise_code
 
-    record = store.get(normalise_code(args.session))
+    try:
+        record = store.get(normalise_code(args.session))
+    except UnsupportedSession as error:
+        _say(str(error))
+        return 1
     if record is None:
         print(f"gamehub: no session {args.session} in {_where(store)}", file=sys.stderr)
         return 1
@@ -359,11 +364,12 @@ def export(store, args: argparse.Namespace) -> int:
 
 
 def list_sessions(store, args: argparse.Namespace) -> int:
-    ids = store.session_ids()
-    if not ids:
+    from ..storage.replay import readable_sessions
+
+    if not store.session_ids():
         print(f"No sessions in {_where(store)}")
-    for session_id in ids:
-        state = store.get(session_id).state
+    for session_id, record in readable_sessions(store, _say).items():
+        state = record.state
         last = time.strftime("%Y-%m-%d %H:%M", time.localtime(store.last_activity(session_id)))
         print(f"{session_id}  {state.phase.value:<9} {len(state.participants):>4} people  "
               f"{len(state.groups):>3} groups  last active {last}")
@@ -395,6 +401,10 @@ def new_key(store, args: argparse.Namespace) -> int:
     print(f"New facilitator link for {code} (the old one stops working now, open screens with it are closed):\n"
           f"  /s/{code}/facilitator#key={token}")
     return 0
+
+
+def _say(line: str) -> None:
+    print(f"gamehub: {line}", file=sys.stderr)
 
 
 def _data_dir(args: argparse.Namespace):

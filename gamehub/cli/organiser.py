@@ -87,11 +87,11 @@ def print_links(store, args: argparse.Namespace) -> int:
     organiser key this data directory does not hold (made on another machine, or lost) is not
     invented: the command that replaces it is named instead."""
     from ..storage import organiser_key
+    from ..storage.replay import readable_sessions
     from ..storage.tokens import same_secret, token_hash
 
     url, directory = _public_url(args), _data_dir(args)
-    for code in store.session_ids():
-        record = store.get(code)
+    for code, record in readable_sessions(store, lambda line: print(f"gamehub: {line}", file=sys.stderr)).items():
         token = facilitator_links.recall(directory, code)
         kept = token and same_secret(token_hash(token), record.facilitator_hash)
         print(f"Session {code}")

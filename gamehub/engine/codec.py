@@ -5,12 +5,13 @@ from __future__ import annotations
 from dataclasses import asdict
 
 from .deck import Deck
-from .sheet import Sheet, sheet_id
+from .sheet import Sheet
 from .state import Group, Help, Message, Participant, Phase, Session, Settings, Showcase, Story, Timer, Vote
 
 FORMAT = 2  # bump when the shape changes, and teach `decode` the old one
-# Format 1 kept each answer as plain text with a revision; format 2 keeps a group's answers as
-# a shared document (`Group.sheet`). Fields added since have defaults, so older snapshots still
+# Format 2 keeps a group's answers as a shared document (`Group.sheet`). Format 1 (plain texts
+# with revisions) was only ever written by development versions that never shipped: it is not
+# read (UnsupportedSession). Fields added since have defaults, so older snapshots still
 # decode: Participant.hidden (False), Settings.blocked_words (()), Settings.planning_minutes (15), Settings.language ("en"), Session.sheets_closed_at and
 # Session.hidden_removed; Showcase.step, presenter and presenter_seconds; Session.sound and page;
 # Session.message, Group.message and Group.help (engine/room_tools.py); Session.ended_at (None);
@@ -59,10 +60,24 @@ def _encoded(value) -> dict:
     return dict(done)
 
 
+class UnsupportedSession(ValueError):
+    """A stored session this gamehub cannot read. Its message is one line naming the session
+    and the command that deletes it, so that one such session can be reported and stepped
+    over while the others load."""
+
+    def __init__(self, session_id: str, why: str):
+        super().__init__(f"session {session_id} cannot be opened: {why}. "
+                         f"Delete it with: gamehub sessions delete {session_id}")
+        self.session_id = session_id
+
+
 def decode(data: dict) -> Session:
     """The session from data made by `encode`."""
-    if data.get("format") not in (1, FORMAT):
-        raise ValueError(f"unknown session format {data.get('format')!r}")
+    stored = data.get("format")
+    if stored != FORMAT:
+        raise UnsupportedSession(str(data.get("id")), "it was stored by a development version of gamehub that "
+                                 "never shipped (format 1)" if stored == 1 else
+                                 f"it is stored in format {stored!r}, which this gamehub does not read")
     return Session(
         id=data["id"],
         seed=data["seed"],
@@ -76,7 +91,7 @@ def decode(data: dict) -> Session:
         next_participant=data["next_participant"],
         removed_tokens=frozenset(data["removed_tokens"]),
         hidden_removed=frozenset(data.get("hidden_removed", ())),
-        groups=tuple(_group(g, data["grouping_draw"]) for g in data["groups"]),
+        groups=tuple(_group(g) for g in data["groups"]),
         grouping_draw=data["grouping_draw"],
         draws=data["draws"],
         timer=Timer(**data["timer"]) if data["timer"] else None,
@@ -119,7 +134,7 @@ def _settings(data: dict) -> Settings:
     return Settings(**data)
 
 
-def _group(data: dict, grouping_draw: int | None) -> Group:
+def _group(data: dict) -> Group:
     story = data["story"]
     return Group(
         number=data["number"],
@@ -127,30 +142,18 @@ def _group(data: dict, grouping_draw: int | None) -> Group:
         story=Story(owner=story["owner"], candidates=tuple(story["candidates"]), draw=story["draw"]) if story else None,
         format=data["format"],
         format_by=data.get("format_by"),
-        sheet=_sheet(data, grouping_draw),
+        sheet=_sheet(data.get("sheet")),
         message=_optional(Message, data.get("message")),
         help=_optional(Help, data.get("help")),
     )
 
 
-def _sheet(group: dict, grouping_draw: int | None) -> Sheet | None:
-    data = group.get("sheet")
-    if data is not None:
-        return Sheet(id=data["id"], texts=tuple(data["texts"]), authors=tuple(map(tuple, data["authors"])),
-                     base=data["base"], tail=tuple(data["tail"]),
-                     # Sheets stored before the checks: not strict (engine/sheet.py), their
-                     # client ids unclaimed, and their size counted from here on.
-                     clients=tuple((int(client), owner) for client, owner in data.get("clients", ())),
-                     structs=data.get("structs", 0), strict=data.get("strict", False))
-    if "answers" in group:  # format 1: plain texts, each with its last editor
-        answers = group["answers"]
-        return legacy_sheet(sheet_id(grouping_draw, group["number"]), [a["text"] for a in answers],
-                            [a.get("by") for a in answers])
-    return None
-
-
-def legacy_sheet(sheet_id_: str, texts: list[str], by: list[str | None]) -> Sheet:
-    """Answers stored as plain text by a gamehub from before shared sheets, as a sheet."""
-    sheet = Sheet.with_texts(sheet_id_, tuple(texts))
-    return Sheet(id=sheet.id, texts=sheet.texts, base=sheet.base,
-                 authors=tuple((who,) if who and text else () for who, text in zip(by, texts)))
+def _sheet(data: dict | None) -> Sheet | None:
+    if data is None:
+        return None
+    return Sheet(id=data["id"], texts=tuple(data["texts"]), authors=tuple(map(tuple, data["authors"])),
+                 base=data["base"], tail=tuple(data["tail"]),
+                 # Sheets stored before the checks: not strict (engine/sheet.py), their
+                 # client ids unclaimed, and their size counted from here on.
+                 clients=tuple((int(client), owner) for client, owner in data.get("clients", ())),
+                 structs=data.get("structs", 0), strict=data.get("strict", False))

@@ -109,17 +109,6 @@ class Sheet:
     def blank(cls, sheet_id_: str, questions: int) -> Sheet:
         return cls(id=sheet_id_, texts=("",) * questions, authors=((),) * questions)
 
-    @classmethod
-    def with_texts(cls, sheet_id_: str, texts: tuple[str, ...]) -> Sheet:
-        """A sheet holding these texts, written by the server's own peer (client id 0, so the
-        same texts always make the same document). Only for answers stored by a gamehub from
-        before sheets were shared documents: the server never types otherwise."""
-        doc = pycrdt.Doc(client_id=0)
-        for q, text in enumerate(texts):
-            doc[text_name(q)] = pycrdt.Text(text)
-        return cls(id=sheet_id_, texts=tuple(texts), authors=((),) * len(texts), base=_b64(doc.get_update()),
-                   structs=sum(1 for text in texts if text), strict=False)
-
     @property
     def updates(self) -> tuple[str, ...]:
         return ((self.base,) if self.base else ()) + self.tail

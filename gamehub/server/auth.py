@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+import logging
+
 from ..storage import organiser_key
 from ..engine import Role
+from ..engine.codec import UnsupportedSession
 from ..storage.store import SessionStore
 from .failures import target
 from .presence import Connection
@@ -11,6 +14,7 @@ from ..storage.tokens import normalise_code, same_secret, token_hash, which_secr
 
 MAX_TOKEN = 256  # phone tokens are at most 128 characters, keys 43: nothing longer is hashed
 _ROLES = {"phone": Role.GUEST, "projector": Role.PROJECTOR, "facilitator": Role.FACILITATOR}
+log = logging.getLogger(__name__)
 
 
 class Refused(Exception):
@@ -39,7 +43,11 @@ def authenticate(auth: object, store: SessionStore) -> Connection:
     token = auth.get("token")
     if token is not None and (not isinstance(token, str) or len(token) > MAX_TOKEN or not token.isascii()):
         raise Refused("bad_auth", "The token must be a string")
-    record = store.get(normalise_code(auth["session"]))
+    try:
+        record = store.get(normalise_code(auth["session"]))
+    except UnsupportedSession as error:  # the server's log names it; the screen sees no such room
+        log.warning("%s", error)
+        record = None
     if record is None:
         raise Refused("unknown_session", "This session does not exist (any more)")
     state, role = record.state, _ROLES[auth["role"]]

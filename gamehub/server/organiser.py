@@ -8,11 +8,13 @@ failures, like a wrong room code; past them the address gets 429 before any look
 
 from __future__ import annotations
 
+import logging
 import time
 
 from flask import Blueprint, Response, current_app, jsonify, render_template, request
 
 from ..content import decks
+from ..engine.codec import UnsupportedSession
 from ..storage import links as facilitator_links, organiser_key
 from ..storage.store import DeckRecord
 from .failures import target
@@ -27,6 +29,8 @@ organiser = Blueprint("organiser", __name__)
 MAX_BODY = 128 * 1024  # a deck upload is capped at 64 KB; a form is far smaller
 DECK_FIELDS = {"title", "instructions", "questions", "formats"}
 SERVE_DECK = "serve"  # the deck `gamehub serve --formats FILE` was given, when not the workshop's
+
+log = logging.getLogger(__name__)
 
 
 def _hub() -> Hub:
@@ -88,6 +92,13 @@ def _field_error(error: FieldError):
     return _json(error.to_dict(), error.status)
 
 
+@organiser.errorhandler(UnsupportedSession)
+def _unsupported(error: UnsupportedSession):
+    """A session this gamehub cannot open, asked for by its code: the log names it."""
+    log.warning("%s", error)
+    return _error(404, "unknown_session", "No such session (deleted?)")
+
+
 @organiser.errorhandler(decks.DeckError)
 def _deck_error(error: decks.DeckError):
     return _error(400, "bad_deck", error.message, error.field)
@@ -104,7 +115,11 @@ def page():
 
 def _summary(code: str) -> dict | None:
     store = _hub().store
-    record = store.get(code)
+    try:
+        record = store.get(code)
+    except UnsupportedSession as error:  # left out of the list; the others still show
+        log.warning("%s", error)
+        return None
     if record is None:
         return None
     state = record.state

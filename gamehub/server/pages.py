@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+import logging
+
 from flask import Blueprint, Response, abort, current_app, redirect, render_template, request, url_for
 
+from ..engine.codec import UnsupportedSession
 from ..storage import organiser_key
 from ..i18n.web import choose as choose_language
 from ..views.export import FORMATS, render, results
@@ -14,6 +17,7 @@ from .ratelimit import RateLimiter
 from ..storage.tokens import normalise_code, same_secret, token_hash
 
 pages = Blueprint("pages", __name__)
+log = logging.getLogger(__name__)
 
 
 def _hub() -> Hub:
@@ -36,7 +40,11 @@ def _look_up(code: str, attempt):
         # Refused before the lookup, whatever the code: a refusal must not tell codes apart.
         abort(Response("Too many wrong room codes or keys from your network: wait a minute and try again.\n",
                        status=429, mimetype="text/plain", headers={"Retry-After": str(_limiter().failure_window)}))
-    record = _hub().store.get(normalise_code(code))
+    try:
+        record = _hub().store.get(normalise_code(code))
+    except UnsupportedSession as error:  # the server's log names it; the screen sees no such room
+        log.warning("%s", error)
+        record = None
     if record is None:
         attempt.failed()
         abort(Response(render_template("missing.html", code=normalise_code(code)), status=404))

@@ -1,6 +1,6 @@
 """The group sheet as a shared Yjs document, straight against the engine (docs/protocol.md,
 "The group sheet"): merging, its refusals, the grace after planning, authors, compaction,
-storing and replaying, and sessions stored before sheets were shared.
+storing and replaying.
 
 Phones are `Typist`s (tests/sheets.py): pycrdt peers that send what a Yjs page sends.
 """
@@ -14,12 +14,11 @@ import random
 import pytest
 from helpers import FACILITATOR, NOW, participant, played_to, rejects, run, run_outcome
 from sheets import Typist, b64, edit_command, member, typist_for
-from sqlalchemy import insert
 
 from gamehub.views import export
 from gamehub.storage import sql as sqlstore
-from gamehub.engine import COMMANDS, Phase, Settings, apply
-from gamehub.engine.codec import FORMAT, decode, encode
+from gamehub.engine import Phase, Settings, apply
+from gamehub.engine.codec import decode, encode
 from gamehub.engine.game.groups import MoveParticipant, Reshuffle
 from gamehub.engine.game.navigation import Back
 from gamehub.engine.game.planning import EditSheet, StartPlanning
@@ -27,7 +26,7 @@ from gamehub.engine.sheet import COMPACT_AFTER, EMPTY_STATE_VECTOR, MAX_UPDATE, 
 from gamehub.engine.game.showcase import StartShowcase
 from gamehub.engine.game.stories import PickStories
 from gamehub.storage.replay import replay
-from gamehub.storage.sql import SqlStore, commands_table, sessions_table
+from gamehub.storage.sql import SqlStore
 from gamehub.storage.store import LogEntry, SessionRecord
 from gamehub.views.screens import facilitator_view, phone_view, projector_view
 
@@ -476,84 +475,6 @@ def test_replaying_the_stored_log_gives_the_same_texts_byte_for_byte(tmp_path, m
             assert mine.sheet.authors == theirs.sheet.authors
     assert any(any(g.texts) for g in live.groups)
     store.close()
-
-
-# ---------------------------------------------------------------------------------------------
-# Sessions stored by a gamehub from before shared sheets
-
-def format_1(state) -> dict:
-    """`state` as a gamehub of format 1 stored it: plain answers with revisions and last editors."""
-    data = encode(state)
-    assert data["format"] == FORMAT == 2
-    data["format"] = 1
-    del data["sheets_closed_at"]
-    for group in data["groups"]:
-        sheet = group.pop("sheet")
-        del group["format_by"]
-        group["answers"] = [{"text": text, "rev": 1 if text else 0, "by": who[-1] if who else None}
-                            for text, who in zip(sheet["texts"], sheet["authors"])]
-    return data
-
-
-def test_a_format_1_snapshot_with_plain_answers_decodes_into_sheets_phones_can_edit():
-    state = planning()
-    a_id, b_id = members(state, 2)[:2]
-    state = accept(state, a_id, Typist().append(1, "Old ünïcode ✓ text"))
-    state = accept(state, b_id, Typist().append(3, "another"))
-    old = json.loads(json.dumps(format_1(state)))
-    decoded = decode(old)
-    group = decoded.group(2)
-    assert group.texts == ("", "Old ünïcode ✓ text", "", "another")
-    assert group.sheet.authors == ((), (a_id,), (), (b_id,))
-    assert group.sheet.id == f"{decoded.grouping_draw}.2" and group.format_by is None
-    assert decoded.sheets_closed_at is None and decoded.group(1).texts == ("",) * 4
-    # Phones sync and type on: their edits merge into the old text.
-    phone = synced(decoded, 2)
-    assert phone.text(1) == "Old ünïcode ✓ text"
-    after = accept(decoded, b_id, phone.insert(1, 4, "(kept) "))
-    assert after.group(2).texts[1] == "Old (kept) ünïcode ✓ text"
-    assert after.group(2).sheet.authors[1] == (a_id, b_id)
-    assert decode(encode(after)) == after and encode(after)["format"] == 2
-
-
-def test_a_stored_log_with_edit_answer_from_before_shared_sheets_still_loads(tmp_path):
-    """An old database: a format-1 snapshot and `edit_answer` rows, then new sheet updates."""
-    state = planning()
-    pid, mate = members(state, 1)[:2]
-    url = sqlstore.sqlite_url(str(tmp_path / "old.sqlite3"))
-    store = SqlStore(url)
-    rows = [
-        ("edit_answer", {"question": 0, "text": "Kids who like ünïcode", "base_rev": 0}, pid),
-        ("edit_answer", {"question": 2, "text": "cheap", "base_rev": 0}, mate),
-        ("edit_answer", {"question": 0, "text": "Kids who like ünïcode ✓", "base_rev": 1}, mate),
-    ]
-    with store.engine.begin() as db:
-        db.execute(insert(sessions_table).values(id=state.id, created_at=state.created_at, facilitator_hash="h",
-                                                 projector_key="k", snapshot=format_1(state),
-                                                 snapshot_version=state.version))
-        for k, (event, payload, who) in enumerate(rows, start=1):
-            db.execute(insert(commands_table).values(
-                session_id=state.id, version=state.version + k, event=event, payload=payload,
-                actor={"role": "participant", "participant": who}, at=NOW + k, cid=None, result={"rev": 1}))
-    loaded = SqlStore(url).get(state.id).state
-    assert loaded.version == state.version + 3
-    assert loaded.group(1).texts == ("Kids who like ünïcode ✓", "", "cheap", "")
-    assert loaded.group(1).sheet.authors == ((mate,), (), (mate,), ())  # the last editor, as format 1 kept
-    # The replay is the same, and the session goes on with shared-sheet updates.
-    assert replay(decode(format_1(state)), store.log(state.id)) == loaded
-    reopened = SqlStore(url)
-    room_state = reopened.get(state.id).state
-    update = synced(room_state).append(2, " and fun")
-    after = apply(room_state, EditSheet(sheet=room_state.group(1).sheet.id, update=update), participant(pid), NOW + 9)
-    assert after.ok and after.state.group(1).texts[2] == "cheap and fun"
-    reopened.append(state.id, after.state, LogEntry(version=after.state.version, event="sheet_update",
-                                                    payload={"sheet": room_state.group(1).sheet.id, "update": update},
-                                                    actor={"role": "participant", "participant": pid}, at=NOW + 9))
-    assert SqlStore(url).get(state.id).state.group(1).texts == ("Kids who like ünïcode ✓", "", "cheap and fun", "")
-    # A client can no longer send edit_answer: it is not a command.
-    assert "edit_answer" not in COMMANDS
-    store.close()
-    reopened.close()
 
 
 def test_the_sheet_update_record_is_the_payload_and_nothing_else():
