@@ -15,13 +15,10 @@ from ..content.resources import resource
 from ..storage.offloaded import OffloadedStore, runner_for
 from ..storage.store import MemoryStore
 from . import socket_events
-from .cluster.emitter import SessionEmitter
+from .cluster_api import ALONE, Cluster
 from .hub import Hub
 from .keywatch import KeyWatch
-from .cluster.queuewatch import QueueWatch
-from .cluster.presence import SharedPresence
 from .organiser import organiser
-from .cluster.ownership import ownership_for
 from .pages import pages
 from .gate import CONFIG_DEFAULTS as GATE_DEFAULTS
 from .gate import Gate
@@ -122,30 +119,24 @@ def create_app(config: dict | None = None) -> Flask:
         ping_interval=10,
         ping_timeout=10,
     )
-    # Until ownership is set up below, `hub.ownership` says no session is this process's alone.
-    emitter = SessionEmitter(socketio, lambda session_id: hub.ownership.exclusive(session_id))
+    cluster = _cluster(app, socketio)
+    emitter = cluster.emitter(socketio)
+    screens = OnScreen(app.config["STORE"], emitter.emit, ttl=1.0 if cluster.several else None,
+                       shared=cluster.several)
     hub = Hub(app.config["STORE"], emitter, app.config["PUBLIC_URL"],
               disconnect=lambda sid: socketio.server.disconnect(sid, namespace="/"),
               staff_interval=app.config["STAFF_VIEW_SECONDS"],
               spawn=socketio.start_background_task, sleep=socketio.sleep,
-              shared=bool(app.config["MESSAGE_QUEUE"]))
+              cluster=cluster, published=screens.published)
     app.extensions["gamehub"] = hub
-    limiter = RateLimiter(app.config, sleep=socketio.sleep)
+    limiter = RateLimiter(app.config, sleep=socketio.sleep, shared=cluster.shared_limits())
     app.extensions["gamehub.ratelimit"] = limiter
     keys = KeyWatch(hub, socketio.start_background_task, socketio.sleep, app.config["KEY_CHECK_SECONDS"])
     app.extensions["gamehub.keywatch"] = keys
-    reactions = _reactions(app, hub, socketio, emitter)
+    reactions = _reactions(app, screens, socketio, emitter)
     socket_events.register(socketio, hub, limiter, keys, reactions)
     guard_packets(socketio.server, limiter, hub.drop)
-    if app.config["MESSAGE_QUEUE"]:
-        QueueWatch(app.config["MESSAGE_QUEUE"], hub.resync_local, socketio.start_background_task,
-                   socketio.sleep).start()
-        shared = SharedPresence(app.config["MESSAGE_QUEUE"], hub.presence.online,
-                                socketio.start_background_task, socketio.sleep)
-        hub.online_of, hub.online_changed = shared.online, shared.changed
-        shared.start()
-        hub.ownership = ownership_for(app.config["STORE"], app.config["MESSAGE_QUEUE"], hub,
-                                      socketio.start_background_task, socketio.sleep)
+    cluster.start(hub)
     app.register_blueprint(pages)
     app.register_blueprint(organiser)
     app.after_request(add_security_headers)
@@ -156,11 +147,19 @@ def create_app(config: dict | None = None) -> Flask:
     return app
 
 
-def _reactions(app: Flask, hub: Hub, socketio: SocketIO, emitter: SessionEmitter) -> Reactions:
-    """Phones follow the showcase card and react to it (onscreen.py, reactions.py)."""
-    shared = bool(app.config["MESSAGE_QUEUE"])  # then another process may change what is on screen
-    screens = OnScreen(hub.store, emitter.emit, ttl=1.0 if shared else None, shared=shared)
-    hub.published = screens.published
+def _cluster(app: Flask, socketio: SocketIO) -> Cluster:
+    """The other server processes: with a message queue, the cluster package (imported only
+    then, so a process alone never loads it); alone, nobody."""
+    if not app.config["MESSAGE_QUEUE"]:
+        return ALONE
+    from . import cluster
+
+    return cluster.build(app.config, app.config["STORE"], socketio)
+
+
+def _reactions(app: Flask, screens: OnScreen, socketio: SocketIO, emitter) -> Reactions:
+    """Phones follow the showcase card and react to it (onscreen.py, reactions.py); with several
+    processes, another may change what is on screen, so `screens` reads it again after a while."""
     interval = app.config["REACTIONS_FLUSH_SECONDS"]
     # The sender starts with the first tap: most apps (and tests) never see one.
     start = (lambda: socketio.start_background_task(reactions.run, interval, socketio.sleep)) if interval else None

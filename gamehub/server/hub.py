@@ -1,15 +1,9 @@
-"""The one path that changes a session: lock it, load, apply, save, emit.
+"""The one path that changes a session: lock it, load, apply, store, publish.
 
 Everything that changes a session, from any handler, goes through `Hub.execute`. Updates of
-one session run one at a time (a lock per session), so views go out in version order.
-
-Fan-out is targeted: a phone hears only of its own group. A sheet update goes on as it came
-to the groupmates' other screens (their pages merge it into their copy of the document), not
-as views. A change to one group (typing, a format, a re-roll) reaches the projector and the
-facilitator as a `view_patch` of that group alone, at most one per `staff_interval` per session
-and screen, so its cost does not grow with the room. Whole staff views (after a join, a phase
-change, a phone going offline) are coalesced the same way, so 500 phones joining in a minute
-do not mean 500 full rebuilds of two big views.
+one session run one at a time (a lock per session), so views go out in version order. What
+goes out, to whom, is fanout.py's; what other server processes have to do with it is the
+cluster's (cluster_api.py), given to the hub when it is built.
 """
 
 from __future__ import annotations
@@ -22,14 +16,12 @@ from collections.abc import Callable
 from typing import Protocol
 
 from ..storage import organiser_key
-from ..views import screens as views
-from ..engine import Command, Outcome, Rejected, Role, Session, SheetEcho, apply
+from ..engine import Command, Outcome, Rejected, Session, apply
 from ..engine.game.planning import sheet_group
-from ..engine.sheet import EMPTY_STATE_VECTOR
 from ..storage.store import LogEntry, SessionRecord, SessionStore, VersionConflict
-from .cluster.ownership import NoOwnership
-from .presence import Connection, Presence, phone_room, role_room
-from .throttle import Throttle
+from .cluster_api import ALONE, Cluster
+from .fanout import Fanout
+from .presence import Connection, Presence
 from ..storage.tokens import same_secret
 
 
@@ -37,44 +29,31 @@ MAX_ATTEMPTS = 20  # writes lost to other processes before a command is refused 
 
 
 class Emitter(Protocol):
-    def emit(self, event: str, data: dict, *, to: str | list[str], skip_sid: str | None = None) -> None: ...
+    def emit(self, event: str, data: dict, *, to: str | list[str], skip_sid: str | None = None,
+             ignore_queue: bool = False) -> None: ...
 
 
 class Hub:
     def __init__(self, store: SessionStore, emitter: Emitter, public_url: str,
                  clock: Callable[[], float] = time.time, disconnect: Callable[[str], None] = lambda sid: None,
                  staff_interval: float = 0.0, spawn: Callable | None = None, sleep: Callable[[float], None] = time.sleep,
-                 shared: bool = False):
+                 cluster: Cluster = ALONE,
+                 published: Callable[[Session, frozenset[str] | None], None] = lambda state, phones: None):
+        """`cluster`: the other server processes, if any (cluster_api.py); `published` is told of
+        every stored change after its views went out (phones follow the showcase: onscreen.py)."""
         self.store = store
         self.presence = Presence()
+        self.cluster = cluster
         self._emitter = emitter
         self._disconnect = disconnect
         self._public_url = public_url.rstrip("/")
         self._clock = clock
         self._locks: dict[str, threading.Lock] = {}
         self._locks_guard = threading.Lock()
-        # Whole staff views and each staff screen's patches, each at most once per
-        # `staff_interval` per session (0 sends each at once: the in-process tests).
-        self._staff_views = Throttle(staff_interval)
-        self._patches = {Role.FACILITATOR: Throttle(staff_interval), Role.PROJECTOR: Throttle(staff_interval)}
-        self._spawn = spawn or (lambda fn, *args: threading.Thread(target=fn, args=args, daemon=True).start())
         self._sleep = sleep
-        self._staff_guard = threading.Lock()
-        self._shown_on_projector: dict[str, dict[int, dict]] = {}  # what each projector last got
-        # When each group last typed in its sheet, for the facilitator: ephemeral, never stored.
-        self._active_at: dict[str, dict[int, float]] = {}
-        # Other processes also send to this session's screens: what this one sent last is no
-        # guide to what a projector shows, so its patches always go out.
-        self._shared = shared
-        # Who is online: this process's own connections, unless processes share it (set by
-        # create_app with a message queue: gamehub/server/cluster/presence.py).
-        self.online_of: Callable[[str], set[str]] = self.presence.online
-        self.online_changed: Callable[[str], None] = lambda session_id: None
-        # Which sessions this process owns among several (set by create_app with a message
-        # queue: gamehub/server/cluster/ownership.py); alone, all of them.
-        self.ownership = NoOwnership()
-        # Told of every stored change after its views went out (phones follow the showcase: onscreen.py).
-        self.published: Callable[[Session, frozenset[str] | None], None] = lambda state, phones: None
+        spawn = spawn or (lambda fn, *args: threading.Thread(target=fn, args=args, daemon=True).start())
+        self._fanout = Fanout(emitter, store, self.presence, cluster, self._lock, self.links, self.join_url,
+                              clock, staff_interval, spawn, sleep, published)
 
     def session_lock(self, session_id: str) -> threading.Lock:
         """The lock a session's changes are applied under, one at a time."""
@@ -93,14 +72,14 @@ class Hub:
         repeats the first one's ack fields, with `duplicate` set. `origin` is the sending
         socket, which a sheet update is not echoed back to.
 
-        Among several processes, a session owned by another is applied there
-        (gamehub/server/cluster/ownership.py), unless it cannot be reached.
+        Among several processes, a session owned by another is applied there (the cluster's
+        `forward`), unless it cannot be reached.
         """
         with self._lock(session_id):
-            owned = self.ownership.claim(session_id)  # an owned session is read from memory alone
+            owned = self.cluster.claim(session_id)  # an owned session is read from memory alone
         if not owned:
-            cid = cid or self.ownership.new_cid()  # so the owner and this process cannot both apply it
-            forwarded = self.ownership.forward(session_id, command, connection, cid, origin)
+            cid = cid or self.cluster.new_cid()  # so the owner and this process cannot both apply it
+            forwarded = self.cluster.forward(session_id, command, connection, cid, origin)
             if forwarded is not None:
                 return forwarded
         return self.execute_here(session_id, command, connection, cid, origin)
@@ -135,7 +114,7 @@ class Hub:
                     self.store.append(session_id, outcome.state, entry)
                 except VersionConflict:
                     continue
-                self._publish(dataclasses.replace(record, state=outcome.state), outcome, now, origin)
+                self._fanout.publish(dataclasses.replace(record, state=outcome.state), outcome, now, origin)
                 return outcome
             raise Rejected("busy", "The session is very busy right now: try again")
 
@@ -147,35 +126,22 @@ class Hub:
         with self._lock(session_id):
             record = self.store.get(session_id)
             deleted = self.store.delete(session_id)
-            self.ownership.forget(session_id)
-            # Through the rooms, so screens held by other server processes hear it too.
-            rooms = [role_room(session_id, role) for role in (Role.GUEST, Role.PROJECTOR, Role.FACILITATOR)]
-            rooms += [phone_room(session_id, pid) for pid in (record.state.participants if record else ())]
+            self.cluster.forget(session_id)
             local = set(self.presence.sids(session_id))
-            for room in rooms:
-                self._emitter.emit("session_deleted", {"session": session_id}, to=room)
+            self._fanout.session_deleted(record, session_id)
             for sid in local:
                 self.presence.session_deleted(sid)
                 if sid != requester:
                     self._disconnect(sid)
         with self._locks_guard:
             self._locks.pop(session_id, None)
-        self._staff_views.forget(session_id)
-        for throttle in self._patches.values():
-            throttle.forget(session_id)
-        with self._staff_guard:
-            self._shown_on_projector.pop(session_id, None)
-            self._active_at.pop(session_id, None)
+        self._fanout.forget(session_id)
         return deleted
 
     def forget_shown(self, session_id: str | None = None) -> None:
         """Forget what the projectors of a session (None: of all) were last sent: the next
         patch sends every group it names."""
-        with self._staff_guard:
-            if session_id is None:
-                self._shown_on_projector.clear()
-            else:
-                self._shown_on_projector.pop(session_id, None)
+        self._fanout.forget_shown(session_id)
 
     def drop(self, sid: str) -> None:
         """Close one connection from the server side. Its disconnect handler runs as for any
@@ -243,21 +209,11 @@ class Hub:
 
     def view_for(self, connection: Connection, record: SessionRecord, now: float | None = None) -> dict:
         """The view one connection may see of its session."""
-        state, now = record.state, self._clock() if now is None else now
-        if connection.role is Role.PARTICIPANT:
-            return views.phone_view(state, connection.participant_id or "", now)
-        if connection.role is Role.PROJECTOR:
-            return views.projector_view(state, now, self.join_url(state.id))
-        if connection.role is Role.FACILITATOR:
-            return views.facilitator_view(state, now, self.links(record), self.online_of(state.id),
-                                          self._active_at.get(state.id))
-        return views.guest_view(state, now)
+        return self._fanout.view_for(connection, record, now)
 
     def send_view(self, sid: str, connection: Connection) -> None:
         """Send one connection its current view (on connect, and after it joins)."""
-        record = self.store.get(connection.session_id)
-        if record is not None:
-            self._emitter.emit("view", self.view_for(connection, record), to=sid)
+        self._fanout.send_view(sid, connection)
 
     def resync_local(self) -> int:
         """Send every connection of this process its current view, straight to its socket (not
@@ -266,27 +222,14 @@ class Hub:
         A phone may also have missed groupmates' sheet updates, and its Yjs document holds back
         every later update that builds on a missed one: it gets its group's whole sheet as one
         `sheet_update` (`by` null, no fields), of which it applies only what it lacks."""
-        self.ownership.reload()
-        self.forget_shown()  # other processes may have sent the projectors meanwhile
-        sent = 0
-        for sid, connection in self.presence.connections():
-            record = self.store.get(connection.session_id)
-            if record is not None:
-                self._emitter.emit("view", self.view_for(connection, record), to=sid, ignore_queue=True)
-                group = record.state.group_of(connection.participant_id or "")
-                if connection.role is Role.PARTICIPANT and group is not None and group.sheet is not None:
-                    whole = group.sheet.missing_for(EMPTY_STATE_VECTOR)
-                    self._emitter.emit("sheet_update", {"session": record.state.id, "sheet": group.sheet.id,
-                                                        "update": whole, "by": None, "fields": []},
-                                       to=sid, ignore_queue=True)
-                sent += 1
-        return sent
+        self.cluster.reload()
+        return self._fanout.resync(self.presence.connections())
 
     def refresh_facilitators(self, session_id: str) -> None:
         """Who is online changed: only the staff views show that."""
-        self.online_changed(session_id)
+        self.cluster.online_changed(session_id)
         with self._lock(session_id):  # in version order with the session's other views
-            self._staff_changed(session_id)
+            self._fanout.staff_changed(session_id)
 
     def sheet_sync(self, session_id: str, connection: Connection, sheet_id: str, state_vector: str) -> dict:
         """What a phone's copy of its group sheet lacks, and the server's state vector: the
@@ -298,92 +241,3 @@ class Hub:
             sheet = sheet_group(record.state, connection.actor, sheet_id).sheet
             return {"sheet": sheet.id, "update": sheet.missing_for(state_vector),
                     "state_vector": sheet.state_vector()}
-
-    def _publish(self, record: SessionRecord, outcome: Outcome, now: float, origin: str | None = None) -> None:
-        state: Session = record.state
-        if outcome.echo is not None:
-            self._echo(state, outcome.echo, now, origin)
-        if outcome.groups is None:
-            self._staff_changed(state.id, record)
-        else:
-            self._patch_staff(state, sorted(outcome.groups), now)
-        targets = state.participants.keys() if outcome.phones is None else outcome.phones
-        for pid in targets:
-            self._emitter.emit("view", views.phone_view(state, pid, now), to=phone_room(state.id, pid))
-        self.published(state, outcome.phones)
-
-    def _echo(self, state: Session, echo: SheetEcho, now: float, origin: str | None) -> None:
-        """A sheet update goes on to every screen of the group's members but the one that sent it."""
-        self._active_at.setdefault(state.id, {})[echo.group] = now
-        author = state.participants[echo.by]
-        message = {"session": state.id, "sheet": echo.sheet, "update": echo.update,
-                   "by": {"id": author.id, "name": author.name}, "fields": list(echo.fields)}
-        # One emit to all the members' rooms: Socket.IO encodes the packet once, not per member.
-        rooms = [phone_room(state.id, pid) for pid in state.groups[echo.group - 1].members]
-        self._emitter.emit("sheet_update", message, to=rooms, skip_sid=origin)
-
-    def _patch_staff(self, state: Session, numbers: list[int], now: float) -> None:
-        """Only these groups changed: send them alone, each staff screen at most one patch per
-        `staff_interval` per session (a room filling in its sheets would otherwise redraw both
-        screens hundreds of times a second); the projector only what it would see change."""
-        if self._staff_views.due(state.id):
-            return  # a whole view is due, read under the lock after this change: it has it
-        for role, throttle in self._patches.items():
-            wait = throttle.offer(state.id, numbers)
-            if wait == 0:
-                self._send_patch(role, state, numbers, now)
-            elif wait is not None:
-                self._spawn(self._send_patch_later, role, state.id, wait)
-
-    def _send_patch_later(self, role: Role, session_id: str, wait: float) -> None:
-        self._sleep(wait)
-        with self._lock(session_id):
-            numbers = sorted(self._patches[role].take(session_id))
-            record = self.store.get(session_id)
-            if record is not None and numbers:
-                self._send_patch(role, record.state, numbers, self._clock())
-
-    def _send_patch(self, role: Role, state: Session, numbers: list[int], now: float) -> None:
-        groups = [g for g in (state.group(n) for n in numbers) if g is not None]
-        if role is Role.FACILITATOR:
-            active = self._active_at.get(state.id, {})
-            changed = [views.facilitator_group(state, g, active.get(g.number)) for g in groups]
-        else:
-            shown = self._shown_on_projector.setdefault(state.id, {})
-            changed = []
-            for group in groups:
-                rendition = views.projector_group(state, group)
-                # Most planning edits change nothing there. What was sent is only known when no
-                # other process sends too: alone, or owning the session (the others forward).
-                if (self._shared and not self.ownership.owns(state.id)) or shown.get(group.number) != rendition:
-                    shown[group.number] = rendition
-                    changed.append(rendition)
-        if changed:
-            self._emitter.emit("view_patch", views.group_patch(role.value, state, changed, now),
-                               to=role_room(state.id, role))
-
-    def _staff_changed(self, session_id: str, record: SessionRecord | None = None) -> None:
-        """Send the staff (and guest) views now, or once the coalescing interval is over."""
-        wait = self._staff_views.offer(session_id)
-        if wait == 0:
-            self._send_staff(session_id, record)
-        elif wait is not None:  # (None: a send is already due, and it will read the latest state)
-            self._spawn(self._send_staff_later, session_id, wait)
-
-    def _send_staff_later(self, session_id: str, wait: float) -> None:
-        self._sleep(wait)
-        with self._lock(session_id):  # so it cannot overtake a newer view being sent
-            self._staff_views.take(session_id)
-            self._send_staff(session_id)
-
-    def _send_staff(self, session_id: str, record: SessionRecord | None = None) -> None:
-        record = record or self.store.get(session_id)
-        if record is None:
-            return
-        now = self._clock()
-        for role in (Role.FACILITATOR, Role.PROJECTOR, Role.GUEST):
-            view = self.view_for(Connection(session_id, role), record, now)
-            if role is Role.PROJECTOR:
-                with self._staff_guard:
-                    self._shown_on_projector[session_id] = {g["number"]: g for g in view["groups"]}
-            self._emitter.emit("view", view, to=role_room(session_id, role))

@@ -6,8 +6,9 @@ per event and nothing to sweep. (The `limits` library's in-memory storage re-sca
 every 10 ms; with a thousand phones that sweep took a third of the server's time.) Connection
 attempts, which are rare, use `limits` (moving windows: a burst at a window's edge cannot pass
 twice the limit); failed attempts have their own budget (failures.py), charged before the
-lookup. With a message queue, both live in Redis, so every process shares one budget per
-address. The numbers and why: docs/security.md.
+lookup. With a message queue, both live in Redis (given by the cluster,
+gamehub/server/cluster/limits.py), so every process shares one budget per address. The numbers
+and why: docs/security.md.
 """
 
 from __future__ import annotations
@@ -19,10 +20,10 @@ from collections.abc import Mapping
 
 from limits import RateLimitItem, parse, parse_many
 from limits.errors import StorageError
-from limits.storage import MemoryStorage, RedisStorage
+from limits.storage import MemoryStorage
 from limits.strategies import MovingWindowRateLimiter
 
-from .failures import Attempt, MemoryFailures, RedisFailures
+from .failures import Attempt, MemoryFailures
 from .joinbudget import DEFAULT as JOIN_BUDGET_DEFAULT
 from .joinbudget import JoinBudget
 from ..runtime.addresses import client_address
@@ -122,24 +123,23 @@ class Buckets:
 
 class RateLimiter:
     """One per app. Event checks are arithmetic in memory; nothing touches the store. With
-    `config["MESSAGE_QUEUE"]` (redis://...), connection attempts and failures are counted in
-    that Redis, for every process at once. `sleep` waits cooperatively (the server's)."""
+    `shared` (a message queue's cluster: `window()` a `limits` storage, `failures(limit,
+    window, local, per_target)` a failure budget), connection attempts and failures are counted
+    there, for every process at once. `sleep` waits cooperatively (the server's)."""
 
-    def __init__(self, config: Mapping, sleep=time.sleep):
+    def __init__(self, config: Mapping, sleep=time.sleep, shared=None):
         self._window = self._local_window = MovingWindowRateLimiter(MemoryStorage())
         failures = parse(config["RATE_LIMIT_FAILURES_PER_ADDRESS"])
         per_target = parse(config["RATE_LIMIT_FAILURES_PER_TARGET"])
         if per_target.get_expiry() != failures.get_expiry():
             raise ValueError("RATE_LIMIT_FAILURES_PER_TARGET and _PER_ADDRESS must count over the same window")
         self._failures = MemoryFailures(failures.amount, failures.get_expiry(), per_target.amount)
-        if config.get("MESSAGE_QUEUE"):
+        if shared is not None:
             # Events stay per process: a Redis round trip per event would cost more than the
             # event, and a connection's events all reach the process that holds it.
-            self._window = MovingWindowRateLimiter(RedisStorage(
-                config["MESSAGE_QUEUE"], key_prefix="gamehub-limits", wrap_exceptions=True,
-                socket_timeout=1, socket_connect_timeout=1))
-            self._failures = RedisFailures(config["MESSAGE_QUEUE"], failures.amount, failures.get_expiry(),
-                                           local=self._failures, per_target=per_target.amount)
+            self._window = MovingWindowRateLimiter(shared.window())
+            self._failures = shared.failures(failures.amount, failures.get_expiry(), local=self._failures,
+                                             per_target=per_target.amount)
         self._sleep = sleep
         self._per_connection = Buckets(config["RATE_LIMIT_EVENTS_PER_CONNECTION"])
         self._per_address = Buckets(config["RATE_LIMIT_EVENTS_PER_ADDRESS"])

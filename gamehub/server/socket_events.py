@@ -169,7 +169,7 @@ def register(socketio: SocketIO, hub: Hub, limiter: RateLimiter, keys: KeyWatch,
         languages[request.sid] = language
         # nginx routes by the session in the URL (docs/deployment.md): this process should own
         # it; if another does, that owner hears of this screen before it joins its rooms.
-        hub.ownership.arrived(connection.session_id, routed=request.args.get("session") == connection.session_id)
+        hub.cluster.arrived(connection.session_id, routed=request.args.get("session") == connection.session_id)
         attach(connection)
         if connection.participant_id:
             hub.refresh_facilitators(connection.session_id)

@@ -19,6 +19,7 @@ from gamehub.engine import COMMANDS, Rejected, Role, Settings
 from gamehub.content.formats import load_deck
 from gamehub.server.cluster.lease import Leases, lease_key
 from gamehub.server.cluster.forward import OwnerState
+from gamehub.server.cluster import Several
 from gamehub.server.hub import Hub
 from gamehub.server.cluster.ownership import Ownership, _detached_connection
 from gamehub.server.presence import Connection
@@ -51,14 +52,14 @@ def schema():
 def process(schema, redis_url: str) -> Iterator[tuple[Hub, Ownership, SqlStore]]:
     """One "server process": a shared store, a hub, and its ownership through Redis."""
     store = SqlStore(schema.url, shared=True)
-    hub = Hub(store, Emitter(), "http://127.0.0.1", spawn=spawn, shared=True)
-    ownership = Ownership(store, redis_url, lambda fn, *args: fn(*args), hub, spawn, time.sleep)
-    ownership.start()
-    hub.ownership = ownership
+    cluster = Several(redis_url, store, spawn, time.sleep)
+    hub = Hub(store, Emitter(), "http://127.0.0.1", spawn=spawn, cluster=cluster)
+    cluster.start(hub)
+    assert isinstance(cluster.ownership, Ownership)
     try:
-        yield hub, ownership, store
+        yield hub, cluster.ownership, store
     finally:
-        ownership.close()
+        cluster.close()
         store.close()
 
 
@@ -113,10 +114,10 @@ def test_an_owned_session_is_served_from_memory_and_a_second_writer_is_still_ref
         assert owner.cached(code) is not None  # then keeps it: no catch-up read before a command
         # A process that should not write does (the lease is a promise about speed only): the
         # owner's copy does not see it, and its own write of the same version is refused.
-        hub = Hub(other, Emitter(), "http://x", shared=True)
+        hub = Hub(other, Emitter(), "http://x")
         assert add(hub, code, "Ann").ok
         assert owner.get(code).state.version == state.version
-        after = add(Hub(owner, Emitter(), "http://x", shared=True), code, "Bob")
+        after = add(Hub(owner, Emitter(), "http://x"), code, "Bob")
         assert after.ok and after.state.version == state.version + 2  # refused once, reloaded, applied on top
         assert sorted(p.name for p in owner.get(code).state.participants.values()) == ["Ann", "Bob"]
         owner.disown(code)

@@ -27,7 +27,9 @@ from conftest import PUBLIC_URL, Room
 from gamehub.storage import organiser_key
 from gamehub.engine import Settings
 from gamehub.server import create_app
-from gamehub.server.failures import Attempt, MemoryFailures, RedisFailures
+from gamehub.server.cluster.failures import RedisFailures
+from gamehub.server.cluster.limits import SharedLimits
+from gamehub.server.failures import Attempt, MemoryFailures
 from gamehub.server.ratelimit import CONFIG_DEFAULTS as RATE_LIMIT_DEFAULTS
 from gamehub.server.ratelimit import RateLimiter
 from server_process import ServerProcess, free_port
@@ -314,7 +316,7 @@ def test_in_redis_a_success_is_given_back_and_failures_are_shared_by_every_proce
 
 
 def limiter_on(queue: str, **config) -> RateLimiter:
-    return RateLimiter({**RATE_LIMIT_DEFAULTS, "MESSAGE_QUEUE": queue, **config})
+    return RateLimiter({**RATE_LIMIT_DEFAULTS, "MESSAGE_QUEUE": queue, **config}, shared=SharedLimits(queue))
 
 
 def test_connection_attempts_are_one_budget_for_every_process_on_the_queue_and_local_while_redis_is_down():

@@ -35,6 +35,7 @@ import time
 import uuid
 from collections.abc import Callable
 
+from . import redis as clients
 from .lease import Leases
 from .forward import Forwarder, listen, new_cid
 from .screens import ANNOUNCE_SECONDS, FOREIGN_SECONDS, ForeignScreens
@@ -48,7 +49,8 @@ CHECK_SECONDS = 2.0  # how often the lease connection is checked
 
 
 class NoOwnership:
-    """One process (or no shared database): every session is this process's alone."""
+    """No shared PostgreSQL to hold leases in: every process applies any session's commands
+    through the database, and every message goes through the queue."""
 
     def claim(self, session_id: str) -> bool:
         return True
@@ -80,12 +82,10 @@ class Ownership:
 
     def __init__(self, store, url: str, run: Callable, hub, start_task: Callable,
                  sleep: Callable[[float], None], clock: Callable[[], float] = time.monotonic):
-        import redis  # only with --message-queue (the `scale` extra)
-
         self.me = f"{socket.gethostname()}:{os.getpid()}:{uuid.uuid4().hex[:6]}"
         self._store = store
         self._leases = Leases(lambda: _detached_connection(store.engine), name=f"gamehub-lease {self.me}")
-        self._redis = redis.Redis.from_url(url, socket_timeout=5, socket_connect_timeout=2, decode_responses=True)
+        self._redis = clients.client(url)
         self._run = run
         self._lock_of = hub.session_lock
         self._forget_shown = hub.forget_shown

@@ -12,6 +12,8 @@ import logging
 import uuid
 from collections.abc import Callable
 
+from . import redis as clients
+
 log = logging.getLogger(__name__)
 
 TTL = 30  # seconds a dead process's phones may still show online
@@ -20,13 +22,8 @@ TTL = 30  # seconds a dead process's phones may still show online
 class SharedPresence:
     def __init__(self, url: str, local: Callable[[str], set[str]], start_task: Callable,
                  sleep: Callable[[float], None], ttl: int = TTL):
-        import redis  # only with --message-queue (the `scale` extra)
-
-        # Blocking pool: when a whole room reconnects at once, writers wait for a connection
-        # instead of failing (redis-py's default pool refuses past its size at once).
-        pool = redis.BlockingConnectionPool.from_url(url, max_connections=20, timeout=5, socket_timeout=2,
-                                                     socket_connect_timeout=2, decode_responses=True)
-        self._redis = redis.Redis(connection_pool=pool)
+        # When a whole room reconnects at once, writers wait for a connection instead of failing.
+        self._redis = clients.client(url, pool_size=20)
         self._local = local  # session -> participants online on this process
         self._me = uuid.uuid4().hex[:12]
         self._ttl = ttl
@@ -62,9 +59,10 @@ class SharedPresence:
             pipe.expire(self._procs_key(session_id), self._ttl)
             pipe.execute()
 
-    def online(self, session_id: str) -> set[str]:
-        """Participants of the session with a phone on any live process."""
-        local = self._local(session_id)
+    def online(self, session_id: str, here: set[str] | None = None) -> set[str]:
+        """Participants of the session with a phone on any live process (`here`: those on this
+        one, if known already)."""
+        local = self._local(session_id) if here is None else here
         try:
             processes = self._redis.smembers(self._procs_key(session_id))
             if not processes:

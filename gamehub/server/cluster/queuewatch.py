@@ -14,6 +14,8 @@ from __future__ import annotations
 import logging
 from collections.abc import Callable
 
+from . import redis as clients
+
 log = logging.getLogger(__name__)
 
 RESEND_AFTER = (0, 3, 10, 30)  # seconds after Redis answers again
@@ -22,9 +24,7 @@ RESEND_AFTER = (0, 3, 10, 30)  # seconds after Redis answers again
 class QueueWatch:
     def __init__(self, url: str, resync: Callable[[], int], start_task: Callable, sleep: Callable[[float], None],
                  interval: float = 1.0):
-        import redis  # only with --message-queue (the `scale` extra)
-
-        self._redis = redis.Redis.from_url(url, socket_timeout=2, socket_connect_timeout=2)
+        self._redis = clients.client(url)
         self._resync = resync
         self._start_task = start_task
         self._sleep = sleep
