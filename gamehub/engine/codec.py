@@ -50,9 +50,9 @@ def encode(state: Session) -> dict:
 
 def _encoded(value) -> dict:
     """A participant or group as data, made once per value. They are immutable, and most of them
-    are the same from one snapshot to the next: re-encoding 1,000 people and 250 sheets every
-    100 commands was most of a snapshot's cost, taken while the session waits. The copy is
-    shallow: a caller may change its keys, never what they hold."""
+    are the same from one snapshot to the next: re-encoding them all was most of a snapshot's
+    cost, taken while the session waits (docs/performance.md, "The shared sheet: keystrokes
+    through Yjs"). The copy is shallow: a caller may change its keys, never what they hold."""
     done = value.__dict__.get("_encoded")
     if done is None:
         done = asdict(value)

@@ -37,7 +37,8 @@ MAX_UPDATE = 65_536  # base64 characters in one update: a paste of four full ans
 # MAX_CLIENTS for each member of a large group.
 MAX_STATE_VECTOR = 16_384
 # What pycrdt may have to do for one update is about the structs it places times the structs
-# already between their neighbours: these two caps bound it (docs/performance.md).
+# already between their neighbours: these two caps bound it (docs/performance.md, "Hostile sheet
+# updates, and loading a full room's sheets").
 MAX_UPDATE_STRUCTS = 1_000  # structs (runs of typed or deleted text) in one update
 MAX_UPDATE_PLACED = 32  # of those, placed by a search: not typed right after the one before
 MAX_UPDATE_DELETES = 4_000  # deleted ranges in one update (a sync sends the document's every one)

@@ -1,10 +1,11 @@
 """Unmasking websocket frames at C speed under eventlet.
 
 Every frame a phone sends is masked (RFC 6455: XORed with four key bytes), and eventlet's
-websocket server unmasks it in a Python generator, one bytes object per byte. Under the
-2,000-phone benchmark that was up to a twentieth of the server's CPU. wsproto (already here:
-simple-websocket, the gevent mode's websockets, is built on it) does the same XOR a whole
-buffer at a time with `bytes.translate`; `gamehub serve` puts it in eventlet's place.
+websocket server unmasks it in a Python generator, one bytes object per byte: a visible share
+of the server's CPU under a room's typing (docs/performance.md, "Frames unmasked in C, binary
+arrays"). wsproto (already here: simple-websocket, the gevent mode's websockets, is built on
+it) does the same XOR a whole buffer at a time with `bytes.translate`; `gamehub serve` puts it
+in eventlet's place.
 """
 
 from __future__ import annotations

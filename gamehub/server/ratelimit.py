@@ -3,7 +3,8 @@ attempts per address, and a stricter budget for attempts that fail (room-code gu
 
 Events, the hot path (every command of every phone), go through small token buckets: O(1)
 per event and nothing to sweep. (The `limits` library's in-memory storage re-scans every key
-every 10 ms; with a thousand phones that sweep took a third of the server's time.) Connection
+on a short timer; with a room of phones that sweep took much of the server's time:
+docs/performance.md, "Profile".) Connection
 attempts, which are rare, use `limits` (moving windows: a burst at a window's edge cannot pass
 twice the limit); failed attempts have their own budget (failures.py), charged before the
 lookup. With a message queue, both live in Redis (given by the cluster,

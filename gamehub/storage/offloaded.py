@@ -6,11 +6,11 @@ one caller at a time, and SQLite writes one at a time anyway), in one of two way
 (`runner_for`):
 
 - on the loop itself, when the driver never makes it wait for long or waits cooperatively:
-  SQLite in WAL mode with synchronous=NORMAL (a commit is a write to the OS's cache, tens of
-  microseconds), and psycopg, whose waits for the server go through the green `select` (gevent
-  is detected by psycopg itself; eventlet is told by `green_psycopg`). The green thread that
+  SQLite in WAL mode with synchronous=NORMAL (a commit is a write to the OS's cache), and
+  psycopg, whose waits for the server go through the green `select` (gevent is detected by
+  psycopg itself; eventlet is told by `green_psycopg`). The green thread that
   asked waits, the others carry on, and no native thread is woken per call: that hand-over
-  cost more CPU than the SQLite write itself (docs/performance.md);
+  cost more CPU than the SQLite write itself (docs/performance.md, "Cheaper per change");
 - in one native thread (eventlet's tpool), for a driver whose waits would block the loop.
 
 Writes share commits (group commit): while one write waits for its commit, the others

@@ -1,15 +1,14 @@
 """The log's INSERT on PostgreSQL, straight through psycopg on a connection kept for it.
 
-Every accepted command is one such INSERT, so its cost is the cost of a command. Through
-SQLAlchemy Core it took about three times the CPU of the same INSERT sent by psycopg alone
-(execution context, events, pool checkout and return; a several-row INSERT was compiled anew
-each time): docs/performance.md. Here two fixed statements, which psycopg prepares on the
-server once each: one row as plain values (most writes), several rows as arrays that `unnest`
-makes rows again (a group commit; for one row, text arrays cost psycopg 275 against 162 us of
-CPU here). The arrays go in PostgreSQL's binary format (`%b`): in text, psycopg quotes
-every element through a regular expression, which doubled the CPU of a six-row INSERT (0.6
-against 0.3 ms here). The connection commits each statement as it runs (autocommit): one
-round trip per write.
+Every accepted command is one such INSERT, so its cost is the cost of a command, and through
+SQLAlchemy Core most of that cost was SQLAlchemy's own (execution context, events, pool
+checkout and return; a several-row INSERT was compiled anew each time). Here two fixed
+statements, which psycopg prepares on the server once each: one row as plain values (most
+writes; cheaper than one row as arrays), several rows as arrays that `unnest` makes rows
+again (a group commit). The arrays go in PostgreSQL's binary format (`%b`): in text, psycopg
+quotes every element through a regular expression. The connection commits each statement as
+it runs (autocommit): one round trip per write. Measurements: docs/performance.md, "Cheaper
+per change" (the INSERT through psycopg) and "Frames unmasked in C, binary arrays".
 
 Errors come out as SQLAlchemy's (IntegrityError for a taken version or client id, and
 `connection_invalidated` for a connection that turned out dead, which is then replaced), so
