@@ -28,16 +28,17 @@ from .replay import replay
 from .tables import commands_table, decks_table, metadata, sessions_table, settings_table
 from .store import DeckRecord, LogEntry, SessionRecord, SessionStore, VersionConflict
 
-# A snapshot of a room of 1,000 with its sheets is ~0.4 MB, written inside a command's
-# transaction while the session waits; every 100 commands it was most of what SQLite wrote and
-# set the latency's tail (docs/performance.md). Every 500, loading replays at most 499 small
-# commands: 0.3 s for 500 people after 21,000 sheet updates.
+# A snapshot of a full room with its sheets is large and written inside a command's
+# transaction while the session waits: taken often, it was most of what SQLite wrote and set
+# the latency's tail. Taken rarely, loading replays the commands since, which are small.
+# Measurements: docs/performance.md, "The shared sheet: keystrokes through Yjs".
 SNAPSHOT_EVERY = 500
 
 # A server across the network, or a firewall between, may drop a connection that sat idle for
 # long: replace pooled connections older than this when they are next taken. (A ping at every
-# checkout did the same at the price of a round trip per use: a fifth of the database thread's
-# time under load, docs/performance.md.) One dropped anyway is met by one retry (`_retried`).
+# checkout did the same at the price of a round trip per use, a large share of the database
+# thread's time under load: docs/performance.md, "Beyond one process".) One dropped anyway is
+# met by one retry (`_retried`).
 POOL_RECYCLE_SECONDS = 300
 
 log = logging.getLogger(__name__)
