@@ -3,7 +3,7 @@
 Each group's answers are one Yjs document. A typing member's phone is a pycrdt peer: every
 150 ms it appends a few characters to one answer and sends what it typed as one merged Yjs
 update (`sheet_update {sheet, update, cid}`), with at most one update in flight, as
-static/js/sheet.js does: what is typed while one is unacknowledged goes out, merged, with the
+static/js/phone/sheet.js does: what is typed while one is unacknowledged goes out, merged, with the
 next. Every phone applies the `sheet_update` events its groupmates' updates come back as, and
 notes when each arrived; the update string itself (the server passes it on unchanged) says
 which send it was.

@@ -4,7 +4,7 @@
 # CDN. Run it after changing a version, then update the table in static/vendor/README.md and
 # commit the built files (the server serves them as they are: no build step at run time).
 #
-# Usage: scripts/vendor.sh [yjs] [socket.io] [twemoji]   (default: all)
+# Usage: scripts/vendor.sh [yjs] [socket.io] [twemoji] [lit-html]   (default: all)
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -13,6 +13,7 @@ LIB0_VERSION=0.2.120       # yjs's one dependency, pinned too so a rebuild gives
 ESBUILD_VERSION=0.28.2
 SOCKETIO_VERSION=4.8.4
 TWEMOJI_VERSION=16.0.1     # npm @discordapp/twemoji: the reaction emoji, the same on every screen
+LITHTML_VERSION=3.3.3     # npm lit-html: how a screen is drawn (docs/frontend.md)
 TWEMOJI_FILES=(1f44f 1f602 1f62e 2764 1f4a1)  # 👏 😂 😮 ❤️ 💡 (gamehub/server/reactions.py)
 
 OUT=static/vendor
@@ -26,7 +27,7 @@ npm_install() {
 
 vendor_yjs() {
     npm_install "yjs@$YJS_VERSION" "lib0@$LIB0_VERSION" "esbuild@$ESBUILD_VERSION"
-    # Only what static/js/sheet*.js imports: a smaller file for phones on a crowded wifi.
+    # Only what static/js/phone/sheet*.js imports: a smaller file for phones on a crowded wifi.
     cat > "$WORK/entry.js" <<'JS'
 export { Doc, applyUpdate, encodeStateAsUpdate, encodeStateVector, mergeUpdates } from "yjs";
 JS
@@ -56,13 +57,31 @@ vendor_twemoji() {
     echo "copied ${#TWEMOJI_FILES[@]} pictures to $OUT/twemoji/"
 }
 
+vendor_lithtml() {
+    npm_install "lit-html@$LITHTML_VERSION" "esbuild@$ESBUILD_VERSION"
+    # One module with what docs/frontend.md names: a screen needs no more, and a phone makes
+    # one request. Add a directive here when a screen needs it.
+    cat > "$WORK/lit-entry.js" <<'JS'
+export { html, svg, render, nothing, noChange } from "lit-html";
+export { repeat } from "lit-html/directives/repeat.js";
+export { live } from "lit-html/directives/live.js";
+JS
+    local banner="/* lit-html $LITHTML_VERSION (BSD-3-Clause, Google LLC; lit-html.LICENSE), bundled by scripts/vendor.sh */"
+    "$WORK/node_modules/.bin/esbuild" "$WORK/lit-entry.js" --bundle --format=esm --minify \
+        --target=es2019 --legal-comments=none --banner:js="$banner" \
+        --log-level=warning --outfile="$OUT/lit-html.esm.min.js"
+    cp "$WORK/node_modules/lit-html/LICENSE" "$OUT/lit-html.LICENSE"
+    echo "built $OUT/lit-html.esm.min.js ($(wc -c < "$OUT/lit-html.esm.min.js") bytes)"
+}
+
 targets=("$@")
-[ ${#targets[@]} -gt 0 ] || targets=(yjs socket.io twemoji)
+[ ${#targets[@]} -gt 0 ] || targets=(yjs socket.io twemoji lit-html)
 for target in "${targets[@]}"; do
     case "$target" in
         yjs) vendor_yjs ;;
         socket.io) vendor_socketio ;;
         twemoji) vendor_twemoji ;;
-        *) echo "scripts/vendor.sh: unknown target '$target' (yjs, socket.io, twemoji)" >&2; exit 2 ;;
+        lit-html) vendor_lithtml ;;
+        *) echo "scripts/vendor.sh: unknown target '$target' (yjs, socket.io, twemoji, lit-html)" >&2; exit 2 ;;
     esac
 done

@@ -27,7 +27,7 @@ def test_the_wheel_carries_the_pages_the_static_files_and_the_deck(wheel):
     names = set(zipfile.ZipFile(wheel).namelist())
     for required in ("gamehub/formats.yaml", "gamehub/decks/workshop.de.yaml", "gamehub/templates/phone.html",
                      "gamehub/templates/projector.html", "gamehub/templates/facilitator.html", "gamehub/static/vendor/socket.io.esm.min.js",
-                     "gamehub/static/css/gamehub.css", "gamehub/engine/__init__.py"):
+                     "gamehub/static/css/shared/base.css", "gamehub/engine/__init__.py"):
         assert required in names, f"{required} is missing from {wheel.name}"
 
 
@@ -66,11 +66,11 @@ def test_the_readme_first_command_works_in_a_venv_with_only_the_declared_depende
     server.args = []  # the README's command as it is: default async mode
     with server:
         code = server.sessions[0].code
-        for path in ("/healthz", f"/j/{code}", "/static/vendor/socket.io.esm.min.js", "/static/css/gamehub.css"):
+        for path in ("/healthz", f"/j/{code}", "/static/vendor/socket.io.esm.min.js", "/static/css/shared/base.css"):
             with urllib.request.urlopen(server.url + path, timeout=5) as response:
                 assert response.status == 200, path
         with urllib.request.urlopen(server.url + f"/j/{code}", timeout=5) as response:
-            assert b'src="/static/js/phone.js"' in response.read()
+            assert b'src="/static/js/phone/main.js"' in response.read()
 
     # An option that needs an extra says in one line which one to install, and starts nothing.
     for option, extra in ((["--database-url", "postgresql://127.0.0.1/test"], "postgres"),

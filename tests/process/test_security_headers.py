@@ -12,7 +12,7 @@ from server_process import ServerProcess
 def test_every_page_sends_a_csp_without_inline_script_and_the_other_security_headers(room):
     client = room.app.test_client()
     for path in ("/", f"/j/{room.code}", f"/s/{room.code}/projector", f"/s/{room.code}/facilitator",
-                 f"/s/{room.code}/qr.svg", "/j/NOSUCHXX", "/static/js/connection.js"):
+                 f"/s/{room.code}/qr.svg", "/j/NOSUCHXX", "/static/js/shared/connection.js"):
         headers = client.get(path).headers
         csp = headers["Content-Security-Policy"]
         assert "script-src 'self'" in csp and "unsafe-inline" not in csp, path

@@ -126,7 +126,7 @@ def test_every_marked_string_in_the_sources_is_in_the_pot():
     singles = {k if isinstance(k, str) else k[0] for k in want}
     literal = r'"((?:[^"\\]|\\.)*)"'
     found = []
-    for path in (TOP / "static" / "js").glob("*.js"):
+    for path in (TOP / "static" / "js").rglob("*.js"):
         text = path.read_text(encoding="utf-8")
         found += [(path.name, m) for m in re.findall(r"\btn?\(\s*" + literal, text)]
     for path in (TOP / "templates").glob("*.html"):
@@ -143,7 +143,7 @@ def test_the_screens_plural_rule_agrees_with_babel_for_several_languages(tmp_pat
     rules = {lang: get_plural(lang) for lang in languages}
     script = tmp_path / "plural.mjs"
     script.write_text(
-        f'import {{ parsePlural }} from "{(TOP / "static" / "js" / "plural.js").as_uri()}";\n'
+        f'import {{ parsePlural }} from "{(TOP / "static" / "js" / "shared" / "plural.js").as_uri()}";\n'
         f"const rules = {json.dumps({k: [r.plural_expr, r.num_plurals] for k, r in rules.items()})};\n"
         "const out = {};\n"
         "for (const [lang, [expr, n]] of Object.entries(rules)) {\n"

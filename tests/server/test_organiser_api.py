@@ -59,7 +59,7 @@ def test_the_api_needs_the_organiser_key_and_a_wrong_one_is_refused_and_counted(
 
 def test_the_organiser_page_itself_holds_no_data(app):
     page = app.test_client().get("/organiser")
-    assert page.status_code == 200 and b"organiser.js" in page.data
+    assert page.status_code == 200 and b"js/organiser/main.js" in page.data
     assert "script-src 'self'" in page.headers["Content-Security-Policy"]
 
 
