@@ -50,7 +50,7 @@ DEFAULTS = {
     # once). Changes to single groups go out at once anyway, as patches.
     "STAFF_VIEW_SECONDS": 0.25,
     # redis://... : several server processes share sessions (their STORE must be one shared
-    # database, SqlStore(shared=True)) and Socket.IO's message queue. docs/deployment.md.
+    # database, gamehub/storage/shared.py) and Socket.IO's message queue. docs/deployment.md.
     "MESSAGE_QUEUE": None,
     # None: a random key for this process. `gamehub serve` passes the one kept in the data dir.
     "SECRET_KEY": None,

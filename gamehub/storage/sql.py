@@ -69,13 +69,11 @@ def _tune_sqlite(dbapi_connection, _record) -> None:
 
 
 class SqlStore(SessionStore):
-    """A SessionStore on any SQLAlchemy database URL (sqlite:///..., postgresql+psycopg://...)."""
+    """A SessionStore on any SQLAlchemy database URL (sqlite:///..., postgresql+psycopg://...),
+    written by this process alone (several server processes: storage/shared.py)."""
 
-    def __init__(self, url: str, shared: bool = False):
-        """`shared`: other processes write the same sessions (several servers on one
-        PostgreSQL), so every read checks the database for commands this process has not seen."""
+    def __init__(self, url: str):
         self.url = normalise_url(url)
-        self.shared = shared
         sqlite = self.url.startswith("sqlite")
         if not sqlite:
             import_extra("psycopg", "A PostgreSQL database (--database-url)")
@@ -92,36 +90,17 @@ class SqlStore(SessionStore):
         # command costs (gamehub/storage/pglog.py).
         self._log = None if sqlite else _pglog(self.engine)
         metadata.create_all(self.engine)
-        # Alone, this process writes every change, so its cache stays true; shared, the cache
-        # is brought up to date from the log on every read (a small indexed query).
+        # This process writes every change, so its cache stays true.
         self._cache: dict[str, SessionRecord] = {}
-        # Alone, the client ids each cached session has used, so telling a new command from a
-        # resend needs no query (a resend, rare, is then looked up for its first ack).
+        # The client ids each cached session has used, so telling a new command from a resend
+        # needs no query (a resend, rare, is then looked up for its first ack).
         self._cids: dict[str, set[str]] = {}
-        # Shared, the sessions this process owns (gamehub/server/cluster/lease.py): nobody else writes them, so
-        # they are kept as if alone, with no catch-up read before a command.
-        self.owned: set[str] = set()
-
-    def _alone(self, session_id: str) -> bool:
-        """Whether this process's copy of the session is the truth (no catch-up read needed)."""
-        return not self.shared or session_id in self.owned
-
-    def own(self, session_id: str) -> None:
-        """This process now holds the session's lease: read it whole once more (whatever the
-        previous owner wrote), then keep it as if alone."""
-        self._cache.pop(session_id, None)
-        self._cids.pop(session_id, None)
-        self.owned.add(session_id)
-
-    def disown(self, session_id: str) -> None:
-        """The lease is gone (handed over or lost): back to catching up before every read."""
-        self.owned.discard(session_id)
 
     def close(self) -> None:
         self.engine.dispose()
 
     def cached(self, session_id: str) -> SessionRecord | None:
-        return self._cache.get(session_id) if self._alone(session_id) else None
+        return self._cache.get(session_id)
 
     def create(self, record: SessionRecord) -> None:
         with self.engine.begin() as db:
@@ -138,7 +117,7 @@ class SqlStore(SessionStore):
     def _get(self, session_id: str) -> SessionRecord | None:
         cached = self._cache.get(session_id)
         if cached is not None:
-            return cached if self._alone(session_id) else self._caught_up(cached)
+            return self._fresh(cached)
         with self.engine.connect() as db:
             row = db.execute(select(sessions_table).where(sessions_table.c.id == session_id)).first()
             if row is None:
@@ -155,27 +134,16 @@ class SqlStore(SessionStore):
         self._cids[session_id] = cids
         return record
 
-    def _caught_up(self, cached: SessionRecord) -> SessionRecord | None:
-        """The cached session with whatever other processes stored since (or None if deleted)."""
-        session_id = cached.state.id
-        with self.engine.connect() as db:
-            row = db.execute(select(sessions_table.c.facilitator_hash)
-                             .where(sessions_table.c.id == session_id)).first()
-            if row is None:
-                self._cache.pop(session_id, None)
-                return None
-            tail = db.execute(select(commands_table)
-                              .where(commands_table.c.session_id == session_id,
-                                     commands_table.c.version > cached.state.version)
-                              .order_by(commands_table.c.version)).all()
-        if not tail and row.facilitator_hash == cached.facilitator_hash:
-            return cached
-        known = self._cids.get(session_id)
-        if known is not None:  # so a resend of what another process stored is told without a query
-            known.update(entry.cid for entry in tail if entry.cid is not None)
-        record = replace(cached, state=replay(cached.state, map(_entry, tail)), facilitator_hash=row.facilitator_hash)
-        self._cache[session_id] = record
-        return record
+    def _fresh(self, cached: SessionRecord) -> SessionRecord | None:
+        """The cached session as the database holds it now: here, as it is (storage/shared.py
+        catches up with other writers)."""
+        return cached
+
+    def _lost_race(self, session_id: str) -> None:
+        """Another writer stored a version first: forget the copy, so the next read loads what
+        the log holds."""
+        self._cache.pop(session_id, None)
+        self._cids.pop(session_id, None)
 
     def append(self, session_id: str, state: Session, entry: LogEntry) -> None:
         try:
@@ -194,12 +162,8 @@ class SqlStore(SessionStore):
                     if not self._stored_already(session_id, entry):
                         raise
         except IntegrityError as error:
-            # This version (or this client id) was stored by another process first. Shared, the
-            # next read catches up from the log as always; alone (or owning the session, which
-            # reads no tail), forget the copy here, so the next read loads what the log holds.
-            if self._alone(session_id):
-                self._cache.pop(session_id, None)
-                self._cids.pop(session_id, None)
+            # This version (or this client id) was stored by another writer first.
+            self._lost_race(session_id)
             raise VersionConflict(f"session {session_id}: version {entry.version} is taken") from error
         self._remember(session_id, state, entry)
         self._snapshot([(session_id, state, entry)])
@@ -277,8 +241,8 @@ class SqlStore(SessionStore):
         return [_entry(row) for row in rows]
 
     def cid_is_new(self, session_id: str, cid: str) -> bool:
-        # Shared too: a read brings the set up to date with the log's tail, and a resend that
-        # another process stores meanwhile is stopped by the log's unique (session, cid) index.
+        # Shared too (storage/shared.py): a read brings the set up to date with the log's tail,
+        # and a resend another process stores meanwhile is stopped by the log's unique index.
         known = self._cids.get(session_id)
         return known is not None and cid not in known
 
@@ -371,10 +335,14 @@ def open_store(database_url: str | None = None, data_dir: str | os.PathLike | No
                shared: bool = False) -> SqlStore:
     """The configured store: `database_url` (or $GAMEHUB_DATABASE_URL), else SQLite in the data
     directory (or the per-user default), created readable by this user only. `shared`: other
-    server processes use the same database (see SqlStore)."""
+    server processes use the same database (storage/shared.py)."""
     url = database_url or os.environ.get("GAMEHUB_DATABASE_URL")
     if url:
-        return SqlStore(url, shared=shared)
+        if shared:
+            from .shared import SharedSqlStore  # (it builds on this module)
+
+            return SharedSqlStore(url)
+        return SqlStore(url)
     from .files import DATABASE, create_database, make_private
 
     directory = Path(data_dir) if data_dir else default_data_dir()

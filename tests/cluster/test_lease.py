@@ -24,7 +24,7 @@ from gamehub.server.hub import Hub
 from gamehub.server.cluster.ownership import Ownership, _detached_connection
 from gamehub.server.presence import Connection
 from gamehub.server.sessions import open_session
-from gamehub.storage.sql import SqlStore
+from gamehub.storage.shared import SharedSqlStore
 from gamehub.storage.store import LogEntry, VersionConflict
 
 AddParticipant = COMMANDS["add_participant"]
@@ -49,9 +49,9 @@ def schema():
 
 
 @contextlib.contextmanager
-def process(schema, redis_url: str) -> Iterator[tuple[Hub, Ownership, SqlStore]]:
+def process(schema, redis_url: str) -> Iterator[tuple[Hub, Ownership, SharedSqlStore]]:
     """One "server process": a shared store, a hub, and its ownership through Redis."""
-    store = SqlStore(schema.url, shared=True)
+    store = SharedSqlStore(schema.url)
     cluster = Several(redis_url, store, spawn, time.sleep)
     hub = Hub(store, Emitter(), "http://127.0.0.1", spawn=spawn, cluster=cluster)
     cluster.start(hub)
@@ -73,7 +73,7 @@ def add(hub: Hub, code: str, name: str, cid: str | None = None):
 
 
 def test_a_lease_is_one_process_s_until_its_connection_closes(schema):
-    store = SqlStore(schema.url, shared=True)
+    store = SharedSqlStore(schema.url)
     try:
         first, second = (Leases(lambda: _detached_connection(store.engine), name=f"lease {n}") for n in (1, 2))
         assert first.take("ROOM1") and first.holds("ROOM1")
@@ -104,7 +104,7 @@ def test_a_lease_is_one_process_s_until_its_connection_closes(schema):
 
 
 def test_an_owned_session_is_served_from_memory_and_a_second_writer_is_still_refused(schema):
-    owner, other = SqlStore(schema.url, shared=True), SqlStore(schema.url, shared=True)
+    owner, other = SharedSqlStore(schema.url), SharedSqlStore(schema.url)
     try:
         record, _ = open_session(owner, load_deck(), Settings(), now=1.0)
         code = record.state.id

@@ -17,6 +17,7 @@ from gamehub.content.formats import load_deck
 from gamehub.server.sessions import open_session
 from gamehub.storage.tokens import token_hash
 from gamehub.storage.sql import SqlStore, commands_table, open_store, sessions_table
+from gamehub.storage.shared import SharedSqlStore
 from gamehub.storage.store import LogEntry, MemoryStore, VersionConflict
 
 POSTGRES_URL = "postgresql://postgres@127.0.0.1:5432/test"
@@ -209,7 +210,7 @@ def test_a_shared_store_sees_what_another_process_stored_and_loses_no_update(kin
     """Two stores on one database stand for two server processes."""
     url = sqlstore.sqlite_url(str(tmp_path / "shared.sqlite3")) if kind == "sqlite" \
         else request.getfixturevalue("postgres_url")
-    first, second = SqlStore(url, shared=True), SqlStore(url, shared=True)
+    first, second = SharedSqlStore(url), SharedSqlStore(url)
     try:
         record, _ = new_session(first)
         assert second.get(record.state.id).state.version == record.state.version
@@ -231,7 +232,7 @@ def test_two_processes_taking_turns_on_one_sheet_both_end_with_every_keystroke(k
     """Each store catches up from the log (replaying the other's sheet updates) before it applies its own."""
     url = sqlstore.sqlite_url(str(tmp_path / "shared.sqlite3")) if kind == "sqlite" \
         else request.getfixturevalue("postgres_url")
-    stores = SqlStore(url, shared=True), SqlStore(url, shared=True), SqlStore(url)  # the last loads at the end
+    stores = SharedSqlStore(url), SharedSqlStore(url), SqlStore(url)  # the last loads at the end
     record, _ = new_session(stores[0])
     try:
         state = play(stores[0], record, a_game())

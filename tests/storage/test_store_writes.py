@@ -27,6 +27,7 @@ from gamehub.server.hub import Hub
 from gamehub.server.presence import Connection
 from gamehub.server.sessions import open_session
 from gamehub.storage.sql import SNAPSHOT_EVERY, SqlStore
+from gamehub.storage.shared import SharedSqlStore
 from gamehub.storage.store import LogEntry
 
 
@@ -195,7 +196,7 @@ def test_a_write_on_a_connection_the_server_ended_is_retried_once_and_applied_on
 def test_a_shared_store_tells_a_new_client_id_without_asking_the_database(schema):
     """Shared (several processes, before ownership): a command still reads the log's tail, but
     no longer looks its client id up: the tail brings the ids others stored."""
-    first, second = SqlStore(schema.url, shared=True), SqlStore(schema.url, shared=True)
+    first, second = SharedSqlStore(schema.url), SharedSqlStore(schema.url)
     try:
         session_id = planning(first).id
         other = Hub(second, Quiet(), "http://gamehub.test")
