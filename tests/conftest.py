@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import json
+import subprocess
 import time
+from pathlib import Path
 
 import pytest
 from flask_socketio.test_client import SocketIOTestClient
@@ -160,3 +162,72 @@ def chromium():
     with launched() as browser:
         yield browser
 
+
+# -- layers: only the slow ones start processes ---------------------------------------------
+
+TESTS = Path(__file__).resolve().parent
+# Real `gamehub serve` processes and command lines, a browser, several processes with Redis and
+# nginx: README's "Run the tests" runs everything else alone with `-m "not slow"`.
+SLOW_LAYERS = ("process", "browser", "cluster")
+RULE = ("a test that starts a process belongs in tests/process, tests/browser or tests/cluster, "
+        "which are marked slow, so that `-m \"not slow\"` stays fast")
+
+
+def layer_of(item) -> str:
+    return item.path.relative_to(TESTS).parts[0] if item.path.is_relative_to(TESTS) else ""
+
+
+def pytest_collection_modifyitems(config, items):
+    for item in items:
+        if layer_of(item) in SLOW_LAYERS:
+            item.add_marker(pytest.mark.slow)
+
+
+def pytest_runtestloop(session):
+    # The stores' tests run on the machine's PostgreSQL; if it is down, start it here, before any
+    # test, since a fast test may not start a process (returning None lets the run go on).
+    if not session.config.option.collectonly and any(layer_of(i) == "storage" for i in session.items):
+        from bench.cluster import ensure_postgres
+
+        ensure_postgres()
+
+
+class FastTestStartedAProcess(RuntimeError):
+    """Raised in a test not marked slow where it starts a process."""
+
+
+_fast_test: str | None = None  # the node id of the test running now, unless it is marked slow
+_broken: dict[str, list[str]] = {}  # what each fast test started, should it catch the error
+_execute_child = subprocess.Popen._execute_child
+
+
+def _guarded_execute_child(self, args, *rest, **kwargs):
+    # Every process goes through here: subprocess.run, asyncio's subprocesses, Playwright's driver.
+    if _fast_test is not None:
+        message = f"{_fast_test} is not marked slow and started a process ({args!r}): {RULE}"
+        _broken.setdefault(_fast_test, []).append(message)
+        raise FastTestStartedAProcess(message)
+    return _execute_child(self, args, *rest, **kwargs)
+
+
+subprocess.Popen._execute_child = _guarded_execute_child
+
+
+@pytest.hookimpl(hookwrapper=True)
+def pytest_runtest_protocol(item, nextitem):
+    global _fast_test
+    _fast_test = None if item.get_closest_marker("slow") else item.nodeid
+    try:
+        yield
+    finally:
+        _fast_test = None
+
+
+@pytest.hookimpl(hookwrapper=True)
+def pytest_runtest_makereport(item, call):
+    outcome = yield
+    report = outcome.get_result()
+    broken = _broken.pop(item.nodeid, None)
+    if broken and report.outcome != "failed":  # the test caught FastTestStartedAProcess itself
+        report.outcome = "failed"
+        report.longrepr = "\n".join(broken)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import os
 import re
 import shutil
@@ -11,7 +12,9 @@ import sys
 import tempfile
 import threading
 import time
+import urllib.error
 import urllib.request
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -179,3 +182,49 @@ class Client:
             ok = self._changed.wait_for(lambda: self.views and matches(predicate, self.views[-1]), timeout=timeout)
         assert ok, f"no matching view; last: {self.views[-1] if self.views else None}"
         return self.views[-1]
+
+
+# -- many clients at once, as guessers send them --------------------------------------------------
+
+BUDGET = 30  # RATE_LIMIT_FAILURES_PER_TARGET's default, "30/minute"
+ADDRESS_BUDGET = 120  # RATE_LIMIT_FAILURES_PER_ADDRESS's default, "120/minute"
+
+
+async def _connect_once(url: str, code: str | dict, headers: dict) -> str:
+    """Connect as a phone with `code` (or with this `auth`): "connected", or the code the
+    server refused it with."""
+    client = socketio.AsyncClient(reconnection=False)
+    refusals: list = []
+    client.on("connect_error", refusals.append)
+    auth = code if isinstance(code, dict) else {"session": code, "role": "phone"}
+    try:
+        await client.connect(url, auth=auth, headers=headers,
+                             transports=["websocket"], wait_timeout=30)
+        return "connected"
+    except socketio.exceptions.ConnectionError as error:
+        return refusals[0]["message"] if refusals else f"no answer: {error}"
+    finally:
+        await client.disconnect()
+
+
+def connect_all_at_once(attempts: list[tuple[str, str | dict]], headers: dict | None = None) -> list[str]:
+    """Every (url, code or auth) connection attempt at once; their outcomes in the same order."""
+    async def run():
+        return await asyncio.gather(*(_connect_once(url, code, headers or {}) for url, code in attempts))
+    return asyncio.run(run())
+
+
+def get_all_at_once(urls: list[str]) -> list[int]:
+    """Every page requested at once; their HTTP statuses."""
+    def status(url: str) -> int:
+        try:
+            with urllib.request.urlopen(url, timeout=30) as response:
+                return response.status
+        except urllib.error.HTTPError as error:
+            return error.code
+    with ThreadPoolExecutor(max_workers=len(urls)) as pool:
+        return list(pool.map(status, urls))
+
+
+def wrong_codes(count: int, prefix: str = "ZZZ") -> list[str]:
+    return [f"{prefix}{i:05d}" for i in range(count)]

@@ -14,6 +14,7 @@ import pycrdt
 from gamehub.engine import Actor, Role, Session
 from gamehub.engine.game.planning import EditSheet
 from gamehub.engine.sheet import EMPTY_STATE_VECTOR, text_name
+from helpers import steps_to_planning
 
 _client_ids = itertools.count(1_000)
 NOTHING = "AAA="  # Yjs's encoding of an empty update
@@ -150,3 +151,29 @@ class SheetPhone:
             assert message["sheet"] == self.sheet, message
             self.typist.apply(message["update"])
         return messages
+
+
+HOSTILE = "<img src=x onerror=alert(1)>"
+
+
+def play_to_showcase(room) -> dict:
+    """Two groups through the showcase on a conftest `Room`, the last answer of each a piece of
+    HTML; returns what each group wrote, by group number."""
+    facilitator = room.facilitator()
+    phones = {}
+    for i in range(8):
+        phone, reply = room.join(f"Person {i}", title=f"Story {i}", pitch=f"Pitch {i}")
+        phones[reply["participant_id"]] = phone
+    for event, payload in steps_to_planning():
+        assert facilitator.call(event, payload)["ok"]
+    written = {}
+    for group in room.state.groups:
+        writer = phones[group.members[0]]
+        assert writer.call("choose_format", {"format": group.number % 3})["ok"]
+        texts = [f"Group {group.number} answer {q}" + (f" {HOSTILE}" if q == 3 else "") for q in range(4)]
+        sheet = SheetPhone(writer, group.sheet.id)
+        for question, text in enumerate(texts):
+            assert sheet.type(question, text)["ok"]
+        written[group.number] = texts
+    assert facilitator.call("start_showcase", {"from_phase": "planning"})["ok"]
+    return written

@@ -4,13 +4,8 @@ only after the commit, and writes that queue share a commit."""
 
 from __future__ import annotations
 
-import subprocess
-import sys
 import time
 
-import pytest
-
-from cluster import pg_schema
 from conftest import PUBLIC_URL, Room
 from gamehub.storage.offloaded import OffloadedStore
 from gamehub.server import create_app, hub_of
@@ -23,58 +18,6 @@ def test_under_eventlet_and_gevent_the_database_calls_take_turns_through_the_sto
     assert isinstance(hub_of(create_app({"STORE": store, "ASYNC_MODE": "gevent"})).store, OffloadedStore)
     assert hub_of(create_app({"STORE": store, "ASYNC_MODE": "threading"})).store is store
     store.close()
-
-
-# Run as `gamehub serve` runs: patched first, then a store, then a slow query through the runner
-# while a green thread ticks every 10 ms. Prints the ticks during the query, and whether the
-# query ran in the loop's own native thread.
-SLOW_QUERY = """
-import sys, threading
-mode, url = sys.argv[1], sys.argv[2]
-if mode == "eventlet":
-    from gamehub.cli.main import _green_everything
-    _green_everything()
-    import eventlet as green
-else:
-    from gamehub.runtime.green import patch
-    patch()
-    import gevent as green
-from gamehub.storage.offloaded import runner_for
-from gamehub.storage.sql import SqlStore
-
-store = SqlStore(url)
-run, ticks, loop_thread = runner_for(store, mode), [], threading.get_native_id()
-
-def ticker():
-    while True:
-        ticks.append(1)
-        green.sleep(0.01)
-
-def slow():
-    with store.engine.connect() as db:
-        db.exec_driver_sql("SELECT pg_sleep(0.5)")
-    return threading.get_native_id()
-
-green.spawn(ticker)
-green.sleep(0)
-before = len(ticks)
-where = run(slow)
-print(len(ticks) - before, where == loop_thread)
-store.close()
-"""
-
-
-@pytest.mark.parametrize("mode", ["eventlet", "gevent"])
-def test_a_slow_postgresql_query_runs_on_the_loop_and_leaves_every_other_connection_running(mode):
-    """psycopg waits for the server through the patched `select` (gamehub/storage/offloaded.py): no
-    native thread per call, and the loop carries on while the query runs."""
-    with pg_schema() as schema:
-        done = subprocess.run([sys.executable, "-c", SLOW_QUERY, mode, schema.url], capture_output=True,
-                              text=True, timeout=60)
-    assert done.returncode == 0, done.stderr
-    ticks, on_the_loop = done.stdout.split()
-    assert on_the_loop == "True"
-    assert int(ticks) >= 20, f"the loop stood still while the query ran ({ticks} ticks in 0.5 s)"
 
 
 def test_every_call_goes_through_the_runner_and_an_ack_waits_for_the_write(tmp_path):
