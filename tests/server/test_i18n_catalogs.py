@@ -1,20 +1,16 @@
 """The catalogs are the one source of every word (docs/translating.md): the .pot matches the
 sources, every shipped catalog holds every msgid translated (none fuzzy), the pseudo-locales
-cover everything, the screens' plural rule agrees with Babel's, and the server words its
-refusals in the connection's language."""
+cover everything, and the server words its refusals in the connection's language (the
+screens' plural rule, run in Node: tests/process/test_i18n_plural_node.py)."""
 
 from __future__ import annotations
 
-import gettext
 import json
 import re
-import shutil
-import subprocess
 from pathlib import Path
 
 import pytest
 from babel.messages.catalog import Catalog
-from babel.messages.plurals import get_plural
 from babel.messages.pofile import read_po, write_po
 
 from gamehub import i18n
@@ -135,27 +131,6 @@ def test_every_marked_string_in_the_sources_is_in_the_pot():
     assert len(found) > 400
     missing = [(name, m) for name, m in found if json.loads(f'"{m}"') not in singles]
     assert not missing, f"marked but not in the .pot (extract, or a reader skipped them): {missing}"
-
-
-@pytest.mark.skipif(shutil.which("node") is None, reason="node runs the screens' plural rule")
-def test_the_screens_plural_rule_agrees_with_babel_for_several_languages(tmp_path):
-    languages = ["en", "fr", "ar", "ru", "pl", "cs", "ga", "ja", "lv", "sl"]
-    rules = {lang: get_plural(lang) for lang in languages}
-    script = tmp_path / "plural.mjs"
-    script.write_text(
-        f'import {{ parsePlural }} from "{(TOP / "static" / "js" / "shared" / "plural.js").as_uri()}";\n'
-        f"const rules = {json.dumps({k: [r.plural_expr, r.num_plurals] for k, r in rules.items()})};\n"
-        "const out = {};\n"
-        "for (const [lang, [expr, n]] of Object.entries(rules)) {\n"
-        "  const f = parsePlural(expr, n); out[lang] = [];\n"
-        "  for (let i = 0; i <= 1200; i += 1) out[lang].push(f(i));\n"
-        "}\n"
-        "console.log(JSON.stringify(out));\n", encoding="utf-8")
-    result = subprocess.run(["node", str(script)], capture_output=True, text=True, check=True)
-    got = json.loads(result.stdout)
-    for lang, rule in rules.items():
-        python_rule = gettext.c2py(rule.plural_expr)  # the standard library's reading of a gettext rule
-        assert got[lang] == [python_rule(n) for n in range(1201)], lang
 
 
 def test_the_catalog_route_serves_languages_it_has_and_no_others(app):
