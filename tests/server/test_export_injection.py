@@ -17,7 +17,7 @@ import cmarkgfm
 import pytest
 from cmarkgfm.cmark import Options
 
-from gamehub.cli import main as cli
+from gamehub.cli.main import export as cli_export
 from gamehub.storage import organiser_key
 from gamehub.engine import Phase
 from gamehub.views.export import FORMULA_STARTS, results, to_csv, to_markdown
@@ -138,7 +138,7 @@ def test_every_way_out_of_the_server_neutralises_the_same(room, tmp_path, capsys
             response = room.app.test_client().post(f"/s/{room.code}/export", data={"key": secret, "format": fmt})
             assert response.status_code == 200
             outputs.append((fmt, response.data.decode()))
-        assert cli.export(room.hub.store, argparse.Namespace(session=room.code, format=fmt)) == 0
+        assert cli_export(room.hub.store, argparse.Namespace(session=room.code, format=fmt)) == 0
         outputs.append((fmt, capsys.readouterr().out))
     for fmt, text in outputs:
         if fmt == "csv":
