@@ -147,6 +147,7 @@ def serve(args: argparse.Namespace) -> int:
     from ..server.sessions import open_session
     from ..storage.tokens import same_secret, token_hash
     from ..storage.replay import readable_sessions
+    from ..storage.shared import SharedSqlStore
     from ..storage.sql import default_data_dir, open_store
 
     # Everything that can fail is tried before anything is created or printed as a link.
@@ -178,7 +179,8 @@ def serve(args: argparse.Namespace) -> int:
 
     if fixed := make_private(data_dir):  # made by hand or by an older gamehub: others could read it
         print(f"Made the data directory {data_dir} private to you: {', '.join(fixed)}")
-    store = open_store(args.database_url, args.data_dir, shared=bool(args.message_queue))
+    # Several processes on one database: each catches up with what the others stored.
+    store = open_store(args.database_url, args.data_dir, kind=SharedSqlStore if args.message_queue else None)
     if args.retention_days > 0:
         for session_id in store.purge(before=time.time() - args.retention_days * 86400):
             print(f"Deleted session {session_id}: idle for more than {args.retention_days:g} days")

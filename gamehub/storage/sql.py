@@ -332,17 +332,13 @@ class SqlStore(SessionStore):
 
 
 def open_store(database_url: str | None = None, data_dir: str | os.PathLike | None = None,
-               shared: bool = False) -> SqlStore:
+               kind: type[SqlStore] | None = None) -> SqlStore:
     """The configured store: `database_url` (or $GAMEHUB_DATABASE_URL), else SQLite in the data
-    directory (or the per-user default), created readable by this user only. `shared`: other
-    server processes use the same database (storage/shared.py)."""
+    directory (or the per-user default), created readable by this user only. `kind`: the store
+    for a database URL (storage/shared.py's when other server processes use it too)."""
     url = database_url or os.environ.get("GAMEHUB_DATABASE_URL")
     if url:
-        if shared:
-            from .shared import SharedSqlStore  # (it builds on this module)
-
-            return SharedSqlStore(url)
-        return SqlStore(url)
+        return (kind or SqlStore)(url)
     from .files import DATABASE, create_database, make_private
 
     directory = Path(data_dir) if data_dir else default_data_dir()
