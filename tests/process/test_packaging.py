@@ -87,7 +87,8 @@ def test_the_readme_first_command_works_in_a_venv_with_only_the_declared_depende
     # With the extras, the modules that need them import (the same venv, now with [scale]).
     _pip(bin_, f"{wheel}[scale]")
     imported = _run(bin_, "import gamehub.storage.pglog, gamehub.server.cluster.ownership, gamehub.server.cluster.presence, "
-                          "gamehub.server.failures, gamehub.server.cluster.queuewatch, psycopg, redis; print('ok')",
+                          "gamehub.server.cluster.failures, gamehub.server.cluster.queuewatch, psycopg, redis; "
+                          "gamehub.server.cluster.redis.client('redis://127.0.0.1:1/0'); print('ok')",
                     cwd=elsewhere)
     assert imported.stdout.strip() == "ok", imported.stderr
 
