@@ -18,8 +18,8 @@ from .queuewatch import QueueWatch
 
 
 class Several:
-    """The processes on the message queue at `url`, sharing `store` (a PostgreSQL SqlStore,
-    shared, for ownership; any other store is shared without it)."""
+    """The processes on the message queue at `url`, sharing `store` (on PostgreSQL, a
+    SharedSqlStore, whose sessions they take turns to own; any other store, without owners)."""
 
     several = True
 

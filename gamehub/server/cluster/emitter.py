@@ -3,7 +3,7 @@
 With a message queue, Socket.IO publishes every emit to Redis for every process to deliver to
 its own screens. An owner whose session has no screen anywhere else (screens.py) delivers it
 itself instead: same rooms, same order, no round trip to Redis and no copy for every other
-process to read and drop. Without a message queue this changes nothing.
+process to read and drop. (A process alone has no queue, and sends through Socket.IO as it is.)
 """
 
 from __future__ import annotations
