@@ -8,7 +8,7 @@ session's start (what `gamehub.storage.replay` does to audit a session).
 
     .venv/bin/python scripts/load_figure.py [--people 500] [--updates 20000] [--seed 1] [--keep DIR]
 
-tests/test_sheet_load.py runs `build` and `load` on a small session (no timing there).
+tests/storage/test_sheet_load.py runs `build` and `load` on a small session (no timing there).
 """
 
 from __future__ import annotations

@@ -13,7 +13,7 @@ if [ ! -x /usr/bin/chromium ]; then
     sudo_=""; [ "$(id -u)" -eq 0 ] || sudo_="sudo"
     $sudo_ apt-get update -qq && $sudo_ apt-get install -y -qq chromium
 fi
-# The scale-out tests (tests/test_scale_out.py) start their own nginx and redis-server, from
+# The scale-out tests (tests/cluster/test_scale_out.py) start their own nginx and redis-server, from
 # Debian's packages, on free loopback ports; they never touch a system service.
 if [ ! -x /usr/sbin/nginx ] || [ ! -e /usr/bin/redis-server ]; then
     sudo_=""; [ "$(id -u)" -eq 0 ] || sudo_="sudo"

@@ -144,7 +144,7 @@ def async_mode(request):
 @pytest.fixture
 def app(async_mode):
     # No background key watch: it would outlive the test (the per-event key check still runs;
-    # tests/test_secrets.py runs the watch on purpose).
+    # tests/server/test_secrets.py runs the watch on purpose).
     return create_app({"ASYNC_MODE": async_mode, "PUBLIC_URL": PUBLIC_URL, "TESTING": True, "KEY_CHECK_SECONDS": 0,
                        "STAFF_VIEW_SECONDS": 0})
 

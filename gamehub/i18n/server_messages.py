@@ -3,7 +3,7 @@ extract`: the engine, the hub and the socket handlers keep writing them as plain
 beside a stable error code, and the socket layer looks each one up in the connection's
 catalog when it answers (gamehub/i18n/web.py: translate_reply). Listing them here, not marking
 them where they are raised, keeps the pure engine free of translation and those shared files
-untouched; tests/test_i18n_catalogs.py checks that every sentence listed is still raised
+untouched; tests/server/test_i18n_catalogs.py checks that every sentence listed is still raised
 somewhere, word for word. A sentence with values in it (limits, names, phases) stays English:
 the screens word those cases themselves from the error code and its details.
 """

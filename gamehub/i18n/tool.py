@@ -3,7 +3,7 @@
     python -m gamehub.i18n.tool extract   # sources -> gamehub/translations/messages.pot
     python -m gamehub.i18n.tool update    # .pot -> every language's messages.po (new strings empty)
     python -m gamehub.i18n.tool init de   # a new language
-    python -m gamehub.i18n.tool check     # what tests/test_i18n_catalogs.py checks, in words
+    python -m gamehub.i18n.tool check     # what tests/server/test_i18n_catalogs.py checks, in words
 
 Run from a checkout (babel.cfg and the sources are at its top level). Catalogs are compiled in
 memory when gamehub starts (gamehub/i18n/__init__.py), so there is no compile step to forget;

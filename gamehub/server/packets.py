@@ -23,7 +23,7 @@ from .ratelimit import Buckets, RateLimiter, Verdict
 log = logging.getLogger(__name__)
 
 # Nesting of lists and objects in one event. The protocol's payloads use three; every handler
-# answers payloads a hundred deep cleanly (tests/test_fuzz.py), and JSON's own decoder stops
+# answers payloads a hundred deep cleanly (tests/server/test_fuzz.py), and JSON's own decoder stops
 # near a thousand with a RecursionError, which is malformed too.
 MAX_DEPTH = 128
 # Malformed packets a connection may send before it is closed: a bug in a real client sends

@@ -1,7 +1,7 @@
 """Session leases and forwarding, in one test process: two hubs on one PostgreSQL schema and
 one redis-server stand for two server processes (docs/deployment.md, "One owner per session").
 
-The whole-process faults (kill -9, restart, nginx) are in tests/test_ownership.py; here each
+The whole-process faults (kill -9, restart, nginx) are in tests/cluster/test_ownership.py; here each
 step is checked where it happens: who holds the lock, what each store read, who applied what.
 """
 

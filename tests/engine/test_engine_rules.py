@@ -80,7 +80,7 @@ DOCUMENTED = {  # event: (roles, phases), as docs/protocol.md's command table sa
     # moderation, added while these tests were written: facilitator only, any phase
     "hide_text": ({Role.FACILITATOR}, ALL),
     "rename_participant": ({Role.FACILITATOR}, ALL),
-    "remove_joined_since": ({Role.FACILITATOR}, ALL),  # a flood of joins at once (tests/test_join_flood.py)
+    "remove_joined_since": ({Role.FACILITATOR}, ALL),  # a flood of joins at once (tests/server/test_join_flood.py)
     "form_groups": ({Role.FACILITATOR}, {"lobby"}),
     "reshuffle": ({Role.FACILITATOR}, {"groups"}),
     "move_participant": ({Role.FACILITATOR}, {"groups", "stories", "planning"}),
@@ -99,12 +99,12 @@ DOCUMENTED = {  # event: (roles, phases), as docs/protocol.md's command table sa
     "set_sound": ({Role.FACILITATOR}, ALL),
     "set_language": ({Role.FACILITATOR}, ALL),
     "turn_page": ({Role.FACILITATOR}, {"groups", "stories", "planning", "showcase"}),
-    # the facilitator's tools for the room (issue 13; tests/test_room_tools.py)
+    # the facilitator's tools for the room (issue 13; tests/engine/test_room_tools.py)
     "send_message": ({Role.FACILITATOR}, ALL),
     "ask_help": ({Role.PARTICIPANT}, {"groups", "stories", "planning", "showcase"}),
     "cancel_help": ({Role.PARTICIPANT}, {"groups", "stories", "planning", "showcase"}),
     "clear_help": ({Role.FACILITATOR}, ALL),
-    "end_session": ({Role.FACILITATOR}, {"showcase"}),  # the ending (tests/test_ending.py)
+    "end_session": ({Role.FACILITATOR}, {"showcase"}),  # the ending (tests/server/test_ending.py)
     # people's choice (issue 13)
     "open_vote": ({Role.FACILITATOR}, {"showcase"}),
     "set_ballot": ({Role.PARTICIPANT}, {"showcase"}),
@@ -911,7 +911,7 @@ def test_a_participant_in_no_group_or_unknown_to_the_session_has_no_group_to_act
 
 
 # ---------------------------------------------------------------------------------------------
-# sheet_update (the shared document itself: tests/test_sheet.py)
+# sheet_update (the shared document itself: tests/engine/test_sheet.py)
 
 def test_a_sheet_update_is_merged_and_goes_to_the_groupmates_as_an_echo_not_as_views():
     state = at("planning")

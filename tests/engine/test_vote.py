@@ -1,5 +1,5 @@
 """People's choice (issue 13): the vote's rules in the pure engine, its views, its exports, the
-codec and an exact replay from the command log. The browser side is tests/test_browser_vote.py."""
+codec and an exact replay from the command log. The browser side is tests/browser/test_browser_vote.py."""
 
 from __future__ import annotations
 

@@ -30,7 +30,7 @@ STEPS = [
 
 def test_every_phase_moving_command_is_a_phase_step():
     moving = {name for name, cls in COMMANDS.items() if issubclass(cls, PhaseStep)}
-    # end_session leaves the phase as it is, but names it like the others (tests/test_ending.py)
+    # end_session leaves the phase as it is, but names it like the others (tests/server/test_ending.py)
     assert moving == {"form_groups", "pick_stories", "start_planning", "start_showcase", "back", "end_session"}
 
 

@@ -39,7 +39,7 @@ SHEET = {**MEMBERS, "other_member": "not_your_group"}
 NOT_STORED = {"sheet_sync"}  # answered, never a change
 ONE_PAGE = {**STAFF, "facilitator": "no_more_pages"}
 # No hand is up in the played room: lowering one is refused as already done (the raised case is
-# in tests/test_room_tools_fanout.py).
+# in tests/server/test_room_tools_fanout.py).
 NO_HAND_CANCEL = {**MEMBERS, "member": "already_cleared", "other_member": "already_cleared"}
 NO_HAND_CLEAR = {**STAFF, "facilitator": "already_cleared"}
 NO_VOTE = {**STAFF, "facilitator": "no_vote"}
@@ -81,7 +81,7 @@ EVENTS = {
     "cancel_help": ("planning", lambda r: {"ticket": 1}, NO_HAND_CANCEL),
     "clear_help": ("planning", lambda r: {"group": 1, "ticket": 1}, NO_HAND_CLEAR),
     # people's choice: no vote is open in a freshly played room, so a member's ballot is refused
-    # as such (engine tests and tests/test_browser_vote.py cover accepted ones)
+    # as such (engine tests and tests/browser/test_browser_vote.py cover accepted ones)
     "open_vote": ("showcase", lambda r: {"votes_each": 2, "vote": 1}, STAFF),
     "close_vote": ("showcase", lambda r: {"vote": 1}, NO_VOTE),
     "set_ballot": ("showcase", lambda r: {"groups": [2], "vote": 1}, BALLOT),
