@@ -1,12 +1,17 @@
 #!/usr/bin/env bash
 # Install gamehub with its test dependencies into .venv and run the whole test suite.
-# Usage: ./scripts/test.sh [pytest args...]
+# Usage: ./scripts/test.sh [pytest args...]; the fast layer alone: ./scripts/test.sh -m "not slow"
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
-python3 -m venv .venv
-.venv/bin/python -m pip install --quiet --upgrade pip
-.venv/bin/python -m pip install --quiet -e ".[test]"
+# Installed again only when pyproject.toml (the dependencies) changed since: the editable
+# install follows the sources by itself, and a run of the fast layer starts at once.
+if [ ! -f .venv/.installed ] || [ pyproject.toml -nt .venv/.installed ]; then
+    python3 -m venv .venv
+    .venv/bin/python -m pip install --quiet --upgrade pip
+    .venv/bin/python -m pip install --quiet -e ".[test]"
+    touch .venv/.installed
+fi
 
 # The browser tests drive Debian's Chromium; a browser download does not work on these machines.
 if [ ! -x /usr/bin/chromium ]; then
