@@ -8,10 +8,12 @@ import sys
 import time
 
 from .. import __version__
-from ..storage import links as facilitator_links
 from ..runtime import heap
-from .session import Unusable, session_options, session_setup
 from ..runtime.extras import MissingExtra, import_extra
+from ..storage import links as facilitator_links
+from . import listen
+from .listen import MAX_CONNECTIONS
+from .session import Unusable, session_options, session_setup
 
 RESUME_WITHIN_HOURS = 12  # a session active this recently is "the one running now"
 MAX_SESSIONS_LIMIT = 1000  # what --max-sessions may be raised to
@@ -131,7 +133,7 @@ def serve(args: argparse.Namespace) -> int:
               "in PostgreSQL: give --database-url postgresql://...", file=sys.stderr)
         return 2
     if args.async_mode == "eventlet":
-        _green_everything()
+        listen.green_everything()
     elif args.async_mode == "gevent":
         from ..runtime.green import patch
 
@@ -139,16 +141,16 @@ def serve(args: argparse.Namespace) -> int:
 
     from ..engine import Settings
     from ..runtime.netinfo import lan_address
-    from ..views.qr import qr_text
-    from ..storage.secret_key import SecretKeyError, load_or_create
     from ..runtime.serve_lock import AlreadyServing, hold
     from ..server import create_app, hub_of, socketio_of
     from ..server.joinbudget import BadBudget, parse_budget
     from ..server.sessions import open_session
-    from ..storage.tokens import same_secret, token_hash
     from ..storage.replay import readable_sessions
+    from ..storage.secret_key import SecretKeyError, load_or_create
     from ..storage.shared import SharedSqlStore
     from ..storage.sql import default_data_dir, open_store
+    from ..storage.tokens import same_secret, token_hash
+    from ..views.qr import qr_text
 
     # Everything that can fail is tried before anything is created or printed as a link.
     try:
@@ -166,9 +168,9 @@ def serve(args: argparse.Namespace) -> int:
         print(f"gamehub: cannot use the data directory {data_dir}: {error.strerror or error}", file=sys.stderr)
         return 2
     try:
-        listener = _listen(args.host, args.port, green=args.async_mode == "eventlet")
+        listener = listen.listen(args.host, args.port, green=args.async_mode == "eventlet")
     except OSError as error:
-        print(f"gamehub: {_listen_failure(args.host, args.port, error)}", file=sys.stderr)
+        print(f"gamehub: {listen.listen_failure(args.host, args.port, error)}", file=sys.stderr)
         return 1
     try:
         secret_key = load_or_create(data_dir)
@@ -251,7 +253,7 @@ def serve(args: argparse.Namespace) -> int:
     print(f"\nListening on {args.host}:{args.port} ({args.async_mode}). Stop with Ctrl+C.", flush=True)
     heap.settle()  # everything loaded lives as long as the process (heap.py)
     if args.async_mode == "eventlet":
-        _serve_eventlet(app, listener)
+        listen.serve_eventlet(app, listener)
     elif args.async_mode == "gevent":
         from ..runtime.green import serve as serve_gevent
 
@@ -278,37 +280,6 @@ def _keys_left_out(data_dir, public_url: str, database_url: str | None) -> str:
             f"(or start with --print-keys)")
 
 
-def _listen(host: str, port: int, green: bool):
-    """The listening socket, bound now, so a busy port stops start-up before anything is made."""
-    import socket
-
-    family, *_, address = socket.getaddrinfo(host, port, type=socket.SOCK_STREAM)[0]
-    if green:
-        import eventlet
-
-        # Not SO_REUSEPORT (eventlet's default): a second server on the same port must fail, not
-        # quietly share the phones with the first.
-        return eventlet.listen(address, family, reuse_port=False)
-    listener = socket.socket(family, socket.SOCK_STREAM)
-    listener.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-    try:
-        listener.bind(address)
-    except OSError:
-        listener.close()
-        raise
-    return listener
-
-
-def _listen_failure(host: str, port: int, error: OSError) -> str:
-    import errno
-
-    if error.errno == errno.EADDRINUSE:
-        return f"port {port} is in use (by another program, or another gamehub): try --port {port + 1 if port < 65535 else 8080}"
-    if error.errno == errno.EACCES:
-        return f"not allowed to listen on port {port} (ports below 1024 need administrator rights): try --port 5000"
-    return f"cannot listen on {host}:{port}: {error.strerror or error}"
-
-
 def _people(count: int) -> str:
     return "1 person" if count == 1 else f"{count} people"
 
@@ -325,33 +296,10 @@ def _ago(seconds: float) -> str:
     return f"{minutes // 1440} days ago"
 
 
-MAX_CONNECTIONS = 10_000  # eventlet's default of 1,024 silently stops accepting a lecture hall
-
-
-def _serve_eventlet(app, listener) -> None:
-    """What Flask-SocketIO's `run` does under eventlet, tuned for a room of phones."""
-    import resource
-    import socket
-
-    import eventlet.wsgi
-
-    # A socket per phone: allow as many open files as the system lets this user have.
-    soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
-    if hard == resource.RLIM_INFINITY or soft < hard:
-        resource.setrlimit(resource.RLIMIT_NOFILE, (hard if hard != resource.RLIM_INFINITY else 65536, hard))
-    # Views and acks are small and wanted at once: no Nagle delay (accepted sockets inherit it).
-    listener.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
-    from ..runtime.deadline import SOCKET_SECONDS, eventlet_protocol, peers_for
-
-    # No traceback ever goes to a client (debug=False); requests and sockets have time limits.
-    eventlet.wsgi.server(listener, app, log_output=False, max_size=MAX_CONNECTIONS, debug=False,
-                         protocol=eventlet_protocol(peers=peers_for(app.config)), socket_timeout=SOCKET_SECONDS)
-
-
 def export(store, args: argparse.Namespace) -> int:
     from ..engine.codec import UnsupportedSession
-    from ..views.export import render
     from ..storage.tokens import normalise_code
+    from ..views.export import render
 
     try:
         record = store.get(normalise_code(args.session))
@@ -417,24 +365,6 @@ def _data_dir(args: argparse.Namespace):
 
 def _where(store) -> str:
     return store.engine.url.render_as_string(hide_password=True)
-
-
-def _green_everything() -> None:
-    """Monkey-patch for eventlet, at the edge only and before the server's modules load, so
-    their locks and sockets are green. The engine and handlers never import eventlet."""
-    import warnings
-
-    with warnings.catch_warnings():
-        # eventlet warns that it is in maintenance mode; the design asks for it as the default
-        # (threading is the other mode), and the warning means nothing to a facilitator.
-        warnings.simplefilter("ignore")
-        import eventlet
-    eventlet.monkey_patch()
-    from ..storage.offloaded import green_psycopg
-    from ..runtime.websocket_mask import install
-
-    green_psycopg()
-    install()
 
 
 def _reachable_host(host: str, lan_address) -> str:

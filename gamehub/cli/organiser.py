@@ -9,7 +9,9 @@ import argparse
 import sys
 import time
 
-from ..storage import links as facilitator_links  # light; organiser_key loads the server package, so only when used
+from ..storage import (
+    links as facilitator_links,  # light; organiser_key loads the server package, so only when used
+)
 
 
 def add_commands(commands, sessions_actions, storage: argparse.ArgumentParser,
@@ -46,9 +48,9 @@ def _data_dir(args: argparse.Namespace):
 
 
 def new_session(store, args: argparse.Namespace) -> int:
-    from .session import Unusable, session_setup
     from ..engine import Settings
     from ..server.sessions import TooManySessions, open_session
+    from .session import Unusable, session_setup
 
     try:
         deck, fields = session_setup(args, (("--minutes", args.minutes, range(1, 181)),))

@@ -32,8 +32,8 @@ def session_setup(args: argparse.Namespace, more_ranges=()) -> tuple:
     """The deck and the Settings fields a new session opens with, from `session_options` (and
     the command's own numbers in `more_ranges`, checked the same way); `Unusable` if one is wrong."""
     from ..content.decks import deck_for
-    from ..engine.state import GROUP_SIZES, PARTICIPANT_LIMITS
     from ..content.formats import FormatsError
+    from ..engine.state import GROUP_SIZES, PARTICIPANT_LIMITS
     from ..i18n import language_error, tag
 
     problem = range_error((("--group-size", args.group_size, GROUP_SIZES),

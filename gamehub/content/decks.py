@@ -16,7 +16,13 @@ from pathlib import Path
 import yaml
 
 from ..engine.deck import Deck
-from .formats import FormatsError, default_formats_path, load_deck, parse_deck, safe_load
+from .formats import (
+    FormatsError,
+    default_formats_path,
+    load_deck,
+    parse_deck,
+    safe_load,
+)
 from .resources import resource
 
 BUILTIN_ID = "workshop"  # the workshop's own deck: shown, copied, never changed or deleted

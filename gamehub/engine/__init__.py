@@ -11,21 +11,36 @@ from dataclasses import dataclass, field
 
 from .command import Change, Command, SheetEcho
 from .deck import Deck
-from .game.ending import EndSession, check_not_ended
 from .errors import Rejected
+from .game.ending import EndSession, check_not_ended
 from .game.groups import FormGroups, MoveParticipant, Reshuffle
-from .lobby import AddParticipant, Join, RemoveParticipant, SetLocked
-from .moderation import HideText, RemoveJoinedSince, RenameParticipant
 from .game.navigation import Back
 from .game.planning import ChooseFormat, EditSheet, ExtendTimer, StartPlanning
-from .sheet import Sheet
-from .room import SetSound, TurnPage
-from .room_tools import AskHelp, CancelHelp, ClearHelp, SendMessage
-from .language import SetLanguage
-from .game.showcase import SetPresenterTimer, ShowcaseGallery, ShowcaseStep, StartShowcase
-from .state import Actor, Group, Participant, Phase, Role, Session, Settings, Story, Timer
+from .game.showcase import (
+    SetPresenterTimer,
+    ShowcaseGallery,
+    ShowcaseStep,
+    StartShowcase,
+)
 from .game.stories import PickStories, RerollStory
 from .game.vote import CloseVote, OpenVote, SetBallot
+from .language import SetLanguage
+from .lobby import AddParticipant, Join, RemoveParticipant, SetLocked
+from .moderation import HideText, RemoveJoinedSince, RenameParticipant
+from .room import SetSound, TurnPage
+from .room_tools import AskHelp, CancelHelp, ClearHelp, SendMessage
+from .sheet import Sheet
+from .state import (
+    Actor,
+    Group,
+    Participant,
+    Phase,
+    Role,
+    Session,
+    Settings,
+    Story,
+    Timer,
+)
 
 COMMANDS: dict[str, type[Command]] = {
     cls.event: cls

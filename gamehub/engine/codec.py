@@ -6,7 +6,19 @@ from dataclasses import asdict
 
 from .deck import Deck
 from .sheet import Sheet
-from .state import Group, Help, Message, Participant, Phase, Session, Settings, Showcase, Story, Timer, Vote
+from .state import (
+    Group,
+    Help,
+    Message,
+    Participant,
+    Phase,
+    Session,
+    Settings,
+    Showcase,
+    Story,
+    Timer,
+    Vote,
+)
 
 FORMAT = 2  # bump when the shape changes, and teach `decode` the old one
 # Format 2 keeps a group's answers as a shared document (`Group.sheet`). Format 1 (plain texts

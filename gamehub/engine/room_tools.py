@@ -15,9 +15,17 @@ from __future__ import annotations
 from dataclasses import dataclass, replace
 from typing import ClassVar
 
-from .command import ALL_PHASES, MEMBERS, STAFF, Change, Command, existing_group, require
-from .lobby import clean_text
+from .command import (
+    ALL_PHASES,
+    MEMBERS,
+    STAFF,
+    Change,
+    Command,
+    existing_group,
+    require,
+)
 from .game.planning import own_group
+from .lobby import clean_text
 from .state import Actor, Group, Help, Message, Phase, Session
 
 MESSAGE_CHARS = 200  # a banner read in a glance, not a letter

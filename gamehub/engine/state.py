@@ -10,6 +10,7 @@ from __future__ import annotations
 import functools
 from dataclasses import dataclass, field, replace
 from enum import Enum
+
 from .deck import Deck
 from .sheet import Sheet
 

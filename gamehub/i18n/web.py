@@ -13,7 +13,18 @@ import functools
 from flask import Blueprint, Flask, Response, abort, g, json, request
 from flask_babel import Babel, Domain
 
-from . import SOURCE, as_json, autonym, available, babel_locale, direction, negotiate, shipped, tag, translations
+from . import (
+    SOURCE,
+    as_json,
+    autonym,
+    available,
+    babel_locale,
+    direction,
+    negotiate,
+    shipped,
+    tag,
+    translations,
+)
 
 COOKIE = "gamehub-language"
 i18n_pages = Blueprint("i18n", __name__)

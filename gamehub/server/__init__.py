@@ -8,26 +8,26 @@ from flask import Flask
 from flask.sessions import SessionInterface
 from flask_socketio import SocketIO
 
-from ..engine import Settings
 from ..content.formats import load_deck
-from ..i18n import web as i18n_web
 from ..content.resources import resource
+from ..engine import Settings
+from ..i18n import web as i18n_web
 from ..storage.offloaded import OffloadedStore, runner_for
 from ..storage.store import MemoryStore
 from . import socket_events
 from .cluster_api import ALONE, Cluster
-from .hub import Hub
-from .keywatch import KeyWatch
-from .organiser import organiser
-from .pages import pages
 from .gate import CONFIG_DEFAULTS as GATE_DEFAULTS
 from .gate import Gate
+from .hub import Hub
+from .keywatch import KeyWatch
+from .onscreen import OnScreen
 from .organiser import MAX_BODY as ORGANISER_MAX_BODY
+from .organiser import organiser
 from .packets import StrictPacket
 from .packets import guard as guard_packets
+from .pages import pages
 from .ratelimit import CONFIG_DEFAULTS as RATE_LIMIT_DEFAULTS
 from .ratelimit import RateLimiter
-from .onscreen import OnScreen
 from .reactions import CONFIG_DEFAULTS as REACTION_DEFAULTS
 from .reactions import Reactions
 from .security import add_security_headers, allowed_origins, without_tracebacks

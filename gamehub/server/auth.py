@@ -4,13 +4,13 @@ from __future__ import annotations
 
 import logging
 
-from ..storage import organiser_key
 from ..engine import Role
 from ..engine.codec import UnsupportedSession
+from ..storage import organiser_key
 from ..storage.store import SessionStore
+from ..storage.tokens import normalise_code, same_secret, token_hash, which_secret
 from .failures import target
 from .presence import Connection
-from ..storage.tokens import normalise_code, same_secret, token_hash, which_secret
 
 MAX_TOKEN = 256  # phone tokens are at most 128 characters, keys 43: nothing longer is hashed
 _ROLES = {"phone": Role.GUEST, "projector": Role.PROJECTOR, "facilitator": Role.FACILITATOR}

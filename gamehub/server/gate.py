@@ -25,8 +25,8 @@ from collections.abc import Callable
 from werkzeug.datastructures import LanguageAccept
 from werkzeug.http import parse_accept_header
 
-from ..runtime.deadline import CLOSE, RECEIVED, UPGRADED
 from ..i18n import SOURCE, gettext, negotiate
+from ..runtime.deadline import CLOSE, RECEIVED, UPGRADED
 
 log = logging.getLogger(__name__)
 

@@ -15,15 +15,14 @@ import time
 from collections.abc import Callable
 from typing import Protocol
 
-from ..storage import organiser_key
 from ..engine import Command, Outcome, Rejected, Session, apply
 from ..engine.game.planning import sheet_group
+from ..storage import organiser_key
 from ..storage.store import LogEntry, SessionRecord, SessionStore, VersionConflict
+from ..storage.tokens import same_secret
 from .cluster_api import ALONE, Cluster
 from .fanout import Fanout
 from .presence import Connection, Presence
-from ..storage.tokens import same_secret
-
 
 MAX_ATTEMPTS = 20  # writes lost to other processes before a command is refused as `busy`
 

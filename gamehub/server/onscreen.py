@@ -21,9 +21,9 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass
 
-from ..views import screens as views
 from ..engine import Phase, Session
 from ..storage.store import SessionStore
+from ..views import screens as views
 
 
 def phones_room(session_id: str) -> str:

@@ -15,14 +15,15 @@ from flask import Blueprint, Response, current_app, jsonify, render_template, re
 
 from ..content import decks
 from ..engine.codec import UnsupportedSession
-from ..storage import links as facilitator_links, organiser_key
+from ..storage import links as facilitator_links
+from ..storage import organiser_key
 from ..storage.store import DeckRecord
+from ..storage.tokens import new_token, normalise_code, same_secret, token_hash
 from .failures import target
 from .hub import Hub
 from .organiser_forms import FieldError, body_object, session_settings, settings_dict
 from .ratelimit import RateLimiter
 from .sessions import TooManySessions, open_session
-from ..storage.tokens import new_token, normalise_code, same_secret, token_hash
 
 organiser = Blueprint("organiser", __name__)
 

@@ -4,17 +4,26 @@ from __future__ import annotations
 
 import logging
 
-from flask import Blueprint, Response, abort, current_app, redirect, render_template, request, url_for
+from flask import (
+    Blueprint,
+    Response,
+    abort,
+    current_app,
+    redirect,
+    render_template,
+    request,
+    url_for,
+)
 
 from ..engine.codec import UnsupportedSession
-from ..storage import organiser_key
 from ..i18n.web import choose as choose_language
+from ..storage import organiser_key
+from ..storage.tokens import normalise_code, same_secret, token_hash
 from ..views.export import FORMATS, render, results
 from ..views.qr import qr_svg
-from .hub import Hub
 from .failures import target
+from .hub import Hub
 from .ratelimit import RateLimiter
-from ..storage.tokens import normalise_code, same_secret, token_hash
 
 pages = Blueprint("pages", __name__)
 log = logging.getLogger(__name__)

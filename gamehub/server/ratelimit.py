@@ -24,10 +24,10 @@ from limits.errors import StorageError
 from limits.storage import MemoryStorage
 from limits.strategies import MovingWindowRateLimiter
 
+from ..runtime.addresses import client_address
 from .failures import Attempt, MemoryFailures
 from .joinbudget import DEFAULT as JOIN_BUDGET_DEFAULT
 from .joinbudget import JoinBudget
-from ..runtime.addresses import client_address
 
 log = logging.getLogger(__name__)
 

@@ -20,6 +20,7 @@ from flask_socketio import ConnectionRefusedError, SocketIO, join_room, leave_ro
 from ..engine import COMMANDS, Command, Join, Outcome, Rejected, Role
 from ..i18n import SOURCE, gettext
 from ..i18n.web import language_of_connection, translate_reply
+from ..storage.tokens import new_token, token_hash, valid_client_token
 from .auth import Refused, authenticate, target_of
 from .hub import Hub
 from .keywatch import KeyWatch
@@ -27,7 +28,6 @@ from .onscreen import phones_room
 from .presence import Connection
 from .ratelimit import RateLimiter, Verdict
 from .reactions import Reactions
-from ..storage.tokens import new_token, token_hash, valid_client_token
 
 log = logging.getLogger(__name__)
 

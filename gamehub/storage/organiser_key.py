@@ -10,8 +10,8 @@ from __future__ import annotations
 import os
 from pathlib import Path
 
-from .tokens import new_token, same_secret, token_hash
 from .store import SessionStore
+from .tokens import new_token, same_secret, token_hash
 
 SETTING = "organiser_key_hash"
 FILENAME = "organiser-key"

@@ -16,7 +16,6 @@ from dataclasses import replace
 from pathlib import Path
 
 import platformdirs
-
 from sqlalchemy import create_engine, delete, event, func, insert, select, update
 from sqlalchemy.engine import Engine
 from sqlalchemy.exc import DBAPIError, IntegrityError
@@ -25,8 +24,14 @@ from ..engine import Session
 from ..engine.codec import decode, encode
 from ..runtime.extras import import_extra
 from .replay import replay
-from .tables import commands_table, decks_table, metadata, sessions_table, settings_table
 from .store import DeckRecord, LogEntry, SessionRecord, SessionStore, VersionConflict
+from .tables import (
+    commands_table,
+    decks_table,
+    metadata,
+    sessions_table,
+    settings_table,
+)
 
 # A snapshot of a full room with its sheets is large and written inside a command's
 # transaction while the session waits: taken often, it was most of what SQLite wrote and set

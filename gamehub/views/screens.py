@@ -10,11 +10,17 @@ from __future__ import annotations
 from collections.abc import Container, Mapping
 
 from ..engine import Group, Participant, Phase, Session
-from ..engine.room import PAGE_SIZE, page_count, shown_page
 from ..engine.game.showcase import HEAD_STEPS, answer_hidden, reveal_parts
+from ..engine.room import PAGE_SIZE, page_count, shown_page
 from ..engine.state import PHASE_ORDER
 from .common import HIDDEN_NAME, HIDDEN_TEXT, colour, in_room
-from .room import phone_hand, phone_message, projector_message, staff_hand, staff_message
+from .room import (
+    phone_hand,
+    phone_message,
+    projector_message,
+    staff_hand,
+    staff_message,
+)
 from .vote import phone_vote, room_vote
 
 

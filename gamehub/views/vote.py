@@ -9,7 +9,14 @@ surprise for the facilitator too. Shapes are documented in docs/protocol.md ("Pe
 from __future__ import annotations
 
 from ..engine import Phase, Session
-from ..engine.game.vote import allowance, ballot_of, current_vote, electorate, standings, voters
+from ..engine.game.vote import (
+    allowance,
+    ballot_of,
+    current_vote,
+    electorate,
+    standings,
+    voters,
+)
 from .common import HIDDEN_TEXT, colour
 
 

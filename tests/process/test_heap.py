@@ -16,13 +16,15 @@ from server_process import free_port
 # The server `gamehub serve` would start is swapped for a report of the collector as it is then.
 SCRIPT = """
 import gc, json, sys
-from gamehub import cli, green
+from gamehub import cli
+from gamehub.cli import listen
+from gamehub.runtime import green
 
 def report(app, listener):
     listener.close()
     print("GC " + json.dumps({"threshold": gc.get_threshold(), "frozen": gc.get_freeze_count()}), flush=True)
 
-cli._serve_eventlet = green.serve = report
+listen.serve_eventlet = green.serve = report
 sys.exit(cli.main(sys.argv[1:]))
 """
 

@@ -17,8 +17,8 @@ SLOW_QUERY = """
 import sys, threading
 mode, url = sys.argv[1], sys.argv[2]
 if mode == "eventlet":
-    from gamehub.cli.main import _green_everything
-    _green_everything()
+    from gamehub.cli.listen import green_everything
+    green_everything()
     import eventlet as green
 else:
     from gamehub.runtime.green import patch

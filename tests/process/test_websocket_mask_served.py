@@ -7,7 +7,7 @@ import sys
 
 
 def test_gamehub_serve_under_eventlet_installs_it():
-    script = ("from gamehub.cli.main import _green_everything; _green_everything()\n"
+    script = ("from gamehub.cli.listen import green_everything; green_everything()\n"
               "from eventlet.websocket import RFC6455WebSocket\n"
               "from gamehub.runtime.websocket_mask import unmask\n"
               "print(RFC6455WebSocket._apply_mask is unmask)\n")

@@ -36,8 +36,8 @@ import uuid
 from collections.abc import Callable
 
 from . import redis as clients
-from .lease import Leases
 from .forward import Forwarder, listen, new_cid
+from .lease import Leases
 from .screens import ANNOUNCE_SECONDS, FOREIGN_SECONDS, ForeignScreens
 
 log = logging.getLogger(__name__)

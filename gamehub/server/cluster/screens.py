@@ -2,9 +2,10 @@
 
 nginx sends every screen of a session to one process (`hash $arg_session consistent`), which
 owns the session (ownership.py). Then every message of the session is for screens of that
-process, and publishing it to Redis only for every process to receive and drop it cost an
-owner a fifth of its CPU (docs/performance.md). So an owner delivers its session's messages
-itself, past the queue, unless it knows of screens elsewhere (`SessionEmitter`, emitter.py).
+process, and publishing it to Redis only for every process to receive and drop it was a
+large share of an owner's CPU (docs/performance.md, "Cheaper per change"). So an owner
+delivers its session's messages itself, past the queue, unless it knows of screens elsewhere
+(`SessionEmitter`, emitter.py).
 
 Screens do land elsewhere: nginx reloaded with other upstreams, a client without the session
 in its URL, the minutes after a process restarts. So:
