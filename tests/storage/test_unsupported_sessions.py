@@ -6,62 +6,18 @@ from __future__ import annotations
 
 import logging
 import time
-from dataclasses import replace
 
 import pytest
-from helpers import played_to, session
-from sqlalchemy import insert
-
 from conftest import PUBLIC_URL, socket_client
+from old_sessions import FORMAT_1, GOOD, OLD_COMMAND, one_line_each, stored
+
 from gamehub.cli import main
-from gamehub.engine.codec import UnsupportedSession, encode
+from gamehub.engine.codec import UnsupportedSession
 from gamehub.server import create_app, hub_of
 from gamehub.server.sessions import open_session
 from gamehub.storage import organiser_key
 from gamehub.storage.replay import readable_sessions
-from gamehub.storage.sql import SqlStore, open_store
-from gamehub.storage.store import SessionRecord
-from gamehub.storage.tables import commands_table, sessions_table
-
-GOOD, FORMAT_1, OLD_COMMAND = "GOODROOM", "OLDSNAPS", "OLDLOGGD"
-
-
-def format_1(state) -> dict:
-    """`state` as development versions stored it: answers as plain texts with revisions."""
-    data = {**encode(state), "format": 1, "groups": []}
-    for group in encode(state)["groups"]:
-        sheet = group.pop("sheet")
-        group["answers"] = [{"text": text, "rev": 0, "by": None} for text in sheet["texts"]]
-        data["groups"].append(group)
-    return data
-
-
-def stored(data_dir, now: float) -> SqlStore:
-    """A data directory's store with one good session and one of each kind it cannot open."""
-    store = open_store(data_dir=data_dir)
-    store.create(SessionRecord(replace(session(3, now=now), id=GOOD), "h", "k"))
-    planning = played_to("planning", now=now)
-    lobby = replace(session(2, now=now), id=OLD_COMMAND)
-    with store.engine.begin() as db:
-        db.execute(insert(sessions_table).values(id=FORMAT_1, created_at=now, facilitator_hash="h", projector_key="k",
-                                                 snapshot=format_1(replace(planning, id=FORMAT_1)),
-                                                 snapshot_version=planning.version))
-        db.execute(insert(sessions_table).values(id=OLD_COMMAND, created_at=now, facilitator_hash="h",
-                                                 projector_key="k", snapshot=encode(lobby),
-                                                 snapshot_version=lobby.version))
-        db.execute(insert(commands_table).values(
-            session_id=OLD_COMMAND, version=lobby.version + 1, event="edit_answer",
-            payload={"question": 0, "text": "old", "base_rev": 0}, actor={"role": "participant", "participant": "p1"},
-            at=now + 1, cid=None, result={}))
-    return store
-
-
-def one_line_each(lines: list[str]) -> None:
-    """One line per session that cannot be opened, naming it and how to delete it."""
-    assert len(lines) == 2, lines
-    for code, line in zip((FORMAT_1, OLD_COMMAND), sorted(lines, key=lambda line: OLD_COMMAND in line)):
-        assert "\n" not in line and f"session {code} cannot be opened" in line
-        assert line.endswith(f"gamehub sessions delete {code}")
+from gamehub.storage.sql import SqlStore
 
 
 def test_loading_one_raises_a_one_line_error_naming_it_and_the_others_load(tmp_path):
@@ -120,14 +76,3 @@ def test_the_organiser_phones_and_pages_meet_it_as_no_such_room_and_the_log_name
     assert client.get(f"/j/{GOOD}").status_code == 200
     assert socket_client(app, {"session": GOOD, "role": "phone"}).is_connected()
     store.close()
-
-
-@pytest.mark.slow
-def test_serve_names_each_in_one_line_and_resumes_the_others(tmp_path):
-    from server_process import ServerProcess
-
-    stored(tmp_path, time.time()).close()
-    with ServerProcess(data_dir=tmp_path) as server:
-        output = server.output
-    one_line_each([line.removeprefix("gamehub: ") for line in output.splitlines() if "cannot be opened" in line])
-    assert server.resumed == [GOOD] and server.sessions == []  # the good one is resumed, none opened
