@@ -10,6 +10,8 @@ the arithmetic: docs/security.md, "Joins per address".
 
 from __future__ import annotations
 
+from .buckets import Buckets
+
 DEFAULT = "40,240"  # a burst of 40, then 240 a minute (4 a second)
 MAX_BURST = 10_000
 MAX_PER_MINUTE = 60_000
@@ -41,46 +43,17 @@ class JoinBudget:
 
     def __init__(self, spec: object = DEFAULT):
         self.shape = parse_budget(spec)
-        burst, per_minute = self.shape or (1, 1)
-        self._capacity, self._rate = float(burst), per_minute / 60
-        self._buckets: dict[tuple[str, str], list[float]] = {}  # key -> [tokens, when counted]
-
-    def _level(self, key: tuple[str, str], now: float) -> list[float]:
-        bucket = self._buckets.get(key)
-        if bucket is None:
-            if len(self._buckets) >= 10_000:
-                self._sweep(now)
-            bucket = self._buckets[key] = [self._capacity, now]
-        bucket[0] = min(self._capacity, bucket[0] + (now - bucket[1]) * self._rate)
-        bucket[1] = now
-        return bucket
+        self._buckets = None if self.shape is None else Buckets(float(self.shape[0]), self.shape[1] / 60)
 
     def take(self, session_id: str, address: str, now: float) -> bool:
         """Charge one join; False when the address has used up its budget for this session."""
-        if self.shape is None:
-            return True
-        bucket = self._level((session_id, address), now)
-        if bucket[0] < 1:
-            return False
-        bucket[0] -= 1
-        return True
+        return self._buckets is None or self._buckets.take((session_id, address), now)
 
     def give_back(self, session_id: str, address: str) -> None:
         """A charged join added nobody (the engine refused it): its place is free again."""
-        bucket = self._buckets.get((session_id, address))
-        if bucket is not None:
-            bucket[0] = min(self._capacity, bucket[0] + 1)
+        if self._buckets is not None:
+            self._buckets.give_back((session_id, address))
 
-    def wait(self, session_id: str, address: str, now: float) -> float:
-        """Seconds until the address may add someone to the session again."""
-        if self.shape is None or (session_id, address) not in self._buckets:
-            return 0.0
-        tokens = self._level((session_id, address), now)[0]
-        return round(max(0.0, (1 - tokens) / self._rate), 2)
-
-    def _sweep(self, now: float) -> None:
-        # A bucket that has refilled is the same as a new one.
-        full = [key for key, (tokens, stamp) in self._buckets.items()
-                if tokens + (now - stamp) * self._rate >= self._capacity]
-        for key in full:
-            del self._buckets[key]
+    def wait(self, session_id: str, address: str) -> float:
+        """Seconds until the address may add someone to the session again, as of its last `take`."""
+        return 0.0 if self._buckets is None else round(self._buckets.wait((session_id, address)), 2)

@@ -18,7 +18,8 @@ from collections.abc import Callable
 
 from socketio import packet
 
-from .ratelimit import Buckets, RateLimiter, Verdict
+from .buckets import Buckets, bucket_shape
+from .ratelimit import RateLimiter, Verdict
 
 log = logging.getLogger(__name__)
 
@@ -83,7 +84,7 @@ def guard(server, limiter: RateLimiter, drop: Callable[[str], None]) -> None:
     a connection of the Socket.IO namespace as the rate limit does (hub.drop)."""
     eio = server.eio
     handle = eio.handlers["message"]
-    strikes = _Strikes(MALFORMED_PER_CONNECTION)
+    strikes = _Strikes(*bucket_shape(MALFORMED_PER_CONNECTION))
 
     def message(eio_sid, data):
         if eio_sid not in eio.sockets:

@@ -25,6 +25,7 @@ from limits.storage import MemoryStorage
 from limits.strategies import MovingWindowRateLimiter
 
 from ..runtime.addresses import client_address
+from .buckets import Buckets, bucket_shape
 from .failures import Attempt, MemoryFailures
 from .joinbudget import DEFAULT as JOIN_BUDGET_DEFAULT
 from .joinbudget import JoinBudget
@@ -65,63 +66,6 @@ class Verdict(enum.Enum):
     DROP = "drop"  # refuse it and close the connection: sustained abuse
 
 
-class TokenBucket:
-    """`capacity` events at once, refilled at `rate` a second."""
-
-    __slots__ = ("capacity", "rate", "tokens", "stamp")
-
-    def __init__(self, capacity: float, rate: float, now: float):
-        self.capacity, self.rate, self.tokens, self.stamp = capacity, rate, capacity, now
-
-    def take(self, now: float) -> bool:
-        self.tokens = min(self.capacity, self.tokens + (now - self.stamp) * self.rate)
-        self.stamp = now
-        if self.tokens >= 1:
-            self.tokens -= 1
-            return True
-        return False
-
-    def wait(self) -> float:
-        """Seconds until the next token."""
-        return max(0.0, (1 - self.tokens) / self.rate)
-
-
-def bucket_shape(spec: str) -> tuple[float, float]:
-    """A limits-style spec ("20/second;600/minute") as a bucket: the burst is the shortest
-    window's amount, the refill the slowest sustained rate of them all."""
-    items = sorted(parse_many(spec), key=lambda item: item.get_expiry())
-    return float(items[0].amount), min(item.amount / item.get_expiry() for item in items)
-
-
-class Buckets:
-    """A token bucket per key, made on first use."""
-
-    def __init__(self, spec: str):
-        self.capacity, self.rate = bucket_shape(spec)
-        self._buckets: dict[str, TokenBucket] = {}
-
-    def take(self, key: str, now: float) -> bool:
-        bucket = self._buckets.get(key)
-        if bucket is None:
-            bucket = self._buckets[key] = TokenBucket(self.capacity, self.rate, now)
-            if len(self._buckets) > 10_000:
-                self._sweep(now)
-        return bucket.take(now)
-
-    def wait(self, key: str) -> float:
-        bucket = self._buckets.get(key)
-        return bucket.wait() if bucket else 0.0
-
-    def forget(self, key: str) -> None:
-        self._buckets.pop(key, None)
-
-    def _sweep(self, now: float) -> None:
-        # Buckets that have refilled are the same as new ones: forget them.
-        full = [key for key, b in self._buckets.items() if b.tokens + (now - b.stamp) * b.rate >= b.capacity]
-        for key in full:
-            del self._buckets[key]
-
-
 class RateLimiter:
     """One per app. Event checks are arithmetic in memory; nothing touches the store. With
     `shared` (a message queue's cluster: `window()` a `limits` storage, `failures(limit,
@@ -142,9 +86,9 @@ class RateLimiter:
             self._failures = shared.failures(failures.amount, failures.get_expiry(), local=self._failures,
                                              per_target=per_target.amount)
         self._sleep = sleep
-        self._per_connection = Buckets(config["RATE_LIMIT_EVENTS_PER_CONNECTION"])
-        self._per_address = Buckets(config["RATE_LIMIT_EVENTS_PER_ADDRESS"])
-        self._strikes = Buckets(config["RATE_LIMIT_DROP_AFTER"])
+        self._per_connection = Buckets(*bucket_shape(config["RATE_LIMIT_EVENTS_PER_CONNECTION"]))
+        self._per_address = Buckets(*bucket_shape(config["RATE_LIMIT_EVENTS_PER_ADDRESS"]))
+        self._strikes = Buckets(*bucket_shape(config["RATE_LIMIT_DROP_AFTER"]))
         self._connects = parse_many(config["RATE_LIMIT_CONNECTS_PER_ADDRESS"])
         self._failure_window = failures.get_expiry()
         self.trusted_proxies = int(config["TRUSTED_PROXIES"])

@@ -199,7 +199,7 @@ def register(socketio: SocketIO, hub: Hub, limiter: RateLimiter, keys: KeyWatch,
         if not limiter.joins.take(session_id, address, now):
             raise Rejected("too_many_joins",
                            "Many people are joining from your network at once: your phone tries again in a moment",
-                           {"retry_after": limiter.joins.wait(session_id, address, now)})
+                           {"retry_after": limiter.joins.wait(session_id, address)})
         return address
 
     @socketio.on("join")
